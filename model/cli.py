@@ -1,0 +1,159 @@
+"""The ``moatsim`` command: a thin layer over :mod:`model.experiments`.
+
+    moatsim run SCENARIO [--seed N] [--months N] [--set path.to.key=value ...] [--out DIR]
+    moatsim validate SCENARIO...
+    moatsim list [--dir scenarios]
+    moatsim docs [--check]
+
+Bad input (a scenario file, a flag, a value) gets one line on stderr naming the file, the
+line and the key path, exit code 2, no traceback, and nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+import yaml
+
+from model import paramdoc
+from model.loading import ScenarioError, load_scenario, parse_assignments
+
+SCENARIO_DIR = Path("scenarios")
+RUNS_DIR = Path("runs")
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (argparse prints the usage block and exits otherwise)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="moatsim", description="Strategy simulation of the AI industry.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("run", help="run one scenario and write its outputs")
+    run.add_argument("scenario", type=Path, help="scenario YAML file")
+    run.add_argument("--seed", type=_non_negative_int, default=1, help="random seed (default 1)")
+    run.add_argument("--months", type=_non_negative_int, help="months to simulate")
+    run.add_argument("--set", dest="assignments", action="append", default=[],
+                     metavar="PATH=VALUE", help="override a parameter, e.g. "
+                     "first_mover.switching_cost_utils=3 or firms.openai.cash_musd=500")
+    run.add_argument("--out", type=Path, help="output folder (default runs/<scenario>-seed<N>)")
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    validate = commands.add_parser("validate", help="check scenario files")
+    validate.add_argument("scenarios", type=Path, nargs="+")
+
+    listing = commands.add_parser("list", help="list scenarios with their descriptions")
+    listing.add_argument("--dir", type=Path, default=SCENARIO_DIR)
+
+    docs = commands.add_parser("docs", help="write docs/parameters.md from the schema")
+    docs.add_argument("--check", action="store_true", help="fail if the file is stale")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except (ScenarioError, UsageError) as exc:
+        print(f"moatsim: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("moatsim: interrupted; no output was written", file=sys.stderr)
+        return 130
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from model.experiments.outputs import write_run
+    from model.experiments.run import run_scenario
+    from model.experiments.tables import summary_table
+
+    overrides = parse_assignments(args.assignments, file=f"{args.scenario} (from --set)")
+    if args.months is not None:
+        overrides["months"] = args.months
+    config = load_scenario(args.scenario, overrides)  # all validation before any output
+    out = args.out or RUNS_DIR / f"{config.name}-seed{args.seed}"
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+
+    progress = _progress(config.months, quiet=args.quiet)
+    result = run_scenario(config, seed=args.seed, on_month=lambda month: progress.update(1))
+    progress.close()
+    write_run(result, out)
+    if not args.quiet:
+        print(summary_table(result))
+        print(f"\noutputs: {out}/ (model.csv, firms.csv, segments.csv, events.csv, "
+              f"summary.json, figures/)")
+    return 0
+
+
+def _progress(total: int, *, quiet: bool):
+    from tqdm import tqdm
+
+    # shown only when the run lasts more than a second
+    return tqdm(total=total, unit="month", delay=1.0, disable=quiet, file=sys.stderr,
+                leave=False)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    for path in args.scenarios:
+        config = load_scenario(path)
+        print(f"ok  {path}  ({config.name}: {len(config.firms)} firms, "
+              f"{len(config.segments)} segments, {config.months} months)")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    files = sorted(args.dir.glob("*.yaml"))
+    if not files:
+        raise UsageError(f"--dir {args.dir}: no scenario files (*.yaml)")
+    width = max(len(f.stem) for f in files)
+    for path in files:
+        try:
+            description = yaml.safe_load(path.read_text(encoding="utf-8")).get("description", "")
+        except (yaml.YAMLError, AttributeError, OSError):
+            description = "(unreadable: run moatsim validate)"
+        print(f"{path.stem:<{width}}  {description}")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    if args.check:
+        if not paramdoc.is_current():
+            print(f"moatsim: {paramdoc.DOC_PATH} is stale: run `moatsim docs`", file=sys.stderr)
+            return 1
+        print(f"{paramdoc.DOC_PATH} is current")
+        return 0
+    print(f"wrote {paramdoc.write()}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "docs": cmd_docs}
+
+if __name__ == "__main__":
+    sys.exit(main())

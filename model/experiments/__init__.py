@@ -1,0 +1,1 @@
+"""Running scenarios and writing their outputs: the layer between the CLI and the model."""

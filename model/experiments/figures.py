@@ -1,0 +1,60 @@
+"""The figures of one run: shares, quality and cash over time, firms coloured consistently."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from model.experiments.run import RunResult  # noqa: E402
+
+
+
+def firm_colours(firms: list[str]) -> dict[str, tuple]:
+    """A fixed colour per firm, by its position in the scenario (same in every figure)."""
+    palette = plt.get_cmap("tab20")
+    return {firm: palette(i % 20) for i, firm in enumerate(firms)}
+
+
+def write_figures(result: RunResult, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    firms = list(dict.fromkeys(result.firms["firm"]))
+    colours = firm_colours(firms)
+    dates = pd.to_datetime(result.model["date"], format="%Y-%m")
+    paths = []
+    title = f"{result.summary['scenario']} · seed {result.summary['seed']}"
+
+    shares = result.firms.pivot(index="month", columns="firm", values="share")[firms]
+    serving = [f for f in firms if shares[f].max() > 0]
+    fig, ax = plt.subplots(figsize=(9, 5))
+    ax.stackplot(dates, [shares[f] for f in serving], labels=serving,
+                 colors=[colours[f] for f in serving])
+    ax.set(ylabel="share of all adopters", ylim=(0, 1), title=f"Market shares — {title}")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    paths.append(_save(fig, folder / "shares.png"))
+
+    for column, label, name in (("quality", "quality (points)", "quality"),
+                                ("cash", "cash (USD millions, log scale)", "cash")):
+        table = result.firms.pivot(index="month", columns="firm", values=column)[firms]
+        fig, ax = plt.subplots(figsize=(9, 5))
+        for firm in firms:
+            alive = result.firms[result.firms["firm"] == firm]["alive"].to_numpy()
+            ax.plot(dates, table[firm].where(alive), label=firm, color=colours[firm])
+        if name == "cash":
+            ax.set_yscale("symlog", linthresh=100)
+        ax.set(ylabel=label, title=f"{label.split(' (')[0].capitalize()} — {title}")
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+        paths.append(_save(fig, folder / f"{name}.png"))
+    return paths
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    fig.tight_layout()
+    # no timestamp in the file, so the same run gives the same bytes
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    return path

@@ -1,0 +1,53 @@
+"""Parameter declarations: one helper that attaches unit, range, doc and source to a field.
+
+Every number a scenario can set is declared once, here or in :mod:`model.scenario`, with
+``param(...)``. The metadata travels on the pydantic field, so the YAML validation, the
+generated ``docs/parameters.md`` and (later) the browser sliders all read the same place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+
+def param(
+    default: Any,
+    *,
+    unit: str,
+    doc: str,
+    source: str,
+    ge: float | None = None,
+    le: float | None = None,
+    gt: float | None = None,
+) -> Any:
+    """A scenario parameter with its unit, allowed range, one-line doc and source.
+
+    ``source`` is a seed fact id (``M1``, ``F7`` …, see seeds/facts.yaml), an outside
+    reference, or ``assumption: <why>``.
+    """
+    if not source.strip():
+        raise ValueError("every parameter needs a source")
+    return Field(
+        default,
+        ge=ge,
+        le=le,
+        gt=gt,
+        description=doc,
+        json_schema_extra={"unit": unit, "source": source},
+    )
+
+
+def param_meta(field_info: Any) -> dict[str, Any]:
+    """Unit, source and bounds of a field declared with :func:`param` (empty if it was not)."""
+    extra = field_info.json_schema_extra or {}
+    if not isinstance(extra, dict) or "unit" not in extra:
+        return {}
+    bounds: dict[str, Any] = {}
+    for constraint in field_info.metadata:
+        for name in ("ge", "le", "gt", "lt"):
+            value = getattr(constraint, name, None)
+            if value is not None:
+                bounds[name] = value
+    return {"unit": extra["unit"], "source": extra["source"], **bounds}

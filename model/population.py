@@ -1,0 +1,167 @@
+"""Users as counts: Bass adoption and multinomial-logit choice with switching cost, in numpy.
+
+The state is ``counts[segment, cohort, provider]`` (int64), where provider 0 means "has not
+adopted" and providers 1…P are the firms' offerings. Users within a cell are exchangeable, so
+drawing how many of them do something with exact binomial/multinomial draws gives the same
+distribution as running one agent per user — at a cost that depends on the number of cells and
+providers, not on the number of users (tests/test_population.py checks this against a
+one-object-per-user reference). This module knows nothing of Mesa, firms or files.
+
+Each month, in this order:
+
+1. *adoption* — each non-adopter adopts with probability ``h · (1 − s₀)``: the Bass hazard
+   ``h = p + q · adopted_share`` (Bass 1969) times the chance that the best of the offers beats
+   the outside option (``s₀``, its logit share); adopters pick a provider by logit;
+2. *reconsideration* — each adopter looks around with probability ``r`` (1 if their provider
+   is gone) and picks by logit, their current provider getting the switching-cost bonus;
+   users of a vanished provider with nothing left to choose return to "not adopted".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+NOT_ADOPTED = 0
+
+
+@dataclass(frozen=True)
+class MonthlyFlows:
+    """What moved during one month (users), for accounting and outputs."""
+
+    adopted: np.ndarray  # [segment, provider] new adopters by chosen provider (provider ≥ 1)
+    switched_in: np.ndarray  # [segment, provider] users who came from another provider
+    switched_out: np.ndarray  # [segment, provider] users who left for another provider
+
+
+def logit_probabilities(utility: np.ndarray, available: np.ndarray) -> np.ndarray:
+    """Choice probabilities over the last axis; unavailable options get probability 0.
+
+    Rows with no available option are all zeros.
+    """
+    masked = np.where(available, utility, -np.inf)
+    peak = masked.max(axis=-1, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0.0)
+    weights = np.where(available, np.exp(masked - peak), 0.0)
+    total = weights.sum(axis=-1, keepdims=True)
+    return np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+
+
+def _normalised(pvals: np.ndarray) -> np.ndarray:
+    """Guard numpy's multinomial against float round-off in the last category."""
+    pvals = np.clip(pvals, 0.0, 1.0)
+    total = pvals.sum(axis=-1, keepdims=True)
+    return np.divide(pvals, total, out=np.zeros_like(pvals), where=total > 0)
+
+
+class UserPopulation:
+    """Counts of users by segment, cohort and provider, stepped with exact random draws."""
+
+    def __init__(self, potential_users: np.ndarray, cohort_shares: np.ndarray,
+                 initial_users: np.ndarray):
+        """Split each segment's potential users into cohorts and place the initial adopters.
+
+        Args:
+            potential_users: [S] people who could adopt in each segment.
+            cohort_shares: [C] share of every segment's people in each cohort (sums to 1).
+            initial_users: [S, P] users of each provider at the start, spread over cohorts
+                in proportion to cohort shares (largest-remainder rounding, so totals are exact).
+        """
+        potential = np.asarray(potential_users, dtype=np.int64)
+        shares = np.asarray(cohort_shares, dtype=float)
+        initial = np.asarray(initial_users, dtype=np.int64)
+        n_segments, n_providers = initial.shape
+        self.counts = np.zeros((n_segments, shares.size, n_providers + 1), dtype=np.int64)
+        self.counts[:, :, 1:] = _split(initial, shares)  # [S, C, P]
+        per_cohort = _split(potential[:, None], shares)[:, :, 0]  # [S, C]
+        self.counts[:, :, NOT_ADOPTED] = per_cohort - self.counts[:, :, 1:].sum(axis=2)
+        if (self.counts < 0).any():
+            raise ValueError("initial users exceed a cohort's potential users")
+
+    @property
+    def potential(self) -> np.ndarray:
+        """[S] people per segment (constant)."""
+        return self.counts.sum(axis=(1, 2))
+
+    def users(self) -> np.ndarray:
+        """[S, P] users of each provider."""
+        return self.counts[:, :, 1:].sum(axis=1)
+
+    def adopters(self) -> np.ndarray:
+        """[S] people who use some provider."""
+        return self.counts[:, :, 1:].sum(axis=(1, 2))
+
+    def step(
+        self,
+        rng: np.random.Generator,
+        *,
+        utility: np.ndarray,
+        available: np.ndarray,
+        outside_utility: float,
+        bass_p: np.ndarray,
+        bass_q: np.ndarray,
+        reconsider_share: float,
+        switching_cost: float,
+    ) -> MonthlyFlows:
+        """Advance one month.
+
+        Args:
+            rng: the model's generator (the only source of randomness).
+            utility: [S, C, P] utility of each provider to each cohort.
+            available: [S, P] whether the provider serves the segment this month.
+            outside_utility: utility of not adopting.
+            bass_p, bass_q: [S] monthly Bass innovation and imitation coefficients.
+            reconsider_share: share of adopters who look around each month.
+            switching_cost: utility bonus of a user's current provider.
+        """
+        n_segments, n_cohorts, n_options = self.counts.shape
+        n_providers = n_options - 1
+        avail = np.broadcast_to(available[:, None, :], (n_segments, n_cohorts, n_providers))
+
+        # 1. adoption: outcome 0 = stay out, outcome k = adopt provider k
+        adopted_share = self.adopters() / np.maximum(self.potential, 1)
+        hazard = np.clip(bass_p + bass_q * adopted_share, 0.0, 1.0)[:, None, None]
+        with_outside = np.concatenate(
+            [np.full((n_segments, n_cohorts, 1), outside_utility), utility], axis=2)
+        offer = logit_probabilities(
+            with_outside, np.concatenate([np.ones((n_segments, n_cohorts, 1), bool), avail], 2))
+        adopt_p = hazard * offer[:, :, 1:]
+        pvals = np.concatenate([1.0 - adopt_p.sum(axis=2, keepdims=True), adopt_p], axis=2)
+        outcome = rng.multinomial(self.counts[:, :, NOT_ADOPTED], _normalised(pvals))
+        adopted = outcome[:, :, 1:]
+
+        # 2. reconsideration: looking[s, c, j] users of provider j choose among k (0 = drop out)
+        current = self.counts[:, :, 1:]
+        look_p = np.where(avail, reconsider_share, 1.0)
+        looking = rng.binomial(current, look_p)
+        bonus = switching_cost * np.eye(n_providers)[None, None, :, :]
+        choose = logit_probabilities(utility[:, :, None, :] + bonus, avail[:, :, None, :])
+        stranded = ~avail.any(axis=2)  # [S, C]: nothing left to choose
+        drop = np.broadcast_to(stranded[:, :, None, None], (*looking.shape, 1)).astype(float)
+        moves = rng.multinomial(looking, _normalised(np.concatenate([drop, choose], axis=3)))
+
+        arrived = moves[:, :, :, 1:].sum(axis=2)  # [S, C, k]
+        self.counts[:, :, NOT_ADOPTED] += moves[:, :, :, 0].sum(axis=2) - adopted.sum(axis=2)
+        self.counts[:, :, 1:] += adopted - looking + arrived
+
+        stayed = np.diagonal(moves[:, :, :, 1:], axis1=2, axis2=3)  # [S, C, P]
+        return MonthlyFlows(
+            adopted=adopted.sum(axis=1),
+            switched_in=(arrived - stayed).sum(axis=1),
+            switched_out=(looking - stayed).sum(axis=1),
+        )
+
+
+def _split(totals: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """[..., P] integer totals split over cohorts → [..., C, P], exact by largest remainder."""
+    totals = np.asarray(totals, dtype=np.int64)
+    ideal = totals[..., None, :] * shares[:, None]  # [..., C, P]
+    floor = np.floor(ideal).astype(np.int64)
+    short = totals - floor.sum(axis=-2)  # [..., P] units still to place
+    remainder = ideal - floor
+    # give the missing units to the cohorts with the largest remainders (ties: lower index)
+    order = np.argsort(-remainder, axis=-2, kind="stable")
+    rank = np.argsort(order, axis=-2, kind="stable")
+    floor += (rank < short[..., None, :]).astype(np.int64)
+    return floor
