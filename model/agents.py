@@ -114,18 +114,22 @@ class Firm(mesa.Agent):
         self.quality += points_per_doubling_year / 12.0 * math.log2(1.0 + spend / reference_musd_month)
 
     def receive(self, amount_musd: float) -> None:
+        """Money from an investor arrives in cash at once."""
         self.money.funding_in_musd += amount_musd
+        self.cash_musd += amount_musd
 
     def settle(self, month: int, users: np.ndarray, prices_usd: np.ndarray,
                cost_to_serve_usd: np.ndarray) -> None:
-        """Book the month's revenue and costs into cash ([S] users, prices and costs per user)."""
+        """Book the month's revenue and costs into cash ([S] users, prices and costs per user).
+
+        Transfers (stakes, tranches) moved cash when they were paid.
+        """
         if not self.active(month):
-            self.cash_musd += self.money.net_musd  # money received before founding is kept
             return
         self.money.revenue_musd += float(users @ prices_usd) / 1e6
         self.money.serving_musd += float(users @ cost_to_serve_usd) / 1e6
         self.money.staff_musd += self.staff_cost_musd_month
-        self.cash_musd += self.money.net_musd
+        self.cash_musd += self.money.revenue_musd - self.money.costs_musd
 
     def exit_if_broke(self, month: int) -> bool:
         """Leave the market when cash is gone; its users will have to choose again."""
@@ -155,6 +159,7 @@ class BigTech(Firm):
     def pay(self, recipient: Firm, amount_musd: float) -> None:
         """Transfer a stake or tranche to another firm (money is conserved)."""
         self.money.invested_out_musd += amount_musd
+        self.cash_musd -= amount_musd
         recipient.receive(amount_musd)
 
 

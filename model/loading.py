@@ -133,7 +133,11 @@ def _resolve(file: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], Origi
     base, base_origins = _resolve(parent, (*chain, file.resolve()))
     merged = deep_merge(base, data)
     merged["extends"] = parent_name
-    return merged, {**base_origins, **origins}
+    merged_origins = {**base_origins, **origins}
+    if "name" not in data:  # a name is not inherited: it defaults to this file's stem
+        merged.pop("name", None)
+        merged_origins.pop(("name",), None)
+    return merged, merged_origins
 
 
 # ---------------------------------------------------------------- overrides
@@ -209,12 +213,12 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
             if field is None:
                 return None
             current = field.annotation
+            if typing.get_origin(current) not in (list, tuple, dict):
+                current = _unwrap(current)  # X | None → X
         else:
-            current = _unwrap(current)
+            current = _unwrap(current)  # a list index or dict key: the entry's type
             if current is None:
                 return None
-        current = _unwrap(current) if not (
-            isinstance(current, type) and issubclass(current, BaseModel)) else current
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
@@ -280,7 +284,7 @@ def _check_references(scenario: Scenario, origins: Origins, file: str) -> None:
 
     def fail(path: Path_, message: str) -> None:
         where, line = _line_of(path, origins, file)
-        shown = file if where in (file, OVERRIDE_ORIGIN) else f"{file} (from {where})"
+        shown = file if where == file else f"{file} (from {where})"
         raise ScenarioError(shown, message, line=line, path=".".join(path))
 
     for section, entries in (("segments", scenario.segments), ("cohorts", scenario.cohorts),
@@ -344,7 +348,10 @@ def load_scenario(
         data.setdefault("name", file.stem)
     for dotted, value in (overrides or {}).items():
         _apply_override(data, dotted, value, f"{shown} (from --set)")
-        origins[tuple(dotted.split("."))] = (OVERRIDE_ORIGIN, None)
+        parts = tuple(dotted.split("."))
+        for end in range(1, len(parts)):  # keys the override created are not in the file
+            origins.setdefault(parts[:end], (OVERRIDE_ORIGIN, None))
+        origins[parts] = (OVERRIDE_ORIGIN, None)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:

@@ -104,6 +104,7 @@ MODEL_REPORTERS = {
 
 FIRM_REPORTERS = {
     "month": lambda f: f.model.month,
+    "date": lambda f: f.model.date,
     "firm": "firm_id",
     "kind": "kind",
     "users": firm_users,

@@ -77,6 +77,7 @@ class AIMarketModel(mesa.Model):
         )
         self.payments_due = self._schedule_payments()
         self.events: list[dict[str, Any]] = []
+        self._pay_scheduled_investments()  # deals dated at (or before) the start month
         self._refresh_offers()
         self.datacollector = mesa.DataCollector(
             model_reporters=metrics.MODEL_REPORTERS,
@@ -105,7 +106,7 @@ class AIMarketModel(mesa.Model):
     def _schedule_payments(self) -> dict[int, list[Any]]:
         due: dict[int, list[Any]] = {}
         for investment in self.config.funding.investments:
-            month = month_index(self.config.start, investment.date)
+            month = max(month_index(self.config.start, investment.date), 0)
             due.setdefault(month, []).append(investment)
         return due
 

@@ -70,6 +70,7 @@ class UserPopulation:
         """
         potential = np.asarray(potential_users, dtype=np.int64)
         shares = np.asarray(cohort_shares, dtype=float)
+        shares = shares / shares.sum()  # the loader accepts sums within 1e-6 of 1
         initial = np.asarray(initial_users, dtype=np.int64)
         n_segments, n_providers = initial.shape
         self.counts = np.zeros((n_segments, shares.size, n_providers + 1), dtype=np.int64)

@@ -1,0 +1,309 @@
+"""model.loading at the API level: deep merge, extends, overrides, flat names, error format."""
+
+from __future__ import annotations
+
+import copy
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from model import loading
+from model.loading import (
+    ScenarioError,
+    deep_merge,
+    flat_to_path,
+    load_scenario,
+    parse_assignments,
+    path_to_flat,
+    scenario_with_flat,
+)
+from model.scenario import Firm, Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+@pytest.fixture(scope="module")
+def baseline() -> Scenario:
+    return load_scenario(BASELINE)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A temporary folder holding a copy of the baseline, so children can say ``extends:``."""
+    shutil.copy(BASELINE, tmp_path / "baseline.yaml")
+    return tmp_path
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def firm(scenario: Scenario, firm_id: str):
+    return next(f for f in scenario.firms if f.id == firm_id)
+
+
+# ---------------------------------------------------------------- deep_merge
+
+
+def test_deep_merge_merges_mappings_key_by_key() -> None:
+    base = {"a": 1, "b": {"x": 1, "y": {"p": 1, "q": 2}}, "c": [1, 2]}
+    over = {"b": {"y": {"q": 20, "r": 30}, "z": 3}, "d": 4}
+    base_before = copy.deepcopy(base)
+    over_before = copy.deepcopy(over)
+    merged = deep_merge(base, over)
+    assert merged == {"a": 1, "b": {"x": 1, "y": {"p": 1, "q": 20, "r": 30}, "z": 3},
+                      "c": [1, 2], "d": 4}
+    assert base == base_before and over == over_before  # inputs untouched
+    merged["b"]["y"]["p"] = 99
+    assert base["b"]["y"]["p"] == 1  # no shared structure with the base
+
+
+def test_deep_merge_lists_of_entries_merge_by_id_keeping_order() -> None:
+    base = [{"id": "a", "v": 1, "deep": {"k": 1, "j": 2}}, {"id": "b", "v": 2},
+            {"id": "c", "v": 3}]
+    over = [{"id": "new", "v": 9}, {"id": "b", "v": 20}, {"id": "a", "deep": {"k": 10}}]
+    merged = deep_merge(base, over)
+    assert [e["id"] for e in merged] == ["a", "b", "c", "new"]  # base order, new ids appended
+    assert merged[0] == {"id": "a", "v": 1, "deep": {"k": 10, "j": 2}}
+    assert merged[1] == {"id": "b", "v": 20}
+    assert merged[2] == {"id": "c", "v": 3}
+    assert merged[3] == {"id": "new", "v": 9}
+    assert base[0]["deep"] == {"k": 1, "j": 2}
+
+
+@pytest.mark.parametrize(
+    "base,over",
+    [
+        ([1, 2, 3], [4]),  # scalars
+        ([{"id": "a", "v": 1}], [{"v": 2}]),  # an entry without id: the list is replaced
+        ([{"v": 1}], [{"id": "a", "v": 2}]),
+        ({"k": 1}, 5),  # a value laid over a mapping replaces it
+        (5, {"k": 1}),
+        ([{"id": "a"}], {"a": 1}),
+        ([1, 2], []),
+    ],
+)
+def test_deep_merge_other_values_replace(base, over) -> None:
+    assert deep_merge(base, over) == over
+
+
+def test_deep_merge_nested_id_lists_inside_mappings() -> None:
+    base = {"funding": {"investments": [{"id": "x", "amount": 1}]}}
+    over = {"funding": {"investments": [{"id": "x", "amount": 2}, {"id": "y", "amount": 3}]}}
+    assert deep_merge(base, over) == {
+        "funding": {"investments": [{"id": "x", "amount": 2}, {"id": "y", "amount": 3}]}}
+
+
+# ---------------------------------------------------------------- extends
+
+
+CHILD = """\
+extends: baseline.yaml
+description: OpenAI with less cash, and a newcomer
+firms:
+  - id: openai
+    cash_musd: 5
+  - id: newco
+    name: New Co
+    kind: lab
+    quality: 50
+"""
+
+
+def test_child_changes_one_firm_and_adds_one(folder: Path, baseline: Scenario) -> None:
+    child = load_scenario(write(folder, "child.yaml", CHILD))
+    assert child.firm_ids() == [*baseline.firm_ids(), "newco"]
+    openai, base_openai = firm(child, "openai"), firm(baseline, "openai")
+    assert openai.cash_musd == 5
+    assert openai.model_dump(exclude={"cash_musd"}) == base_openai.model_dump(
+        exclude={"cash_musd"})
+    for other in baseline.firms:
+        if other.id != "openai":
+            assert firm(child, other.id) == other
+    newco = firm(child, "newco")
+    assert (newco.name, newco.kind, newco.quality) == ("New Co", "lab", 50)
+    assert newco.cash_musd == Firm.model_fields["cash_musd"].default  # schema default
+    for section in ("start", "months", "segments", "cohorts", "choice", "first_mover",
+                    "commoditization", "technology", "funding"):
+        assert getattr(child, section) == getattr(baseline, section), section
+    assert child.description == "OpenAI with less cash, and a newcomer"
+    assert child.extends == "baseline.yaml"
+
+
+def test_multi_level_extends(folder: Path, baseline: Scenario) -> None:
+    write(folder, "b.yaml", """\
+extends: baseline.yaml
+first_mover:
+  switching_cost_utils: 4
+firms:
+  - id: openai
+    cash_musd: 10
+    offerings:
+      coding:
+        markup: 2
+""")
+    c_path = write(folder, "c.yaml", """\
+extends: b.yaml
+description: third level
+months: 24
+firms:
+  - id: openai
+    quality: 80
+""")
+    c = load_scenario(c_path)
+    assert c.months == 24 and c.description == "third level"
+    assert c.first_mover.switching_cost_utils == 4  # from b
+    assert c.first_mover.reconsider_share_monthly == baseline.first_mover.reconsider_share_monthly
+    openai = firm(c, "openai")
+    assert (openai.cash_musd, openai.quality) == (10, 80)
+    assert openai.offerings["coding"].markup == 2
+    base_coding = firm(baseline, "openai").offerings["coding"]
+    assert openai.offerings["coding"].initial_users == base_coding.initial_users
+    assert openai.offerings.keys() == firm(baseline, "openai").offerings.keys()
+    assert c.firm_ids() == baseline.firm_ids()
+    assert c.extends == "b.yaml"
+
+
+def test_error_in_a_parent_names_the_child_and_the_parent_line(folder: Path) -> None:
+    write(folder, "b.yaml", "extends: baseline.yaml\nmonths: 0\n")
+    c_path = write(folder, "c.yaml", "extends: b.yaml\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(c_path)
+    err = caught.value
+    assert err.line == 2 and err.path == "months"
+    assert err.file.startswith(str(c_path)) and "b.yaml" in err.file
+
+
+# ---------------------------------------------------------------- overrides and flat names
+
+
+def test_overrides_set_firm_and_section_values(baseline: Scenario) -> None:
+    changed = load_scenario(BASELINE, {"firms.openai.cash_musd": 5})
+    assert firm(changed, "openai").cash_musd == 5
+    assert firm(changed, "anthropic") == firm(baseline, "anthropic")
+    changed = load_scenario(BASELINE, {"first_mover.switching_cost_utils": 3})
+    assert changed.first_mover.switching_cost_utils == 3
+    assert changed.firms == baseline.firms
+    changed = load_scenario(BASELINE, {"firms.openai.offerings.coding.markup": 1.5,
+                                       "months": 12})
+    assert firm(changed, "openai").offerings["coding"].markup == 1.5
+    assert changed.months == 12
+
+
+def test_overrides_do_not_change_the_loaded_source(baseline: Scenario) -> None:
+    before = baseline.model_dump()
+    changed = load_scenario(baseline, {"firms.openai.cash_musd": 5})
+    assert firm(changed, "openai").cash_musd == 5
+    assert baseline.model_dump() == before
+    assert firm(baseline, "openai").cash_musd != 5
+
+
+def test_overrides_are_validated() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(BASELINE, {"first_mover.reconsider_share_monthly": 1.5})
+    assert caught.value.path == "first_mover.reconsider_share_monthly"
+    assert caught.value.line is None and "(from --set)" in caught.value.file
+    with pytest.raises(ScenarioError, match="did you mean 'openai'"):
+        load_scenario(BASELINE, {"firms.opneai.cash_musd": 5})
+
+
+def test_flat_names_equal_dotted_overrides() -> None:
+    flat = scenario_with_flat(BASELINE, first_mover__switching_cost_utils=3)
+    dotted = load_scenario(BASELINE, {"first_mover.switching_cost_utils": 3})
+    assert flat == dotted
+    assert flat.first_mover.switching_cost_utils == 3
+    flat = loading.scenario_with_flat(BASELINE, firms__openai__offerings__coding__markup=2.0)
+    assert flat == load_scenario(BASELINE, {"firms.openai.offerings.coding.markup": 2.0})
+
+
+def test_flat_name_round_trip() -> None:
+    dotted = "firms.openai.offerings.coding.markup"
+    assert path_to_flat(dotted) == "firms__openai__offerings__coding__markup"
+    assert flat_to_path(path_to_flat(dotted)) == dotted
+
+
+def test_parse_assignments_reads_yaml_scalars() -> None:
+    parsed = parse_assignments([
+        "months=12", "first_mover.switching_cost_utils=2.5", "a=2.5e+3", "b=true", "c=false",
+        "firms.openai.release=open_weights", "d = spaced ", "e=", "f=x=y", "start=2024-03",
+    ])
+    assert parsed == {
+        "months": 12, "first_mover.switching_cost_utils": 2.5, "a": 2500.0, "b": True,
+        "c": False, "firms.openai.release": "open_weights", "d": "spaced", "e": "",
+        "f": "x=y", "start": "2024-03",
+    }
+    assert isinstance(parsed["months"], int) and isinstance(parsed["a"], float)
+
+
+def test_parsed_assignments_are_validated_like_file_values() -> None:
+    # PyYAML reads "2.7e7" (no exponent sign) as a string; the schema still takes it as a number
+    parsed = parse_assignments(["segments.coding.potential_users=2.7e7", "months=-1"])
+    scenario = load_scenario(BASELINE, {k: v for k, v in parsed.items() if k != "months"})
+    assert next(s for s in scenario.segments if s.id == "coding").potential_users == 2.7e7
+    with pytest.raises(ScenarioError, match="greater than or equal to 1"):
+        load_scenario(BASELINE, parsed)
+
+
+@pytest.mark.parametrize("item", ["novalue", "=3"])
+def test_parse_assignments_rejects_malformed_items(item: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_assignments([item], file="x.yaml (from --set)")
+    assert str(caught.value).startswith("x.yaml (from --set): ")
+    assert item in str(caught.value)
+
+
+# ---------------------------------------------------------------- errors and names
+
+
+def test_scenario_error_format() -> None:
+    err = ScenarioError("a.yaml", "bad value", line=7, path="first_mover.switching_cost_utils")
+    assert str(err) == "a.yaml:7: first_mover.switching_cost_utils: bad value"
+    assert (err.file, err.line, err.path, err.message) == (
+        "a.yaml", 7, "first_mover.switching_cost_utils", "bad value")
+    assert str(ScenarioError("a.yaml", "file not found")) == "a.yaml: file not found"
+    assert str(ScenarioError("a.yaml", "oops", path="months")) == "a.yaml: months: oops"
+    assert str(ScenarioError("a.yaml", "oops", line=3)) == "a.yaml:3: oops"
+    assert isinstance(err, ValueError)
+
+
+def test_load_error_is_one_line_with_file_line_and_path(folder: Path) -> None:
+    path = write(folder, "child.yaml", CHILD + "    cash_mus: 5\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message == (f"{path}:10: firms.newco.cash_mus: unknown key 'cash_mus' "
+                       "(did you mean 'cash_musd'?)")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("", "file is empty"),
+    ("# only a comment\n", "file is empty"),
+    ("- a\n- b\n", "must be a mapping"),
+    ("extends: [a.yaml]\n", "extends: must be a file name"),
+])
+def test_files_that_are_not_scenarios(folder: Path, text: str, expected: str) -> None:
+    path = write(folder, "odd.yaml", text)
+    with pytest.raises(ScenarioError, match=re.escape(expected)):
+        load_scenario(path)
+
+
+def test_name_defaults_to_the_file_stem(folder: Path) -> None:
+    text = BASELINE.read_text(encoding="utf-8").replace("name: baseline\n", "", 1)
+    assert "name: baseline" not in text
+    assert load_scenario(write(folder, "my_world.yaml", text)).name == "my_world"
+    assert load_scenario(BASELINE).name == "baseline"  # set in the file
+
+
+def test_name_is_not_inherited_through_extends(folder: Path) -> None:
+    # otherwise `moatsim run child.yaml` would write to (and replace) runs/baseline-seed1
+    assert load_scenario(write(folder, "child.yaml", CHILD)).name == "child"
+    write(folder, "named.yaml", "extends: baseline.yaml\nname: named_world\n")
+    assert load_scenario(write(folder, "grandchild.yaml", "extends: named.yaml\n")).name == \
+        "grandchild"
+    assert load_scenario(folder / "named.yaml").name == "named_world"

@@ -1,0 +1,145 @@
+"""The Mesa model: calibration of the start, determinism, batch_run, data collection."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import AIMarketModel, load_scenario, run_scenario
+from model.agents import BigTech, Lab
+from tests.conftest import BASELINE
+
+NAMED_FIRMS = {"openai", "anthropic", "google", "meta", "microsoft", "amazon", "mistral"}
+SEGMENTS = {"consumer_chat", "coding", "enterprise_knowledge", "image", "video"}
+
+
+def test_baseline_names_the_articles_firms_and_segments():
+    config = load_scenario(BASELINE)
+    assert NAMED_FIRMS <= set(config.firm_ids())
+    assert SEGMENTS <= set(config.segment_ids())
+    assert config.start == "2023-01" and config.months == 96
+    chat = next(s for s in config.segments if s.id == "consumer_chat")
+    assert chat.potential_users >= 1e9  # billions of potential users (M4)
+
+
+def test_openai_starts_with_about_80_percent_of_adopters():
+    """Fact M1: OpenAI had almost 80% of the generative-AI market in 2023."""
+    market = AIMarketModel(BASELINE, rng=1)
+    users = market.users_by_firm()
+    share = users[[f.firm_id for f in market.firms].index("openai")] / users.sum()
+    assert 0.75 <= share <= 0.85
+
+
+def test_agents_are_mesa_agents_of_the_right_kind():
+    market = AIMarketModel(BASELINE, rng=1)
+    assert isinstance(market, mesa.Model)
+    kinds = {f.firm_id: f.kind for f in market.firms}
+    assert kinds["openai"] == "lab" and kinds["microsoft"] == "bigtech"
+    assert len(market.agents_by_type[Lab]) + len(market.agents_by_type[BigTech]) == len(kinds)
+    assert isinstance(market.datacollector, mesa.DataCollector)
+
+
+def test_same_seed_same_tables_different_seed_different_tables():
+    first = run_scenario(BASELINE, seed=3, months=30)
+    again = run_scenario(BASELINE, seed=3, months=30)
+    other = run_scenario(BASELINE, seed=4, months=30)
+    for name in ("model", "firms", "segments", "events"):
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(again, name))
+    assert first.summary == again.summary
+    assert not first.segments["users"].equals(other.segments["users"])
+
+
+def test_flat_keyword_overrides_reach_the_model():
+    market = AIMarketModel(BASELINE, rng=1, first_mover__switching_cost_utils=4.5,
+                           firms__openai__cash_musd=123.0, months=5)
+    assert market.config.first_mover.switching_cost_utils == 4.5
+    assert market.config.firms[0].cash_musd == 123.0
+    # Microsoft's $10B (M2) is dated at the start month, so it is in cash at month 0
+    assert market.firm_by_id["openai"].cash_musd == 123.0 + 10_000.0
+    market.run_model()
+    assert market.month == 5 and not market.running
+
+
+def test_switching_cost_keeps_users_with_the_first_mover():
+    """Mechanism check: high switching costs protect the incumbent's users.
+
+    Adoption is switched off so that only the users OpenAI starts with are in play.
+    """
+    no_adoption = {f"segments.{s}.bass_{k}_monthly": 0.0
+                   for s in SEGMENTS for k in ("innovation", "imitation")}
+
+    def openai_share(cost: float) -> float:
+        result = run_scenario(BASELINE, seed=11, months=48, overrides={
+            **no_adoption, "first_mover.switching_cost_utils": cost})
+        final = result.firms[(result.firms.month == 48) & (result.firms.firm == "openai")]
+        return float(final["share"].iloc[0])
+
+    locked, free = openai_share(20.0), openai_share(0.0)
+    assert locked > 0.75  # hardly anyone leaves
+    assert free < locked - 0.1
+
+
+def test_a_firm_out_of_cash_exits_and_its_users_choose_again():
+    result = run_scenario(BASELINE, seed=2, months=12, overrides={
+        "firms.anthropic.cash_musd": 0, "firms.anthropic.staff_cost_musd_month": 50})
+    anthropic = result.firms[result.firms.firm == "anthropic"].set_index("month")
+    exit_month = int(anthropic.index[~anthropic["alive"]].min())
+    assert exit_month == 1
+    assert (anthropic.loc[exit_month + 1:, "users"] == 0).all()
+    assert {"firm": "anthropic", "month": 1, "date": "2023-02"} in result.summary["exits"]
+    assert ((result.events.agent == "anthropic") & (result.events.kind == "exit")).sum() == 1
+
+
+def test_money_is_booked_into_cash():
+    result = run_scenario(BASELINE, seed=5, months=24)
+    firms = result.firms.sort_values(["firm", "month"])
+    for _, rows in firms.groupby("firm"):
+        rows = rows[rows["alive"].shift(fill_value=True)]  # months it was still trading
+        change = rows["cash"].diff().iloc[1:].to_numpy()
+        booked = (rows["revenue"] + rows["funding_in"] - rows["costs"]).iloc[1:].to_numpy()
+        invested = change - booked  # only big tech pays money out (stakes)
+        assert np.all(invested <= 1e-6)
+    paid = result.events.query("kind == 'funding'")["amount_musd"].sum()
+    received = result.firms["funding_in"].sum()
+    assert received == pytest.approx(paid)
+
+
+def test_batch_run_with_flat_parameters_and_two_processes():
+    results = mesa.batch_run(
+        AIMarketModel,
+        parameters={"first_mover__switching_cost_utils": [0.5, 5.0], "months": 6},
+        rng=[1, 2],
+        number_processes=2,
+        data_collection_period=-1,
+        display_progress=False,
+    )
+    table = pd.DataFrame(results)
+    assert set(table["first_mover__switching_cost_utils"]) == {0.5, 5.0}
+    assert len(table[["RunId"]].drop_duplicates()) == 4
+    assert (table["month"] == 6).all()
+    assert table["firm"].nunique() == len(load_scenario(BASELINE).firms)
+    # the same parameters and seed give the same numbers in another process
+    serial = mesa.batch_run(AIMarketModel, parameters={"first_mover__switching_cost_utils": 5.0,
+                                                         "months": 6},
+                            rng=[2], number_processes=1, display_progress=False)
+    key = ["firm", "users", "cash"]
+    mine = table[(table["first_mover__switching_cost_utils"] == 5.0) & (table["iteration"] == 1)]
+    assert mine.sort_values("firm")[key].to_numpy().tolist() == \
+        pd.DataFrame(serial).sort_values("firm")[key].to_numpy().tolist()
+
+
+def test_collected_tables_are_tidy(baseline_run):
+    months = baseline_run.model["month"]
+    assert months.tolist() == list(range(37))
+    assert baseline_run.model["date"].iloc[[0, 12, 36]].tolist() == ["2023-01", "2024-01", "2026-01"]
+    firms = baseline_run.firms
+    assert len(firms) == 37 * firms["firm"].nunique()
+    assert not firms.duplicated(["month", "firm"]).any()
+    shares = firms.groupby("month")["share"].sum()
+    assert np.allclose(shares, 1.0)
+    seg = baseline_run.segments
+    per_segment = seg.groupby(["month", "segment"])["share"].sum()
+    assert np.allclose(per_segment[per_segment > 0], 1.0)
+    assert (seg["users"] >= 0).all()

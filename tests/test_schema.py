@@ -1,0 +1,111 @@
+"""Every number has a unit, a range, a doc and a source; the parameter docs are current."""
+
+from __future__ import annotations
+
+import re
+import typing
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from model import paramdoc
+from model.params import param_meta
+from model.scenario import Scenario, Sourced
+from tests.conftest import ROOT
+
+FACT_IDS = {entry["id"] for entry in
+            yaml.safe_load((ROOT / "seeds" / "facts.yaml").read_text(encoding="utf-8"))["facts"]}
+STRUCTURAL = {"id", "name", "label", "kind", "release", "investor", "investee", "sources",
+              "offerings", "description", "extends", "start"}
+
+
+def _models(model: type[BaseModel], seen=None):
+    seen = seen if seen is not None else set()
+    if model in seen:
+        return
+    seen.add(model)
+    yield model
+    for field in model.model_fields.values():
+        for arg in (field.annotation, *typing.get_args(field.annotation)):
+            for inner in (arg, *typing.get_args(arg)):
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    yield from _models(inner, seen)
+
+
+ALL_MODELS = list(_models(Scenario))
+
+
+@pytest.mark.parametrize("model", ALL_MODELS, ids=lambda m: m.__name__)
+def test_every_numeric_field_is_declared_with_unit_range_doc_and_source(model):
+    for name, field in model.model_fields.items():
+        if field.annotation in (int, float):
+            meta = param_meta(field)
+            assert meta, f"{model.__name__}.{name} is not declared with param()"
+            assert meta["unit"] and field.description, name
+            assert ("ge" in meta or "gt" in meta) and "le" in meta, f"{name} has no range"
+            assert _is_valid_source(meta["source"]), f"{name}: bad source {meta['source']!r}"
+            assert meta.get("ge", meta.get("gt")) <= field.default <= meta["le"]
+
+
+def _is_valid_source(source: str) -> bool:
+    """A seed fact id that exists, 'assumption: why', or an outside reference with a year."""
+    ids = set(re.findall(r"\b([MFCP]\d{1,2})\b", source))
+    if ids and not ids <= FACT_IDS:
+        return False
+    return bool(ids) or "assumption:" in source or bool(re.search(r"(19|20)\d\d\b", source))
+
+
+def test_source_checker_rejects_bad_sources():
+    assert not _is_valid_source("F99: a fact that does not exist")
+    assert not _is_valid_source("because I said so")
+    assert _is_valid_source("assumption: round number")
+
+
+def _sourced_entries(node, path=()):
+    if isinstance(node, Sourced):
+        yield path, node
+    if isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from _sourced_entries(getattr(node, name), (*path, name))
+    elif isinstance(node, list):
+        for item in node:
+            yield from _sourced_entries(item, (*path, getattr(item, "id", "?")))
+    elif isinstance(node, dict):
+        for key, item in node.items():
+            yield from _sourced_entries(item, (*path, key))
+
+
+@pytest.mark.parametrize("scenario_file", sorted((ROOT / "scenarios").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_every_value_a_scenario_sets_for_an_entry_cites_a_source(scenario_file):
+    from model import load_scenario
+
+    scenario = load_scenario(scenario_file)
+    missing = []
+    for path, entry in _sourced_entries(scenario):
+        for name in entry.model_fields_set - STRUCTURAL:
+            source = entry.sources.get(name)
+            if source is None or not _is_valid_source(source):
+                missing.append(".".join((*path, name)))
+    assert not missing, f"values without a (valid) source: {missing}"
+
+
+def test_parameters_doc_is_current():
+    assert paramdoc.is_current(), "docs/parameters.md is stale: run `moatsim docs`"
+
+
+def test_parameters_doc_goes_stale_when_the_schema_changes(monkeypatch):
+    from model.scenario import FirstMover
+
+    field = FirstMover.model_fields["switching_cost_utils"]
+    monkeypatch.setattr(field, "description", field.description + " (changed)")
+    assert not paramdoc.is_current()
+
+
+def test_parameters_doc_lists_every_parameter_with_its_source():
+    text = paramdoc.render()
+    assert "`first_mover.switching_cost_utils`" in text
+    assert "`firms.<id>.offerings.<segment>.markup`" in text
+    assert "`segments.<id>.potential_users`" in text
+    assert "Sultan, Farley & Lehmann 1990" in text
