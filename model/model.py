@@ -73,7 +73,7 @@ class AIMarketModel(mesa.Model):
         self.population = UserPopulation(
             np.array([s.potential_users for s in cfg.segments]),
             np.array([c.share for c in cfg.cohorts]),
-            np.rint(initial),
+            initial,
         )
         self.payments_due = self._schedule_payments()
         self.events: list[dict[str, Any]] = []

@@ -32,7 +32,8 @@ class MonthlyFlows:
 
     adopted: np.ndarray  # [segment, provider] new adopters by chosen provider (provider ≥ 1)
     switched_in: np.ndarray  # [segment, provider] users who came from another provider
-    switched_out: np.ndarray  # [segment, provider] users who left for another provider
+    switched_out: np.ndarray  # [segment, provider] users who left (for another provider, or
+    # back to "not adopted" when nothing is offered in their segment)
 
 
 def logit_probabilities(utility: np.ndarray, available: np.ndarray) -> np.ndarray:
@@ -68,17 +69,18 @@ class UserPopulation:
             initial_users: [S, P] users of each provider at the start, spread over cohorts
                 in proportion to cohort shares (largest-remainder rounding, so totals are exact).
         """
-        potential = np.asarray(potential_users, dtype=np.int64)
+        potential = np.rint(np.asarray(potential_users, dtype=float)).astype(np.int64)
         shares = np.asarray(cohort_shares, dtype=float)
         shares = shares / shares.sum()  # the loader accepts sums within 1e-6 of 1
-        initial = np.asarray(initial_users, dtype=np.int64)
+        initial = np.rint(np.asarray(initial_users, dtype=float)).astype(np.int64)
         n_segments, n_providers = initial.shape
+        not_adopted = potential - initial.sum(axis=1)
+        if (not_adopted < 0).any():
+            raise ValueError("initial users exceed a segment's potential users")
         self.counts = np.zeros((n_segments, shares.size, n_providers + 1), dtype=np.int64)
         self.counts[:, :, 1:] = _split(initial, shares)  # [S, C, P]
-        per_cohort = _split(potential[:, None], shares)[:, :, 0]  # [S, C]
-        self.counts[:, :, NOT_ADOPTED] = per_cohort - self.counts[:, :, 1:].sum(axis=2)
-        if (self.counts < 0).any():
-            raise ValueError("initial users exceed a cohort's potential users")
+        # non-adopters are split on their own, so a segment filled exactly stays exact
+        self.counts[:, :, NOT_ADOPTED] = _split(not_adopted[:, None], shares)[:, :, 0]
 
     @property
     def potential(self) -> np.ndarray:
