@@ -1,166 +1,483 @@
-"""The firms of moatsim as Mesa agents: labs that make models and big tech companies.
+"""The companies of moatsim as Mesa agents: labs and big tech (apps and the open-source
+community live in :mod:`model.apps` and :mod:`model.community`).
 
-Each agent holds its own state and makes its own monthly decisions; the market (who uses whom)
-lives in :mod:`model.population` and the model wires the two together. Agents know nothing
-of files or the command line: they are built from validated scenario entries.
+Agents hold their own state and make their own monthly decisions; the market (who uses whom)
+lives in :mod:`model.population`, and the model (:mod:`model.model`) calls the agents in the
+documented order. Agents know nothing of files or the command line.
 
-* :class:`Firm` — cash, general capability, per-segment offerings (entry date, quality bonus,
-  markup), training spend; settles its month's money and exits when cash runs out.
-* :class:`Lab` — a model maker (openai, anthropic, mistral …): trains, serves, can run out of
-  money (F12: costs far exceed revenue).
-* :class:`BigTech` — a platform company (google, meta, microsoft, amazon): may run an in-house
-  lab that serves users, and pays the stakes it has committed to other firms (M2, F1, F2).
+* :class:`Firm` — cash, compute credits and a ledger (:mod:`model.finance`); exits when cash
+  runs out.
+* :class:`Seller` — a firm with offerings users can choose: entry month, quality and price
+  per segment.
+* :class:`Lab` — a model maker: pre-training runs that raise its general capability with
+  returns that decay (C2), post-training per segment (C3), release policy, prices whose markup
+  shrinks as rivals catch up (C4), VC rounds when runway is short (F7).
+* :class:`BigTech` — a platform: distribution in some segments (M4), in-house labs it funds,
+  a champion lab it backs with stakes and compute credits (C23–C26), stopgap licences (C22)
+  and rescues of failing labs.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
+from model import pricing, technology
 from model import scenario as sc
 from model.calendar import month_index
+from model.finance import COSTS, FUNDING, REVENUE, Entry, Ledger
+
+if TYPE_CHECKING:
+    from model.model import AIMarketModel
 
 NEVER = 10**9
-"""Entry month of a segment a firm does not serve."""
-
-
-@dataclass
-class MonthlyMoney:
-    """A firm's money flows in one month, USD millions (all ≥ 0)."""
-
-    revenue_musd: float = 0.0
-    funding_in_musd: float = 0.0
-    invested_out_musd: float = 0.0
-    training_musd: float = 0.0
-    serving_musd: float = 0.0
-    staff_musd: float = 0.0
-
-    @property
-    def costs_musd(self) -> float:
-        return self.training_musd + self.serving_musd + self.staff_musd
-
-    @property
-    def net_musd(self) -> float:
-        return self.revenue_musd + self.funding_in_musd - self.invested_out_musd - self.costs_musd
+"""Entry month of a segment a seller does not serve."""
 
 
 class Firm(mesa.Agent):
-    """A company with cash, a general model quality and offerings in some segments."""
+    """A company with cash, compute credits and a ledger of every dollar."""
 
     kind = "firm"
+    model: AIMarketModel
 
-    def __init__(self, model: mesa.Model, spec: sc.Firm, segment_ids: list[str], start: str):
+    def __init__(self, model: AIMarketModel, firm_id: str, name: str, cash_musd: float,
+                 staff_cost_musd_month: float = 0.0, founded_month: int = 0):
         super().__init__(model)
-        self.firm_id = spec.id
-        self.name = spec.name
-        self.release = spec.release
-        # a freemium firm's free models are open weights (C10), so they count as open
-        self.is_open = spec.release in ("open_weights", "freemium")
-        self.founded_month = 0 if spec.founded is None else month_index(start, spec.founded)
-        self.cash_musd = spec.cash_musd
-        self.quality = spec.quality
-        self.training_spend_musd_month = spec.training_spend_musd_month
-        self.staff_cost_musd_month = spec.staff_cost_musd_month
-        self.entry_month = np.full(len(segment_ids), NEVER, dtype=np.int64)
-        self.quality_bonus = np.zeros(len(segment_ids))
-        self.markup = np.zeros(len(segment_ids))
-        for index, segment_id in enumerate(segment_ids):
-            offering = spec.offerings.get(segment_id)
-            if offering is None:
-                continue
-            entry = 0 if offering.entry is None else month_index(start, offering.entry)
-            # a firm with users at the start is in the segment from the start
-            entry = 0 if offering.initial_users > 0 else max(entry, self.founded_month, 0)
-            self.entry_month[index] = entry
-            self.quality_bonus[index] = offering.quality_bonus
-            self.markup[index] = offering.markup
+        self.firm_id = firm_id
+        self.name = name
+        self.cash_musd = cash_musd
+        self.credits_musd = 0.0
+        self.initial_cash_musd = cash_musd
+        self.staff_cost_musd_month = staff_cost_musd_month
+        self.founded_month = founded_month
+        self.ledger = Ledger()
+        self.last_burn_musd = 0.0
+        self.last_revenue_musd = 0.0
         self.alive = True
         self.exit_month: int | None = None
-        self.money = MonthlyMoney()
+        self.owner: BigTech | None = None
+        self.backers: set[str] = set()
 
-    # ---------------------------------------------------------------- what it offers
+    # ---------------------------------------------------------------- money
 
-    def serves(self, month: int) -> np.ndarray:
-        """[S] whether the firm offers a product in each segment this month."""
-        return (self.entry_month <= month) & self.alive
+    def book(self, category: str, amount_musd: float, *, counterparty: str | None = None,
+             account: str = "cash", transfer_id: int | None = None) -> None:
+        """Record money in (+) or out (−) and move the balance by exactly that much."""
+        self.ledger.post(Entry(self.model.month, category, amount_musd, account,
+                               counterparty, transfer_id))
+        if account == "cash":
+            self.cash_musd += amount_musd
+        else:
+            self.credits_musd += amount_musd
 
-    def segment_quality(self) -> np.ndarray:
-        """[S] quality of its product in each segment (general + post-training bonus)."""
-        return self.quality + self.quality_bonus
+    def pay(self, payee: Firm, amount_musd: float, category: str, *,
+            account: str = "cash") -> None:
+        """Transfer money to another firm: two ledger entries that cancel out.
 
-    def prices(self, cost_to_serve_usd: np.ndarray) -> np.ndarray:
-        """[S] blended monthly price per user: cost to serve marked up."""
-        return cost_to_serve_usd * (1.0 + self.markup)
+        ``category`` names what the payee receives; the payer books ``<category>_out``
+        (or the cost category for fees, see :data:`model.finance.COSTS`).
+        """
+        if amount_musd <= 0:
+            return
+        transfer_id = self.model.next_transfer_id()
+        out = {"api_revenue": "api_fees", "licence_fee_in": "licence_fee_out"}.get(
+            category, f"{category}_out")
+        self.book(out, -amount_musd, counterparty=payee.firm_id, transfer_id=transfer_id)
+        payee.book(category, amount_musd, counterparty=self.firm_id, account=account,
+                   transfer_id=transfer_id)
 
-    # ---------------------------------------------------------------- monthly decisions
-
-    def start_month(self) -> None:
-        self.money = MonthlyMoney()
+    def spend_compute(self, category: str, amount_musd: float) -> None:
+        """Pay for compute from credits first (C25), then from cash."""
+        from_credits = min(amount_musd, max(self.credits_musd, 0.0))
+        if from_credits > 0:
+            self.book(category, -from_credits, account="credits")
+        if amount_musd - from_credits > 0:
+            self.book(category, -(amount_musd - from_credits))
 
     def active(self, month: int) -> bool:
         """Founded and not exited: spends money and may serve users."""
         return self.alive and month >= self.founded_month
 
-    def train(self, month: int, points_per_doubling_year: float,
-              reference_musd_month: float) -> None:
-        """Spend on pre-training while cash lasts; capability grows with log spend (C28)."""
-        if not self.active(month):
-            return
-        spend = min(self.training_spend_musd_month, max(self.cash_musd, 0.0))
-        self.money.training_musd += spend
-        self.quality += points_per_doubling_year / 12.0 * math.log2(1.0 + spend / reference_musd_month)
+    @property
+    def revenue_musd(self) -> float:
+        return self.ledger.total(self.model.month, REVENUE)
 
-    def receive(self, amount_musd: float) -> None:
-        """Money from an investor arrives in cash at once."""
-        self.money.funding_in_musd += amount_musd
-        self.cash_musd += amount_musd
+    @property
+    def funding_in_musd(self) -> float:
+        return self.ledger.total(self.model.month, FUNDING)
 
-    def settle(self, month: int, users: np.ndarray, prices_usd: np.ndarray,
-               cost_to_serve_usd: np.ndarray) -> None:
-        """Book the month's revenue and costs into cash ([S] users, prices and costs per user).
+    @property
+    def costs_musd(self) -> float:
+        return -self.ledger.total(self.model.month, COSTS)
 
-        Transfers (stakes, tranches) moved cash when they were paid.
+    def monthly_burn_musd(self) -> float:
+        """Costs minus revenue in the last closed month (≤ 0 when profitable).
+
+        Decisions during a month (raising, backing, rescuing) see the month before, whose
+        books are complete; the month is closed after money has moved.
         """
-        if not self.active(month):
-            return
-        self.money.revenue_musd += float(users @ prices_usd) / 1e6
-        self.money.serving_musd += float(users @ cost_to_serve_usd) / 1e6
-        self.money.staff_musd += self.staff_cost_musd_month
-        self.cash_musd += self.money.revenue_musd - self.money.costs_musd
+        return self.last_burn_musd
 
-    def exit_if_broke(self, month: int) -> bool:
-        """Leave the market when cash is gone; its users will have to choose again."""
-        if self.alive and self.cash_musd < 0:
-            self.alive = False
-            self.exit_month = month
-            return True
-        return False
+    def close_month(self) -> None:
+        self.last_revenue_musd = self.revenue_musd
+        self.last_burn_musd = self.costs_musd - self.revenue_musd
 
     def runway_months(self) -> float:
-        """Months of cash left at this month's net burn (inf when not burning)."""
-        burn = -self.money.net_musd + self.money.funding_in_musd
-        return math.inf if burn <= 0 else self.cash_musd / burn
+        """Months of cash and credits left at the last month's burn (inf when not burning)."""
+        burn = self.monthly_burn_musd()
+        return math.inf if burn <= 0 else max(self.cash_musd + self.credits_musd, 0.0) / burn
+
+    def backer_ids(self) -> str:
+        ids = sorted(self.backers | ({self.owner.firm_id} if self.owner else set()))
+        return ";".join(ids)
+
+    def exit(self, reason: str) -> None:
+        self.alive = False
+        self.exit_month = self.model.month
+        self.model.record(self.firm_id, "exit", reason, self.cash_musd)
 
 
-class Lab(Firm):
-    """A model maker: trains and serves its models, and lives on revenue and investors' money."""
+class Seller(Firm):
+    """A firm whose products users can choose, segment by segment."""
+
+    is_open = False
+
+    def __init__(self, model: AIMarketModel, spec: sc.Firm, start: str):
+        founded = 0 if spec.founded is None else month_index(start, spec.founded)
+        super().__init__(model, spec.id, spec.name, spec.cash_musd, spec.staff_cost_musd_month,
+                         founded)
+        n_segments = len(model.segment_ids)
+        self.entry_month = np.full(n_segments, NEVER, dtype=np.int64)
+        self.quality_bonus = np.zeros(n_segments)
+        self.markup = np.zeros(n_segments)
+        self.post_training_spend_musd_month = spec.post_training_spend_musd_month
+        for index, segment_id in enumerate(model.segment_ids):
+            offering = spec.offerings.get(segment_id)
+            if offering is None:
+                continue
+            entry = 0 if offering.entry is None else month_index(start, offering.entry)
+            # a seller with users at the start is in the segment from the start
+            self.entry_month[index] = 0 if offering.initial_users > 0 else max(
+                entry, founded, 0)
+            self.quality_bonus[index] = offering.quality_bonus
+            self.markup[index] = offering.markup
+        self.price_usd = np.zeros(n_segments)
+
+    def serves(self, month: int) -> np.ndarray:
+        """[S] whether it offers a product in each segment this month."""
+        return (self.entry_month <= month) & self.active(month)
+
+    def enter(self, segment: int) -> None:
+        if self.entry_month[segment] > self.model.month:
+            self.entry_month[segment] = self.model.month
+            self.model.record(self.firm_id, "segment_entry", self.model.segment_ids[segment])
+
+    def segment_quality(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def unit_cost_usd(self) -> np.ndarray:
+        """[S] what serving one user a month costs it."""
+        return self.model.cost_to_serve_usd
+
+    def set_prices(self) -> None:
+        """Price = unit cost × (1 + markup); record big cuts where it serves."""
+        previous = self.price_usd.copy()
+        self.price_usd = self.unit_cost_usd() * (1.0 + self.markup)
+        served = self.serves(self.model.month)
+        share = self.model.config.commoditization.price_cut_event_share
+        cut = served & (previous > 0) & (self.price_usd < previous * (1.0 - share))
+        for segment in np.flatnonzero(cut):
+            self.model.record(self.firm_id, "price_cut",
+                              f"{self.model.segment_ids[segment]}: ${previous[segment]:.2f} → "
+                              f"${self.price_usd[segment]:.2f} per user-month")
+
+    def post_train(self) -> None:
+        """Split the post-training budget over served segments by users (C3)."""
+        month = self.model.month
+        served = self.serves(month)
+        cfg = self.model.config
+        budget = max(self.post_training_spend_musd_month,
+                     cfg.commoditization.posttrain_share_of_revenue * self.last_revenue_musd)
+        if not served.any() or budget <= 0:
+            return
+        users = self.model.users_of(self)[served].astype(float)
+        weights = (users + 1.0) / (users + 1.0).sum()
+        spend = np.zeros(len(served))
+        spend[served] = budget * weights
+        self.spend_compute("post_training", float(spend.sum()))
+        gain = technology.posttrain_gain(spend, cfg.technology.training_reference_musd,
+                                         cfg.commoditization.posttrain_points_per_doubling_year)
+        # every edge wears off as rivals copy it (C14, C29) unless it is renewed
+        self.quality_bonus += served * (gain - cfg.commoditization.posttrain_depreciation_monthly
+                                        * np.maximum(self.quality_bonus, 0.0))
+
+    def raise_money(self) -> None:
+        """Raise a VC round when runway is short and its product is close enough to the frontier
+        (labs with open weights draw on the open-source pool, F7; others on the closed pool)."""
+        model = self.model
+        funding = model.config.funding
+        if not self.active(model.month) or self.owner is not None:
+            return
+        if self.runway_months() >= funding.raise_when_runway_below_months:
+            return
+        gap = model.frontier_quality() - float(self.segment_quality().max())
+        if gap > funding.max_gap_for_vc_points:
+            return
+        burn = max(self.monthly_burn_musd(), self.staff_cost_musd_month
+                   + getattr(self, "training_spend_musd_month", 0.0))
+        pool = "open_source" if self.is_open else "closed"
+        amount = model.venture.raise_round(pool, funding.round_months_of_burn * burn, model.rng,
+                                           funding.round_success_probability)
+        if amount > 0:
+            self.book("vc", amount, counterparty="venture_capital")
+            model.record(self.firm_id, "funding_round", f"VC round from the {pool} pool", amount)
+
+    def settle(self, users: np.ndarray) -> None:
+        """Book the month's revenue from users and the costs of serving them and staff."""
+        if not self.active(self.model.month):
+            return
+        revenue = float(users @ self.price_usd) / 1e6
+        if revenue > 0:
+            self.book("revenue", revenue)
+        serving = float(users @ self.model.cost_to_serve_usd) / 1e6
+        if serving > 0:
+            self.spend_compute("serving", serving)
+        if self.staff_cost_musd_month > 0:
+            self.book("staff", -self.staff_cost_musd_month)
+
+
+class Lab(Seller):
+    """A model maker: trains, releases, prices, serves, raises money, may exit or be bought."""
 
     kind = "lab"
 
+    def __init__(self, model: AIMarketModel, spec: sc.Firm, start: str):
+        super().__init__(model, spec, start)
+        self.release = spec.release
+        self.is_open = spec.release in ("open_weights", "freemium")
+        self.quality = spec.quality
+        self.training_spend_musd_month = spec.training_spend_musd_month
+        self.licence_cap_users = spec.licence_cap_users
+        self.training_stock_musd = spec.training_stock_musd
+        self.run_fund_musd = 0.0
+        self.months_since_run = 0
+        self.absorbed_points = 0.0
+        self.licensed_quality: float | None = None  # a stopgap licence's model (C22)
+        self.owner_id = spec.owner
+
+    # ---------------------------------------------------------------- capability
+
+    def segment_quality(self) -> np.ndarray:
+        own = self.quality + self.quality_bonus
+        if self.licensed_quality is not None:
+            return np.maximum(own, self.licensed_quality + self.quality_bonus)
+        return own
+
+    def api_quality(self) -> float:
+        """Quality of the model it sells through its API: its general capability."""
+        return self.quality if self.licensed_quality is None else max(self.quality,
+                                                                       self.licensed_quality)
+
+    def pretrain(self) -> None:
+        """Set aside this month's budget; every few months it becomes a training run (C2, C28)."""
+        model = self.model
+        if not self.active(model.month) or self.training_spend_musd_month <= 0:
+            return
+        funds = max(self.cash_musd + self.credits_musd, 0.0)
+        wanted = max(self.training_spend_musd_month,
+                     model.config.technology.training_share_of_cash_monthly * funds)
+        budget = min(wanted, funds)
+        if budget > 0:
+            self.spend_compute("training", budget)
+            self.run_fund_musd += budget
+        self.months_since_run += 1
+        if self.months_since_run < model.config.technology.training_run_months:
+            return
+        tech, commod = model.config.technology, model.config.commoditization
+        surprise = float(np.exp(model.rng.normal(0.0, tech.training_outcome_sd)
+                                - tech.training_outcome_sd ** 2 / 2))
+        gain = technology.pretrain_gain(
+            self.run_fund_musd, self.training_stock_musd, tech.training_reference_musd,
+            commod.pretrain_points_per_doubling, model.month,
+            commod.pretrain_returns_half_life_months, surprise)
+        # ideas diffuse: a run also closes part of the gap to the best model (C29)
+        gain += commod.idea_diffusion_per_run * max(model.frontier_quality() - self.quality, 0.0)
+        self.quality += gain
+        model.record(self.firm_id, "training_run",
+                     f"+{gain:.1f} quality points (now {self.quality:.1f})", self.run_fund_musd)
+        self.training_stock_musd += self.run_fund_musd
+        self.run_fund_musd = 0.0
+        self.months_since_run = 0
+
+    def release_model(self, quality: float, name: str) -> None:
+        """A scheduled release of a model trained before the start (e.g. GPT-4, March 2023)."""
+        gain = max(quality - self.quality, 0.0)
+        self.quality = max(self.quality, quality)
+        self.model.record(self.firm_id, "model_release", f"{name}: +{gain:.1f} quality points "
+                          f"(now {self.quality:.1f})")
+
+    def absorb(self, points: float) -> None:
+        """Take in part of the open community's work on its weights (C19)."""
+        self.quality += points
+        self.absorbed_points += points
+
+    def release_weights(self, open_: bool) -> None:
+        self.is_open = open_
+        self.release = "open_weights" if open_ else "closed"
+        self.model.record(self.firm_id, "open_release" if open_ else "close_release",
+                          f"quality {self.quality:.1f}")
+
+    # ---------------------------------------------------------------- prices
+
+    def update_markups(self) -> None:
+        """Markup falls toward the floor as the best rival in a segment catches up (C4, C15)."""
+        commod = self.model.config.commoditization
+        lead = self.segment_quality() - self.model.best_rival_quality(self)
+        target = pricing.target_markup(lead, commod.max_markup, commod.markup_floor,
+                                       commod.lead_scale_points)
+        if self.is_open and self.release == "open_weights":
+            target = np.zeros_like(target)  # open weights: users pay only for hosting
+        self.markup = pricing.adjust(self.markup, target, commod.price_adjust_share_monthly)
+
+    # ---------------------------------------------------------------- money
 
 class BigTech(Firm):
-    """A platform company: may serve users with an in-house lab and pays committed stakes."""
+    """A platform company: distribution, in-house labs, a champion lab, licences, rescues."""
 
     kind = "bigtech"
 
-    def pay(self, recipient: Firm, amount_musd: float) -> None:
-        """Transfer a stake or tranche to another firm (money is conserved)."""
-        self.money.invested_out_musd += amount_musd
-        self.cash_musd -= amount_musd
-        recipient.receive(amount_musd)
+    def __init__(self, model: AIMarketModel, spec: sc.Firm, start: str):
+        founded = 0 if spec.founded is None else month_index(start, spec.founded)
+        super().__init__(model, spec.id, spec.name, spec.cash_musd, spec.staff_cost_musd_month,
+                         founded)
+        self.distribution_utils = np.array(
+            [spec.distribution_utils.get(s, 0.0) for s in model.segment_ids])
+        self.champion_id = spec.champion
+        self.invest_in_champion = spec.invest_in_champion
+        self.license_stopgap = spec.license_stopgap
+        self.licence_gap_points = spec.licence_gap_points
+        self.licence_fee_usd = spec.licence_fee_usd_per_user_month
+        self.licensor: Lab | None = None
 
+    @property
+    def champion(self) -> Lab | None:
+        lab = self.model.firm_by_id.get(self.champion_id) if self.champion_id else None
+        return lab if isinstance(lab, Lab) else None
 
-AGENT_CLASSES: dict[str, type[Firm]] = {"lab": Lab, "bigtech": BigTech}
+    def in_house_labs(self) -> list[Lab]:
+        return [lab for lab in self.model.labs if lab.owner is self and lab.alive]
+
+    # ---------------------------------------------------------------- decisions
+
+    def fund_in_house_labs(self) -> None:
+        """Keep its own labs at six months of runway (F14: billions for Meta's labs)."""
+        for lab in self.in_house_labs():
+            burn = max(lab.monthly_burn_musd(), lab.staff_cost_musd_month
+                       + lab.training_spend_musd_month + lab.post_training_spend_musd_month)
+            wanted = 6.0 * burn - (lab.cash_musd + lab.credits_musd)
+            if wanted > 0 and self.cash_musd > wanted:
+                self.pay(lab, wanted, "owner_funding")
+
+    def back_champion(self) -> None:
+        """Pick a champion if it has none (avoiding rivals' champions, C26) and top it up
+        with a stake part-paid in compute credits when its runway is short (C24, C25)."""
+        if not self.invest_in_champion or not self.active(self.model.month):
+            return
+        champion = self.champion
+        if champion is None or not champion.alive or champion.owner is not None:
+            champion = self._choose_champion()
+            if champion is None:
+                return
+        funding = self.model.config.funding
+        if champion.runway_months() < funding.raise_when_runway_below_months / 1.5:
+            self.invest(champion, funding.champion_follow_on_musd, "stake")
+
+    def _choose_champion(self) -> Lab | None:
+        taken = {b.champion_id for b in self.model.bigtechs if b is not self}
+        frontier = self.model.frontier_quality()
+        candidates = [lab for lab in self.model.labs
+                      if lab.alive and lab.owner is None and lab.firm_id not in taken
+                      and frontier - lab.quality <= self.model.config.funding.max_gap_for_vc_points]
+        if not candidates:
+            return None
+        best = max(candidates, key=lambda lab: (lab.quality, lab.firm_id))
+        self.champion_id = best.firm_id
+        self.model.record(self.firm_id, "new_champion", best.firm_id)
+        return best
+
+    def invest(self, lab: Lab, amount_musd: float, category: str) -> float:
+        """Pay a stake or tranche: part as compute credits (C25), the rest as cash."""
+        amount = min(amount_musd, max(self.cash_musd, 0.0))
+        if amount <= 0:
+            return 0.0
+        credits = amount * self.model.config.funding.compute_credit_share
+        self.pay(lab, amount - credits, category)
+        self.pay(lab, credits, "compute_credits", account="credits")
+        lab.backers.add(self.firm_id)
+        self.model.record(lab.firm_id, category, f"{self.firm_id} → {lab.firm_id} "
+                          f"({credits:,.0f} as compute credits)", amount)
+        return amount
+
+    def manage_licence(self) -> None:
+        """License a rival's model as a stopgap while its own lab trails (C22)."""
+        if not self.license_stopgap:
+            return
+        labs = self.in_house_labs()
+        if not labs:
+            return
+        own = max(lab.quality for lab in labs)
+        rivals = [lab for lab in self.model.labs if lab.alive and lab.owner is not self]
+        if not rivals:
+            return
+        best = max(rivals, key=lambda lab: (lab.quality, lab.firm_id))
+        if self.licensor is None and best.quality - own > self.licence_gap_points:
+            self.start_licence(best)
+        elif self.licensor is not None and (not self.licensor.alive
+                                            or self.licensor.quality - own
+                                            < self.licence_gap_points / 2):
+            self.end_licence()
+
+    def start_licence(self, licensor: Lab) -> None:
+        self.licensor = licensor
+        self.model.record(self.firm_id, "licence_start",
+                          f"licenses {licensor.firm_id}'s model as a stopgap")
+
+    def end_licence(self) -> None:
+        if self.licensor is not None:
+            self.model.record(self.firm_id, "licence_end",
+                              f"stops licensing {self.licensor.firm_id}'s model")
+        self.licensor = None
+        for lab in self.in_house_labs():
+            lab.licensed_quality = None
+
+    def apply_licence(self) -> None:
+        """Its labs serve with the licensed model's quality where that is better."""
+        if self.licensor is None:
+            return
+        for lab in self.in_house_labs():
+            lab.licensed_quality = self.licensor.quality
+
+    def pay_licence_fees(self) -> None:
+        if self.licensor is None or not self.licensor.alive:
+            return
+        users = sum(float(self.model.users_of(lab).sum()) for lab in self.in_house_labs())
+        self.pay(self.licensor, users * self.licence_fee_usd / 1e6, "licence_fee_in")
+
+    def consider_acquisition(self, lab: Lab) -> bool:
+        """Buy a failing lab close to the frontier: clear its deficit, fund a year (C24)."""
+        gap = self.model.frontier_quality() - lab.quality
+        if gap > self.model.config.funding.acquisition_max_gap_points:
+            return False
+        burn = lab.staff_cost_musd_month + lab.training_spend_musd_month \
+            + lab.post_training_spend_musd_month
+        price = -min(lab.cash_musd, 0.0) + 12.0 * burn
+        if self.cash_musd < 2 * price:
+            return False
+        self.pay(lab, price, "acquisition")
+        lab.owner = self
+        lab.backers.add(self.firm_id)
+        self.model.record(lab.firm_id, "acquisition", f"acquired by {self.firm_id}", price)
+        return True

@@ -1,6 +1,7 @@
 """The ``moatsim`` command: a thin layer over :mod:`model.experiments`.
 
     moatsim run SCENARIO [--seed N] [--months N] [--set path.to.key=value ...] [--out DIR]
+    moatsim patterns SCENARIO [--replicates R] [--months N] [--set ...] [--workers W] [--out DIR]
     moatsim validate SCENARIO...
     moatsim list [--dir scenarios]
     moatsim docs [--check]
@@ -48,6 +49,13 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="moatsim", description="Strategy simulation of the AI industry.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -61,6 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
                      "first_mover.switching_cost_utils=3 or firms.openai.cash_musd=500")
     run.add_argument("--out", type=Path, help="output folder (default runs/<scenario>-seed<N>)")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    patterns = commands.add_parser("patterns", help="check the articles' patterns P1–P7 over "
+                                   "replicates")
+    patterns.add_argument("scenario", type=Path, help="scenario YAML file")
+    patterns.add_argument("--replicates", type=_positive_int, default=30,
+                          help="replicates (seeds 1…R, default 30)")
+    patterns.add_argument("--months", type=_non_negative_int, help="months to simulate")
+    patterns.add_argument("--set", dest="assignments", action="append", default=[],
+                          metavar="PATH=VALUE", help="override a parameter")
+    patterns.add_argument("--workers", type=_positive_int,
+                          help="processes (default: all cores)")
+    patterns.add_argument("--out", type=Path,
+                          help="also write patterns.csv and replicates.csv to this folder")
 
     validate = commands.add_parser("validate", help="check scenario files")
     validate.add_argument("scenarios", type=Path, nargs="+")
@@ -112,12 +133,39 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress(total: int, *, quiet: bool):
+def _progress(total: int, *, quiet: bool, unit: str = "month"):
     from tqdm import tqdm
 
-    # shown only when the run lasts more than a second
-    return tqdm(total=total, unit="month", delay=1.0, disable=quiet, file=sys.stderr,
+    # shown only when the work lasts more than a second
+    return tqdm(total=total, unit=unit, delay=1.0, disable=quiet, file=sys.stderr,
                 leave=False)
+
+
+def cmd_patterns(args: argparse.Namespace) -> int:
+    from model.experiments.outputs import write_atomically
+    from model.experiments.patterns import format_table, pattern_table, replicate_patterns
+
+    overrides = parse_assignments(args.assignments, file=f"{args.scenario} (from --set)")
+    if args.months is not None:
+        overrides["months"] = args.months
+    config = load_scenario(args.scenario, overrides)
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out}: exists and is not a folder")
+    progress = _progress(args.replicates, quiet=False, unit="run")
+    runs = replicate_patterns(args.scenario, replicates=args.replicates, months=args.months,
+                              overrides=overrides, workers=args.workers,
+                              on_done=lambda: progress.update(1))
+    progress.close()
+    table = pattern_table(runs)
+    print(format_table(table, config.name))
+    if args.out is not None:
+        def fill(folder: Path) -> None:
+            table.to_csv(folder / "patterns.csv", index=False)
+            runs.to_csv(folder / "replicates.csv", index=False)
+
+        write_atomically(args.out, fill)
+        print(f"\noutputs: {args.out}/ (patterns.csv, replicates.csv)")
+    return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -153,7 +201,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "docs": cmd_docs}
+COMMANDS = {"run": cmd_run, "patterns": cmd_patterns, "validate": cmd_validate,
+            "list": cmd_list, "docs": cmd_docs}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from model.scenario import OUTSIDE_INVESTOR, Firm, Scenario
+from model.scenario import OUTSIDE_INVESTOR, Scenario, Sourced
 
 FLAT_SEPARATOR = "__"
 OVERRIDE_ORIGIN = "--set"
@@ -288,8 +288,9 @@ def _check_references(scenario: Scenario, origins: Origins, file: str) -> None:
         raise ScenarioError(shown, message, line=line, path=".".join(path))
 
     for section, entries in (("segments", scenario.segments), ("cohorts", scenario.cohorts),
-                             ("firms", scenario.firms),
-                             ("funding.investments", scenario.funding.investments)):
+                             ("firms", scenario.firms), ("events", scenario.events),
+                             ("funding.investments", scenario.funding.investments),
+                             ("funding.vc_pools", scenario.funding.vc_pools)):
         seen: set[str] = set()
         for entry in entries:
             if entry.id in seen:
@@ -299,26 +300,56 @@ def _check_references(scenario: Scenario, origins: Origins, file: str) -> None:
         fail(("segments",), "at least one segment is needed")
     if not scenario.firms:
         fail(("firms",), "at least one firm is needed")
-    segment_ids, firm_ids = scenario.segment_ids(), scenario.firm_ids()
     total = sum(c.share for c in scenario.cohorts)
     if not scenario.cohorts or abs(total - 1.0) > 1e-6:
         fail(("cohorts",), f"cohort shares must sum to 1 (they sum to {total:g})")
+
+    segment_ids = scenario.segment_ids()
+    ids_of = {kind: [f.id for f in scenario.firms_of(kind)] for kind in ("lab", "bigtech", "app")}
+    all_firms = scenario.firm_ids()
+
+    def check(path: Path_, value: str | None, known: list[str], what: str) -> None:
+        if value is not None and value not in known:
+            fail(path, f"unknown {what} {value!r}{_suggest(value, known)}")
+
+    for path, entry in _sourced_entries(scenario, ()):
+        for key in entry.sources:
+            if key not in type(entry).model_fields:
+                fail((*path, "sources", key), f"sources names unknown key {key!r}"
+                     f"{_suggest(key, type(entry).model_fields)}")
     for firm in scenario.firms:
+        where = ("firms", firm.id)
         for segment_id in firm.offerings:
-            if segment_id not in segment_ids:
-                fail(("firms", firm.id, "offerings", segment_id),
-                     f"unknown segment id {segment_id!r}{_suggest(segment_id, segment_ids)}")
-        for key in firm.sources:
-            if key not in Firm.model_fields:
-                fail(("firms", firm.id, "sources", key),
-                     f"sources names unknown key {key!r}{_suggest(key, Firm.model_fields)}")
+            check((*where, "offerings", segment_id), segment_id, segment_ids, "segment id")
+        for segment_id in firm.distribution_utils:
+            check((*where, "distribution_utils", segment_id), segment_id, segment_ids,
+                  "segment id")
+        check((*where, "owner"), firm.owner, ids_of["bigtech"], "big tech id")
+        check((*where, "champion"), firm.champion, ids_of["lab"], "lab id")
+        check((*where, "supplier"), firm.supplier, ids_of["lab"], "lab id")
+        if firm.kind == "app" and (len(firm.offerings) != 1 or firm.supplier is None):
+            fail(where, "an app builder needs exactly one offering and a supplier lab")
     for investment in scenario.funding.investments:
-        for role in ("investor", "investee"):
-            firm_id = getattr(investment, role)
-            known = [*firm_ids, OUTSIDE_INVESTOR] if role == "investor" else firm_ids
-            if firm_id not in known:
-                fail(("funding", "investments", investment.id, role),
-                     f"unknown firm id {firm_id!r}{_suggest(firm_id, known)}")
+        where = ("funding", "investments", investment.id)
+        check((*where, "investor"), investment.investor, [*all_firms, OUTSIDE_INVESTOR],
+              "firm id")
+        check((*where, "investee"), investment.investee, all_firms, "firm id")
+    for segment in scenario.segments:
+        check(("segments", segment.id, "first_mover"), segment.first_mover,
+              [*ids_of["lab"], *ids_of["app"]], "lab or app id")
+    for index, segment_id in enumerate(scenario.open_source.segments):
+        check(("open_source", "segments", str(index)), segment_id, segment_ids, "segment id")
+    for event in scenario.events:
+        where = ("events", event.id)
+        check((*where, "firm"), event.firm, all_firms, "firm id")
+        check((*where, "segment"), event.segment, segment_ids, "segment id")
+        check((*where, "partner"), event.partner, ids_of["lab"], "lab id")
+        if event.kind == "enter_segment" and event.segment is None:
+            fail(where, "an enter_segment event needs a segment")
+        if event.kind == "model_release" and event.quality is None:
+            fail(where, "a model_release event needs the model's quality")
+        if event.kind == "licence_start" and event.partner is None:
+            fail(where, "a licence_start event needs a partner (the licensor lab)")
     for segment in scenario.segments:
         starting = sum(f.offerings[segment.id].initial_users for f in scenario.firms
                        if segment.id in f.offerings)
@@ -326,6 +357,21 @@ def _check_references(scenario: Scenario, origins: Origins, file: str) -> None:
             fail(("segments", segment.id, "potential_users"),
                  f"initial users of all firms ({starting:.3g}) exceed potential users "
                  f"({segment.potential_users:.3g})")
+
+
+def _sourced_entries(node: Any, path: Path_) -> Iterable[tuple[Path_, Sourced]]:
+    """Every entry with a ``sources`` mapping, with its key path."""
+    if isinstance(node, Sourced):
+        yield path, node
+    if isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from _sourced_entries(getattr(node, name), (*path, name))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _sourced_entries(item, (*path, str(getattr(item, "id", index))))
+    elif isinstance(node, dict):
+        for key, item in node.items():
+            yield from _sourced_entries(item, (*path, str(key)))
 
 
 # ---------------------------------------------------------------- public API

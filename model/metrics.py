@@ -1,24 +1,34 @@
-"""Market indicators computed from the model's state: concentration, openness, gaps, prices.
+"""Market indicators, and the checks of the seven patterns (P1–P7) the articles describe.
 
-Each function takes the model and returns one number; ``MODEL_REPORTERS`` and
-``FIRM_REPORTERS`` hand them to Mesa's DataCollector, which makes ``model.csv`` (one row per
-month) and ``firms.csv`` (one row per month × firm).
+Indicators are computed from the model each month and collected by Mesa's DataCollector into
+``model.csv`` (one row per month) and ``firms.csv`` (one row per month × firm):
 
-Definitions (user-weighted means count every adopter once):
+* ``hhi`` — Herfindahl–Hirschman index on a 0–1 scale, per segment from sellers' user shares,
+  averaged over segments weighted by adopters;
+* ``open_share`` — share of adopters using open-weights models (open labs and the community);
+* ``frontier_quality`` / ``open_quality`` — best general capability of any lab / of any open
+  model; ``quality_gap`` is the best closed model's minus the best open one's (quality points);
+* ``mean_price`` / ``mean_cost_to_serve`` — USD per user-month, weighted by users;
+* ``model_access_markup`` — labs' user-weighted price over their cost to serve, minus 1;
+* ``app_layer_revenue_share`` — app builders' share of the money users pay;
+* ``app_layer_margin_share`` — app builders' share of the margin over the cost of serving
+  users, after they pay for model access (where value sits, C4; pattern P6);
+* ``consumer_surplus`` — adopters' logit surplus over not adopting,
+  Σ adopters · (log Σ exp(u) − u₀) / price weight (USD millions per month; Small & Rosen 1981);
+* ``leader.<segment>`` and ``first_mover_share.<segment>`` — who leads each segment, and the
+  share of the segment's first entrant.
 
-* ``hhi`` — Herfindahl–Hirschman index on a 0–1 scale, computed per segment from firms'
-  user shares and averaged over segments weighted by adopters;
-* ``open_share`` — share of adopters using an open-weights provider;
-* ``quality_gap`` — best closed quality minus best open quality (quality points), averaged
-  over segments where both are offered; NaN when no segment has both;
-* ``mean_price`` / ``mean_cost_to_serve`` — USD per user-month, weighted by users.
+The pattern checks (:func:`check_patterns`) read only a run's output tables, so they work the
+same on a run in memory and on CSV files written earlier.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 if TYPE_CHECKING:
     from model.agents import Firm
@@ -29,6 +39,9 @@ def segment_shares(users: np.ndarray) -> np.ndarray:
     """[S, P] each provider's share of its segment's adopters (0 where a segment has none)."""
     totals = users.sum(axis=1, keepdims=True)
     return np.divide(users, totals, out=np.zeros(users.shape), where=totals > 0)
+
+
+# ---------------------------------------------------------------- model-level indicators
 
 
 def hhi(model: AIMarketModel) -> float:
@@ -44,15 +57,21 @@ def open_share(model: AIMarketModel) -> float:
     return float(users[model.is_open].sum() / total) if total > 0 else 0.0
 
 
+def frontier_quality(model: AIMarketModel) -> float:
+    return model.frontier_quality()
+
+
+def open_quality(model: AIMarketModel) -> float:
+    """Best general capability of an open-weights model (open labs and the community)."""
+    open_labs = [lab.quality for lab in model.labs if lab.alive and lab.is_open]
+    community = [model.community.quality] if model.community.base is not None else []
+    values = open_labs + community
+    return max(values) if values else float("nan")
+
+
 def quality_gap(model: AIMarketModel) -> float:
-    offered = model.available
-    gaps = []
-    for s in range(offered.shape[0]):
-        closed = offered[s] & ~model.is_open
-        open_ = offered[s] & model.is_open
-        if closed.any() and open_.any():
-            gaps.append(model.quality[s, closed].max() - model.quality[s, open_].max())
-    return float(np.mean(gaps)) if gaps else float("nan")
+    """Best closed model minus best open model (negative when open models lead)."""
+    return model.closed_frontier_quality() - open_quality(model)
 
 
 def _user_weighted(model: AIMarketModel, values: np.ndarray) -> float:
@@ -70,8 +89,93 @@ def mean_cost_to_serve(model: AIMarketModel) -> float:
                                                  model.price_usd.shape))
 
 
+def model_access_markup(model: AIMarketModel) -> float:
+    """Labs' user-weighted price over their cost to serve, minus 1 (what model access earns)."""
+    users = model.population.users()
+    is_lab = np.array([seller.kind == "lab" for seller in model.sellers])
+    lab_users = users[:, is_lab]
+    cost = (lab_users * model.cost_to_serve_usd[:, None]).sum()
+    return float((lab_users * model.price_usd[:, is_lab]).sum() / cost - 1.0) if cost > 0 \
+        else float("nan")
+
+
+def app_layer_revenue_share(model: AIMarketModel) -> float:
+    revenue = model.population.users() * model.price_usd  # [S, P] USD/month paid by users
+    is_app = np.array([seller.kind == "app" for seller in model.sellers])
+    total = revenue.sum()
+    return float(revenue[:, is_app].sum() / total) if total > 0 else 0.0
+
+
+def app_layer_margin_share(model: AIMarketModel) -> float:
+    """App builders' share of the margin users' money leaves after the cost of serving them:
+    (app revenue − API fees) / (all user revenue − cost to serve). Where value sits (C4)."""
+    users = model.population.users()
+    revenue = users * model.price_usd
+    is_app = np.array([seller.kind == "app" for seller in model.sellers])
+    api_fees = sum(float(users[app.segment, model.sellers.index(app)])
+                   * app.supplier.price_usd[app.segment] for app in model.apps)
+    margin = revenue.sum() - float(users.sum(axis=1) @ model.cost_to_serve_usd)
+    return float((revenue[:, is_app].sum() - api_fees) / margin) if margin > 0 else 0.0
+
+
+def consumer_surplus(model: AIMarketModel) -> float:
+    """USD millions per month: logit inclusive value of adopters, in money (Small & Rosen 1981)."""
+    utility = np.where(model.available[:, None, :], model.utility, -np.inf)
+    peak = utility.max(axis=2, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0.0)
+    inclusive = np.log(np.exp(utility - peak).sum(axis=2)) + peak[:, :, 0]  # [S, C]
+    # surplus over not adopting, so a market with nothing worth having is worth zero
+    inclusive = np.where(np.isfinite(inclusive),
+                         inclusive - model.config.choice.outside_option_utils, 0.0)
+    adopters = model.population.counts[:, :, 1:].sum(axis=2)  # [S, C]
+    weight = np.where(model.price_weight > 0, model.price_weight, np.inf)
+    return float((adopters * inclusive / weight[None, :]).sum() / 1e6)
+
+
+def _leader(model: AIMarketModel, segment: int) -> str:
+    users = model.population.users()[segment]
+    return model.sellers[int(np.argmax(users))].firm_id if users.sum() > 0 else ""
+
+
+def _first_mover_share(model: AIMarketModel, segment: int) -> float:
+    if segment not in model.first_mover:
+        return float("nan")
+    seller, _ = model.first_mover[segment]
+    users = model.population.users()[segment]
+    return float(users[seller] / users.sum()) if users.sum() > 0 else 0.0
+
+
+def model_reporters(segment_ids: list[str]) -> dict[str, Any]:
+    reporters: dict[str, Any] = {
+        "month": lambda m: m.month,
+        "date": lambda m: m.date,
+        "adopters": lambda m: int(m.population.adopters().sum()),
+        "hhi": hhi,
+        "open_share": open_share,
+        "frontier_quality": frontier_quality,
+        "open_quality": open_quality,
+        "quality_gap": quality_gap,
+        "mean_price": mean_price,
+        "mean_cost_to_serve": mean_cost_to_serve,
+        "model_access_markup": model_access_markup,
+        "app_layer_revenue_share": app_layer_revenue_share,
+        "app_layer_margin_share": app_layer_margin_share,
+        "consumer_surplus": consumer_surplus,
+    }
+    for index, segment_id in enumerate(segment_ids):
+        reporters[f"leader.{segment_id}"] = lambda m, s=index: _leader(m, s)
+        reporters[f"first_mover.{segment_id}"] = lambda m, s=index: (
+            m.sellers[m.first_mover[s][0]].firm_id if s in m.first_mover else "")
+        reporters[f"first_mover_share.{segment_id}"] = lambda m, s=index: _first_mover_share(m, s)
+    return reporters
+
+
+# ---------------------------------------------------------------- firm-level indicators
+
+
 def firm_users(firm: Firm) -> int:
-    return int(firm.model.population.users()[:, firm.model.firms.index(firm)].sum())
+    model = firm.model
+    return int(model.users_of(firm).sum()) if firm in model.sellers else 0
 
 
 def firm_share(firm: Firm) -> float:
@@ -79,28 +183,24 @@ def firm_share(firm: Firm) -> float:
     return firm_users(firm) / total if total > 0 else 0.0
 
 
+def firm_quality(firm: Firm) -> float:
+    """General capability (labs, community); the app's quality in its segment; NaN for big tech."""
+    if firm.kind == "app":
+        return float(firm.segment_quality()[firm.segment])
+    return float(getattr(firm, "quality", math.nan))
+
+
 def firm_price(firm: Firm) -> float:
     """User-weighted price over the firm's segments (mean list price if it has no users)."""
     model = firm.model
-    index = model.firms.index(firm)
-    users = model.population.users()[:, index]
-    prices = model.price_usd[:, index]
+    if firm not in model.sellers:
+        return math.nan
+    users = model.users_of(firm)
     if users.sum() > 0:
-        return float(users @ prices / users.sum())
-    offered = model.available[:, index]
-    return float(prices[offered].mean()) if offered.any() else float("nan")
+        return float(users @ firm.price_usd / users.sum())
+    offered = firm.serves(model.month)
+    return float(firm.price_usd[offered].mean()) if offered.any() else math.nan
 
-
-MODEL_REPORTERS = {
-    "month": lambda m: m.month,
-    "date": lambda m: m.date,
-    "adopters": lambda m: int(m.population.adopters().sum()),
-    "hhi": hhi,
-    "open_share": open_share,
-    "quality_gap": quality_gap,
-    "mean_price": mean_price,
-    "mean_cost_to_serve": mean_cost_to_serve,
-}
 
 FIRM_REPORTERS = {
     "month": lambda f: f.model.month,
@@ -109,11 +209,111 @@ FIRM_REPORTERS = {
     "kind": "kind",
     "users": firm_users,
     "share": firm_share,
-    "revenue": lambda f: f.money.revenue_musd,
-    "costs": lambda f: f.money.costs_musd,
-    "funding_in": lambda f: f.money.funding_in_musd,
+    "revenue": "revenue_musd",
+    "costs": "costs_musd",
+    "funding_in": "funding_in_musd",
     "cash": "cash_musd",
-    "quality": "quality",
+    "credits": "credits_musd",
+    "runway_months": lambda f: min(f.runway_months(), 999.0),
+    "backers": lambda f: f.backer_ids(),
+    "quality": firm_quality,
+    "absorbed_points": lambda f: float(getattr(f, "absorbed_points", 0.0)),
     "price": firm_price,
     "alive": "alive",
 }
+
+
+# ---------------------------------------------------------------- patterns P1–P7
+
+PATTERNS = {
+    "P1": "the first mover starts dominant (≥ 70% of adopters) and ends below 50%",
+    "P2": "the first mover loses leadership in most segments it opened besides its home one",
+    "P3": "the open–closed quality gap is smaller 24 months after the first open release",
+    "P4": "labs' markup over cost to serve in the last year is under half the first year's",
+    "P5": "labs without big-tech backing exit more often than backed labs",
+    "P6": "the app layer's share of the margin over serving cost rises by 5 points or more",
+    "P7": "the open base's owner absorbs community work and gains share after its release",
+}
+
+
+def check_patterns(model_table: pd.DataFrame, firms: pd.DataFrame, segments: pd.DataFrame,
+                   events: pd.DataFrame) -> dict[str, bool]:
+    """Whether one run shows each pattern (see :data:`PATTERNS`), from its output tables."""
+    return {
+        "P1": _p1(firms), "P2": _p2(model_table, firms, segments),
+        "P3": _p3(model_table, events),
+        "P4": _p4(model_table), "P5": _p5(firms), "P6": _p6(model_table),
+        "P7": _p7(firms, events),
+    }
+
+
+def first_mover(firms: pd.DataFrame) -> str:
+    """The firm with the largest share of all adopters at month 0."""
+    start = firms[firms["month"] == firms["month"].min()]
+    return str(start.loc[start["share"].idxmax(), "firm"])
+
+
+def _p1(firms: pd.DataFrame) -> bool:
+    leader = first_mover(firms)
+    series = firms[firms["firm"] == leader].sort_values("month")["share"]
+    return bool(series.iloc[0] >= 0.7 and series.iloc[-1] < 0.5)
+
+
+def _p2(model_table: pd.DataFrame, firms: pd.DataFrame, segments: pd.DataFrame) -> bool:
+    leader = first_mover(firms)
+    names = [c.split(".", 1)[1] for c in model_table.columns if c.startswith("first_mover.")]
+    last = model_table.iloc[-1]
+    opened = [s for s in names if last[f"first_mover.{s}"] == leader]
+    start = segments[(segments["month"] == segments["month"].min())
+                     & (segments["firm"] == leader)].set_index("segment")["users"]
+    home = max(opened, key=lambda s: (start.get(s, 0), s), default=None)
+    others = [s for s in opened if s != home]
+    if not others:
+        return False
+    lost = sum(last[f"leader.{s}"] != leader for s in others)
+    return lost > len(others) / 2
+
+
+def _p3(model_table: pd.DataFrame, events: pd.DataFrame) -> bool:
+    releases = events[events["kind"] == "open_release"]
+    if releases.empty:
+        return False
+    month = int(releases["month"].min())
+    gaps = model_table.set_index("month")["quality_gap"]
+    later = month + 24
+    if later not in gaps.index or pd.isna(gaps.get(month)):
+        return False
+    return bool(gaps[later] < gaps[month])
+
+
+def _p4(model_table: pd.DataFrame) -> bool:
+    markup = model_table["model_access_markup"]
+    first, last = markup.iloc[:12].mean(), markup.iloc[-12:].mean()
+    return bool(first > 0 and last < 0.5 * first)
+
+
+def _p5(firms: pd.DataFrame) -> bool:
+    labs = firms[firms["kind"] == "lab"]
+    ever_backed = labs.groupby("firm")["backers"].apply(
+        lambda b: b.fillna("").astype(str).str.len().max() > 0)
+    exited = ~labs.groupby("firm")["alive"].last()
+    backed, unbacked = exited[ever_backed], exited[~ever_backed]
+    if unbacked.empty or backed.empty:
+        return False
+    return bool(unbacked.mean() > backed.mean())
+
+
+def _p6(model_table: pd.DataFrame) -> bool:
+    share = model_table["app_layer_margin_share"]
+    return bool(share.iloc[-12:].mean() >= share.iloc[:12].mean() + 0.05)
+
+
+def _p7(firms: pd.DataFrame, events: pd.DataFrame) -> bool:
+    bases = events[events["kind"] == "new_open_base"]
+    if bases.empty:
+        return False
+    last = bases.iloc[-1]  # the community's open base at the end of the run
+    owner = str(last["detail"]).split("builds on ", 1)[1].split("'", 1)[0]
+    rows = firms[firms["firm"] == owner].set_index("month")
+    gained_share = rows["share"].iloc[-1] > rows["share"].get(int(last["month"]), 0.0)
+    return bool(gained_share and rows["absorbed_points"].iloc[-1] >= 1.0)

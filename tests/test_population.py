@@ -325,7 +325,11 @@ def test_population_invariants_every_step(case):
         "first_mover__reconsider_share_monthly": st.floats(0, 1),
         "choice__outside_option_utils": st.floats(-50, 50),
         "commoditization__inference_cost_decline_per_year": st.floats(0, 0.99),
-        "technology__quality_points_per_doubling_year": st.floats(0, 50),
+        "commoditization__pretrain_points_per_doubling": st.floats(0, 50),
+        "commoditization__open_catch_up_share_monthly": st.floats(0, 1),
+        "first_mover__brand_initial_utils": st.floats(0, 50),
+        "first_mover__network_effect_utils": st.floats(0, 50),
+        "funding__round_success_probability": st.floats(0, 1),
     }),
 )
 def test_model_invariants_every_month(seed, overrides):
@@ -334,7 +338,7 @@ def test_model_invariants_every_month(seed, overrides):
     population = model.population
     potential = np.array([int(s.potential_users) for s in model.config.segments])
     np.testing.assert_array_equal(population.potential, potential)
-    n_firms = len(model.firms)
+    n_firms = len(model.sellers)  # the segments table has a row per segment × seller
     for month in range(1, months + 1):
         model.step()
         counts = population.counts

@@ -1,0 +1,75 @@
+"""Application-layer companies ("GPT wrappers", C1): they buy model access, add their own
+post-training and interface (C3), and swap the model beneath them when another is better value.
+
+An app builder serves one segment. Its quality there is its supplier's general model (what the
+API sells, not the supplier's own product work) plus its own post-training bonus; its unit cost is the supplier's price per user-month (paid to the supplier as API fees);
+its price keeps its own markup over that cost, since it owns the interface. Its share of the
+revenue users pay is how much value moves to the application layer (pattern P6).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model import scenario as sc
+from model.agents import Lab, Seller
+
+
+class AppBuilder(Seller):
+    """An application built on someone else's model, in one segment."""
+
+    kind = "app"
+
+    def __init__(self, model, spec: sc.Firm, start: str):
+        super().__init__(model, spec, start)
+        self.segment = model.segment_ids.index(next(iter(spec.offerings)))
+        self.supplier_id = spec.supplier
+
+    @property
+    def supplier(self) -> Lab:
+        return self.model.firm_by_id[self.supplier_id]
+
+    def segment_quality(self) -> np.ndarray:
+        quality = np.full(len(self.model.segment_ids), -np.inf)
+        # the API gives the supplier's model, not the supplier's own product work (C3)
+        quality[self.segment] = self.supplier.api_quality() + self.quality_bonus[self.segment]
+        return quality
+
+    def unit_cost_usd(self) -> np.ndarray:
+        cost = np.zeros(len(self.model.segment_ids))
+        cost[self.segment] = self.supplier.price_usd[self.segment]
+        return cost
+
+    def choose_supplier(self) -> None:
+        """Swap to the model with the best value for this segment when the gain is worth it."""
+        model = self.model
+        if not self.active(model.month):
+            return
+        commod = model.config.commoditization
+        users = float(model.users_of(self)[self.segment])
+        candidates = [lab for lab in model.labs if lab.serves(model.month)[self.segment]
+                      and users <= lab.licence_cap_users]
+        if not candidates:
+            return
+        value = {lab.firm_id: model.value_to_users(lab, self.segment) for lab in candidates}
+        best = max(candidates, key=lambda lab: (value[lab.firm_id], lab.firm_id))
+        current_ok = self.supplier.alive and self.supplier in candidates
+        gain = value[best.firm_id] - (value[self.supplier_id] if current_ok else -np.inf)
+        if best.firm_id != self.supplier_id and gain >= commod.app_swap_min_gain_utils:
+            old = self.supplier_id
+            self.supplier_id = best.firm_id
+            self.book("swap_cost", -commod.app_swap_cost_musd)
+            model.record(self.firm_id, "model_swap", f"{old} → {best.firm_id}",
+                         commod.app_swap_cost_musd)
+
+    def settle(self, users: np.ndarray) -> None:
+        """Revenue from users; API fees to the supplier instead of its own serving costs."""
+        if not self.active(self.model.month):
+            return
+        revenue = float(users @ self.price_usd) / 1e6
+        if revenue > 0:
+            self.book("revenue", revenue)
+        fees = float(users[self.segment]) * self.supplier.price_usd[self.segment] / 1e6
+        self.pay(self.supplier, fees, "api_revenue")
+        if self.staff_cost_musd_month > 0:
+            self.book("staff", -self.staff_cost_musd_month)

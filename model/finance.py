@@ -1,0 +1,104 @@
+"""Money: a ledger per firm, transfers between firms, and the venture-capital pools.
+
+Every change to a firm's cash or compute credits is a ledger entry, so a firm's cash at any
+month equals its starting cash plus the sum of its entries — and every transfer is two entries
+with the same ``transfer_id`` that cancel out (money paid by one agent is received by another).
+Money enters the model only from users (revenue), venture capital and outside shareholders,
+and leaves it only as costs (compute, staff, swaps) — each a named category below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import numpy as np
+
+# categories of money coming in, and which of them are funding rather than earnings
+REVENUE = {"revenue", "api_revenue", "licence_fee_in"}
+FUNDING = {"vc", "stake", "tranche", "compute_credits", "acquisition", "owner_funding"}
+# categories of money going out that are costs of doing business (not transfers of capital)
+COSTS = {"training", "post_training", "serving", "staff", "api_fees", "licence_fee_out",
+         "swap_cost"}
+INVESTED = {"stake_out", "tranche_out", "compute_credits_out", "acquisition_out",
+            "owner_funding_out"}
+ALL_CATEGORIES = REVENUE | FUNDING | COSTS | INVESTED
+ACCOUNTS = ("cash", "credits")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a ledger (USD millions; positive = in, negative = out)."""
+
+    month: int
+    category: str
+    amount_musd: float
+    account: str = "cash"
+    counterparty: str | None = None
+    transfer_id: int | None = None
+
+
+@dataclass
+class Ledger:
+    """A firm's book of every dollar in and out, by month and category."""
+
+    entries: list[Entry] = field(default_factory=list)
+
+    def post(self, entry: Entry) -> None:
+        if entry.category not in ALL_CATEGORIES:
+            raise ValueError(f"unknown ledger category {entry.category!r}")
+        if entry.account not in ACCOUNTS:
+            raise ValueError(f"unknown account {entry.account!r}")
+        self.entries.append(entry)
+
+    def month_entries(self, month: int) -> list[Entry]:
+        # entries are appended in month order, so scan from the end
+        found = []
+        for entry in reversed(self.entries):
+            if entry.month < month:
+                break
+            if entry.month == month:
+                found.append(entry)
+        return found[::-1]
+
+    def total(self, month: int, categories: set[str]) -> float:
+        """Sum of this month's entries in ``categories`` (signed)."""
+        return sum(e.amount_musd for e in self.month_entries(month) if e.category in categories)
+
+
+class VentureMarket:
+    """Venture capital available to labs, by pool (open-weights and closed), month by month.
+
+    Each month a pool receives a twelfth of its year's amount (F7: open-source AI $0.9B in
+    2022, $2.9B in 2023); rounds draw from what has accumulated. Unspent money carries over,
+    up to a year's worth (funds do not wait forever).
+    """
+
+    def __init__(self, pools: dict[str, dict[int, float]], growth: dict[str, float]):
+        self.pools = pools
+        self.growth = growth
+        self.dry_powder = {pool: 0.0 for pool in pools}
+
+    def annual(self, pool: str, year: int) -> float:
+        amounts = self.pools.get(pool, {})
+        if not amounts:
+            return 0.0
+        if year in amounts:
+            return amounts[year]
+        last = max(y for y in amounts if y <= year) if min(amounts) <= year else min(amounts)
+        years_after = max(year - last, 0)
+        return amounts[last] * (1.0 + self.growth.get(pool, 0.0)) ** years_after
+
+    def accrue(self, year: int) -> None:
+        for pool in self.dry_powder:
+            monthly = self.annual(pool, year) / 12.0
+            self.dry_powder[pool] = min(self.dry_powder[pool] + monthly, 12 * monthly)
+
+    def raise_round(self, pool: str, wanted_musd: float, rng: np.random.Generator,
+                    success_probability: float) -> float:
+        """Amount raised this month (0 if the round does not close or the pool is empty)."""
+        if pool not in self.dry_powder or wanted_musd <= 0:
+            return 0.0
+        if rng.random() >= success_probability:
+            return 0.0
+        amount = min(wanted_musd, self.dry_powder[pool])
+        self.dry_powder[pool] -= amount
+        return amount
