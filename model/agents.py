@@ -171,9 +171,9 @@ class Seller(Firm):
         return (self.entry_month <= month) & self.active(month)
 
     def enter(self, segment: int) -> None:
+        """Enter a segment now (recorded with the month's other entries)."""
         if self.entry_month[segment] > self.model.month:
             self.entry_month[segment] = self.model.month
-            self.model.record(self.firm_id, "segment_entry", self.model.segment_ids[segment])
 
     def segment_quality(self) -> np.ndarray:
         raise NotImplementedError

@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from model.experiments.outputs import write_run
     from model.experiments.run import run_scenario
-    from model.experiments.tables import summary_table
+    from model.experiments.tables import events_table, summary_table, top_events
 
     overrides = parse_assignments(args.assignments, file=f"{args.scenario} (from --set)")
     if args.months is not None:
@@ -128,8 +128,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     write_run(result, out)
     if not args.quiet:
         print(summary_table(result))
+        print()
+        print(events_table(top_events(result.events, 10)))
         print(f"\noutputs: {out}/ (model.csv, firms.csv, segments.csv, events.csv, "
-              f"summary.json, figures/)")
+              f"ledger.csv, summary.json, figures/)")
     return 0
 
 

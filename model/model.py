@@ -131,6 +131,7 @@ class AIMarketModel(mesa.Model):
             app.choose_supplier()
             app.post_train()
         self._price_all()
+        self._note_entries()
         self._users_choose()
         self._settle_money()
         self._collect()
@@ -196,6 +197,14 @@ class AIMarketModel(mesa.Model):
             lab.set_prices()
         for seller in (*self.apps, self.community):
             seller.set_prices()
+
+    def _note_entries(self) -> None:
+        """Record the segment entries that were scheduled for this month."""
+        for seller in self.sellers:
+            if not seller.active(self.month):
+                continue
+            for segment in np.flatnonzero(seller.entry_month == self.month):
+                self.record(seller.firm_id, "segment_entry", self.segment_ids[segment])
 
     def _refresh_offers(self) -> None:
         """Quality, price and availability of every seller's offer [S, P] at this month."""

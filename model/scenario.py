@@ -485,11 +485,12 @@ class OpenSource(Section):
         source="C18: one person, an evening and a laptop; assumption",
     )
     innovation_points_per_year: float = param(
-        3.0, unit="quality points/year", ge=0, le=50,
+        1.0, unit="quality points/year", ge=0, le=50,
         doc="capability the community adds on its own at full strength (tuning, quantization, "
         "tools), beyond catching up",
         source="C17: within a month of the leak the community added instruction tuning, "
-        "quantization, RLHF and multimodality; assumption: 3 points a year",
+        "quantization, RLHF and multimodality; assumption: 1 point a year (Epoch AI 2024: open "
+        "models still trail the frontier)",
     )
     owner_absorb_share: float = param(
         0.3, unit="share", ge=0, le=1,

@@ -17,7 +17,8 @@ from pathlib import Path
 from model.experiments.figures import write_figures
 from model.experiments.run import RunResult
 
-OUTPUT_FILES = ("model.csv", "firms.csv", "segments.csv", "events.csv", "summary.json")
+OUTPUT_FILES = ("model.csv", "firms.csv", "segments.csv", "events.csv", "ledger.csv",
+                "summary.json")
 
 
 def write_run(result: RunResult, out_dir: Path) -> Path:
@@ -30,6 +31,7 @@ def _write_into(result: RunResult, folder: Path) -> None:
     result.firms.to_csv(folder / "firms.csv", index=False)
     result.segments.to_csv(folder / "segments.csv", index=False)
     result.events.to_csv(folder / "events.csv", index=False)
+    result.ledger.to_csv(folder / "ledger.csv", index=False)
     write_figures(result, folder / "figures")
     (folder / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n",
                                          encoding="utf-8")

@@ -12,7 +12,9 @@ Tables (one row per observation):
   ``funding_in``, ``cash`` (USD millions), ``quality``, ``price`` (USD/user-month), ``alive``;
 * ``segments`` — one row per month × segment × firm: ``users``, ``share`` of the segment;
 * ``events`` — one row per event: ``month``, ``date``, ``agent``, ``kind``, ``detail``,
-  ``amount_musd``.
+  ``amount_musd``;
+* ``ledger`` — one row per ledger entry: ``month``, ``firm``, ``category``, ``account``
+  (cash or compute credits), ``amount_musd`` (+ in, − out), ``counterparty``, ``transfer_id``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from model.model import AIMarketModel
 from model.scenario import Scenario
 
 EVENT_COLUMNS = ["month", "date", "agent", "kind", "detail", "amount_musd"]
+LEDGER_COLUMNS = ["month", "firm", "category", "account", "amount_musd", "counterparty",
+                  "transfer_id"]
 
 
 @dataclass
@@ -39,6 +43,7 @@ class RunResult:
     firms: pd.DataFrame
     segments: pd.DataFrame
     events: pd.DataFrame
+    ledger: pd.DataFrame
     summary: dict[str, Any]
 
 
@@ -76,8 +81,14 @@ def collect_result(market: AIMarketModel, *, seed: int) -> RunResult:
              .sort_values(["month"], kind="stable").reset_index(drop=True))
     segments = collector.get_table_dataframe("segments")
     events = pd.DataFrame(market.events, columns=EVENT_COLUMNS)
+    ledger = pd.DataFrame(
+        [(e.month, firm.firm_id, e.category, e.account, e.amount_musd, e.counterparty,
+          e.transfer_id) for firm in market.firms for e in firm.ledger.entries],
+        columns=LEDGER_COLUMNS,
+    ).sort_values(["month", "firm"], kind="stable").reset_index(drop=True)
+    ledger["transfer_id"] = ledger["transfer_id"].astype("Int64")
     return RunResult(model=model_table, firms=firms, segments=segments, events=events,
-                     summary=summarize(market, seed, model_table, firms, segments))
+                     ledger=ledger, summary=summarize(market, seed, model_table, firms, segments))
 
 
 def summarize(market: AIMarketModel, seed: int, model_table: pd.DataFrame,

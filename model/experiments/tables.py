@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
+import pandas as pd
+
 from model.experiments.run import RunResult
+
+# how much an event says about why shares moved (higher first), before its amount
+EVENT_WEIGHT = {
+    "exit": 100, "acquisition": 95, "open_release": 90, "close_release": 90,
+    "model_release": 85, "licence_start": 80, "licence_end": 80, "tranche_withheld": 75,
+    "stake": 70, "tranche": 70, "funding_round": 65, "new_champion": 60, "new_open_base": 60,
+    "model_swap": 50, "price_cut": 40, "segment_entry": 30, "training_run": 20,
+}
 
 
 def summary_table(result: RunResult) -> str:
@@ -31,4 +43,24 @@ def summary_table(result: RunResult) -> str:
     ]
     if summary["exits"]:
         lines.append("exits: " + ", ".join(f"{e['firm']} ({e['date']})" for e in summary["exits"]))
+    return "\n".join(lines)
+
+
+def top_events(events: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The ``n`` events that matter most, in the order they happened."""
+    if events.empty:
+        return events
+    amount = events["amount_musd"].fillna(0.0).abs()
+    score = events["kind"].map(EVENT_WEIGHT).fillna(0) + amount.map(
+        lambda a: math.log10(1.0 + a))
+    chosen = events.assign(_score=score).nlargest(n, "_score", keep="first")
+    return chosen.sort_values(["month", "_score"], ascending=[True, False],
+                              kind="stable").drop(columns="_score")
+
+
+def events_table(events: pd.DataFrame) -> str:
+    lines = ["key events:"]
+    for row in events.itertuples():
+        amount = "" if pd.isna(row.amount_musd) else f"  ${row.amount_musd:,.0f}M"
+        lines.append(f"  {row.date}  {row.agent:<15} {row.kind:<16} {row.detail}{amount}")
     return "\n".join(lines)
