@@ -276,6 +276,18 @@ class Lab(Seller):
             return np.maximum(own, self.licensed_quality + self.quality_bonus)
         return own
 
+    def consider_entry(self) -> None:
+        """Enter a segment it does not serve when its model is good enough there (M3)."""
+        model = self.model
+        rules = model.config.first_mover
+        if not self.active(model.month) or self.runway_months() < rules.entry_min_runway_months:
+            return
+        best = model.best_offer_quality()
+        for segment in np.flatnonzero(~self.serves(model.month) & (self.entry_month == NEVER)):
+            if self.quality >= best[segment] - rules.entry_max_gap_points:
+                self.markup[segment] = model.config.commoditization.max_markup / 2
+                self.enter(int(segment))
+
     def api_quality(self) -> float:
         """Quality of the model it sells through its API: its general capability."""
         return self.quality if self.licensed_quality is None else max(self.quality,

@@ -14,7 +14,7 @@ One month (``step``), in order:
 
 1. scheduled events and deals: weight releases, entries, licences, stakes and tranches;
 2. big tech: fund in-house labs, back a champion, manage stopgap licences;
-3. labs: pre-training runs and post-training, prices;
+3. labs: pre-training runs and post-training, entry into new segments, prices;
 4. the open-source community: contributors, catch-up, spillover to the base's owner;
 5. app builders: choose the model beneath them, post-train, price;
 6. users adopt and choose (Bass + logit with brand, network, distribution, switching cost);
@@ -126,6 +126,7 @@ class AIMarketModel(mesa.Model):
         for lab in self.labs:
             lab.pretrain()
             lab.post_train()
+            lab.consider_entry()
         self.community.step()
         for app in self.apps:
             app.choose_supplier()
@@ -336,6 +337,10 @@ class AIMarketModel(mesa.Model):
         """Best general capability of a closed model (what open models catch up with)."""
         return max((lab.quality for lab in self.labs if lab.alive and not lab.is_open),
                    default=self.frontier_quality())
+
+    def best_offer_quality(self) -> np.ndarray:
+        """[S] best quality on offer in each segment (−inf where nobody serves)."""
+        return np.where(self.available, self.quality, -np.inf).max(axis=1)
 
     def best_rival_quality(self, lab: Lab) -> np.ndarray:
         """[S] best quality offered by a seller not running on ``lab``'s model."""

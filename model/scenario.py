@@ -275,6 +275,19 @@ class FirstMover(Section):
     )
 
 
+    entry_max_gap_points: float = param(
+        3.0, unit="quality points", ge=0, le=200,
+        doc="a lab enters a segment it does not serve when its model is within this of the "
+        "best offer there (and it has the runway)",
+        source="M3: discrete businesses open to whoever has a good enough model; assumption",
+    )
+    entry_min_runway_months: float = param(
+        18.0, unit="months", ge=0, le=1000,
+        doc="runway a lab needs before it enters a new segment",
+        source="assumption: entering a segment takes a year and a half of spending",
+    )
+
+
 class Commoditization(Section):
     """How prices fall toward cost as quality gaps close, and how capability moves (C1–C4, C14, F11)."""
 

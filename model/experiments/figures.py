@@ -1,4 +1,5 @@
-"""The figures of one run: shares, quality and cash over time, firms coloured consistently."""
+"""The figures of one run: shares, quality, cash and market indicators over time, firms
+coloured consistently."""
 
 from __future__ import annotations
 
@@ -49,7 +50,28 @@ def write_figures(result: RunResult, folder: Path) -> list[Path]:
         ax.set(ylabel=label, title=f"{label.split(' (')[0].capitalize()} — {title}")
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
         paths.append(_save(fig, folder / f"{name}.png"))
+    paths.append(_indicators(result, dates, title, folder / "indicators.png"))
     return paths
+
+
+INDICATORS = (
+    ("quality_gap", "best closed − best open model (quality points)"),
+    ("model_access_markup", "labs' markup over cost to serve"),
+    ("app_layer_margin_share", "app builders' share of the margin"),
+    ("open_share", "share of users on open models"),
+)
+
+
+def _indicators(result: RunResult, dates: pd.Series, title: str, path: Path) -> Path:
+    """The articles' story in four panels: the gap closes, margins fall, value moves to apps,
+    open models gain users."""
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6), sharex=True)
+    for ax, (column, label) in zip(axes.flat, INDICATORS, strict=True):
+        ax.plot(dates, result.model[column], color="tab:blue")
+        ax.axhline(0, color="grey", linewidth=0.5)
+        ax.set_title(label, fontsize=10)
+    fig.suptitle(f"Market indicators — {title}")
+    return _save(fig, path)
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
