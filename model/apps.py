@@ -29,6 +29,10 @@ class AppBuilder(Seller):
     def supplier(self) -> Lab:
         return self.model.firm_by_id[self.supplier_id]
 
+    def serves(self, month: int) -> np.ndarray:
+        """An app serves only while the model beneath it exists."""
+        return super().serves(month) & self.supplier.alive
+
     def segment_quality(self) -> np.ndarray:
         quality = np.full(len(self.model.segment_ids), -np.inf)
         # the API gives the supplier's model, not the supplier's own product work (C3)
@@ -69,7 +73,13 @@ class AppBuilder(Seller):
         revenue = float(users @ self.price_usd) / 1e6
         if revenue > 0:
             self.book("revenue", revenue)
-        fees = float(users[self.segment]) * self.supplier.price_usd[self.segment] / 1e6
-        self.pay(self.supplier, fees, "api_revenue")
+        if not self.supplier.alive:
+            return  # no model beneath it: it served nobody this month
+        served = float(users[self.segment])
+        self.pay(self.supplier, served * self.supplier.price_usd[self.segment] / 1e6,
+                 "api_revenue")
+        # the supplier runs the model for the app's users, so it bears the cost of serving them
+        self.supplier.spend_compute(
+            "serving", served * self.model.cost_to_serve_usd[self.segment] / 1e6)
         if self.staff_cost_musd_month > 0:
             self.book("staff", -self.staff_cost_musd_month)

@@ -63,7 +63,7 @@ def frontier_quality(model: AIMarketModel) -> float:
 
 def open_quality(model: AIMarketModel) -> float:
     """Best general capability of an open-weights model (open labs and the community)."""
-    open_labs = [lab.quality for lab in model.labs if lab.alive and lab.is_open]
+    open_labs = [lab.quality for lab in model.labs if lab.active(model.month) and lab.is_open]
     community = [model.community.quality] if model.community.base is not None else []
     values = open_labs + community
     return max(values) if values else float("nan")

@@ -331,11 +331,12 @@ class AIMarketModel(mesa.Model):
 
     def frontier_quality(self) -> float:
         """Best general capability of any lab still alive."""
-        return max((lab.quality for lab in self.labs if lab.alive), default=0.0)
+        return max((lab.quality for lab in self.labs if lab.active(self.month)), default=0.0)
 
     def closed_frontier_quality(self) -> float:
         """Best general capability of a closed model (what open models catch up with)."""
-        return max((lab.quality for lab in self.labs if lab.alive and not lab.is_open),
+        return max((lab.quality for lab in self.labs
+                    if lab.active(self.month) and not lab.is_open),
                    default=self.frontier_quality())
 
     def best_offer_quality(self) -> np.ndarray:

@@ -7,6 +7,7 @@ so the table is the same whatever the number of workers.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -41,7 +42,10 @@ def replicate_patterns(scenario: str | Path, *, replicates: int = 30, months: in
             if on_done:
                 on_done()
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # spawn, not fork: forking a process that runs threads (pytest-xdist, notebooks,
+        # Dask workers) can deadlock
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = [pool.submit(run_checks, scenario, seed, months, overrides)
                        for seed in seeds]
             for future in futures:
