@@ -49,6 +49,12 @@ def test_run_prints_a_summary_table_and_where_outputs_went(cli_run):
     assert "openai" in done.stdout and "share" in done.stdout
     assert str(out) in done.stdout
     assert "leaders:" in done.stdout
+    # then the ten events that matter most, in date order
+    block = done.stdout.split("key events:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert 1 <= len(block) <= 10
+    dates = [line.split()[0] for line in block]
+    assert dates == sorted(dates) and all(d.startswith("20") for d in dates)
+    assert any("stake" in line and "microsoft" in line for line in block)  # M2
 
 
 def test_same_seed_gives_byte_identical_outputs(cli_run, tmp_path):

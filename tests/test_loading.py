@@ -307,3 +307,24 @@ def test_name_is_not_inherited_through_extends(folder: Path) -> None:
     assert load_scenario(write(folder, "grandchild.yaml", "extends: named.yaml\n")).name == \
         "grandchild"
     assert load_scenario(folder / "named.yaml").name == "named_world"
+
+
+BASELINE_PATH = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+
+
+def test_scheduled_events_are_checked_against_firms_and_segments(tmp_path):
+    from model.loading import ScenarioError, load_scenario
+
+    child = tmp_path / "child.yaml"
+    child.write_text(
+        f"extends: {BASELINE_PATH}\n"
+        "description: bad event\n"
+        "events:\n"
+        "  - id: oops\n"
+        "    date: \"2024-01\"\n"
+        "    kind: open_release\n"
+        "    firm: opanai\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(child)
+    message = str(caught.value)
+    assert "events.oops.firm" in message and "'openai'" in message and ":7:" in message

@@ -139,3 +139,15 @@ def test_collected_tables_are_tidy(baseline_run):
     per_segment = seg.groupby(["month", "segment"])["share"].sum()
     assert np.allclose(per_segment[per_segment > 0], 1.0)
     assert (seg["users"] >= 0).all()
+
+
+def test_a_baseline_run_tells_its_story_in_events():
+    """Every kind of decision that moves shares shows up in a full baseline run."""
+    result = run_scenario(BASELINE, seed=1)
+    kinds = set(result.events["kind"])
+    assert {"stake", "tranche", "funding_round", "training_run", "model_release", "open_release",
+            "segment_entry", "price_cut", "model_swap", "new_open_base", "exit"} <= kinds
+    assert list(result.events.columns) == ["month", "date", "agent", "kind", "detail",
+                                           "amount_musd"]
+    leak = result.events[result.events["kind"] == "open_release"].iloc[0]
+    assert (leak["date"], leak["agent"]) == ("2023-03", "meta_ai")  # C17
