@@ -6,7 +6,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 SEED    ?= 1
 
-.PHONY: run test setup docs bench clean
+.PHONY: run test setup docs bench clean compare
 
 setup: $(STAMP)
 
@@ -27,6 +27,13 @@ test: $(STAMP)
 
 docs: $(STAMP)
 	$(VENV)/bin/moatsim docs
+
+# the scenario comparison shown in the README (docs/figures/compare_*.png)
+compare: $(STAMP)
+	$(VENV)/bin/moatsim compare scenarios/*.yaml --replicates 20 --out runs/compare-all
+	mkdir -p docs/figures
+	cp runs/compare-all/figures/over_time.png docs/figures/compare_over_time.png
+	cp runs/compare-all/figures/final_outcomes.png docs/figures/compare_final.png
 
 bench: $(STAMP)
 	$(PY) benchmarks/population_scaling.py

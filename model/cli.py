@@ -2,6 +2,7 @@
 
     moatsim run SCENARIO [--seed N] [--months N] [--set path.to.key=value ...] [--out DIR]
     moatsim patterns SCENARIO [--replicates R] [--months N] [--set ...] [--workers W] [--out DIR]
+    moatsim compare SCENARIO... [--replicates R] [--months N] [--workers W] [--out DIR]
     moatsim validate SCENARIO...
     moatsim list [--dir scenarios]
     moatsim docs [--check]
@@ -82,6 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
                           help="processes (default: all cores)")
     patterns.add_argument("--out", type=Path,
                           help="also write patterns.csv and replicates.csv to this folder")
+
+    compare = commands.add_parser("compare", help="run scenarios over the same seeds and "
+                                  "compare their outcomes")
+    compare.add_argument("scenarios", type=Path, nargs="+", help="scenario YAML files; the "
+                         "first is the reference")
+    compare.add_argument("--replicates", type=_positive_int, default=20,
+                         help="replicates per scenario (seeds 1…R, default 20)")
+    compare.add_argument("--months", type=_positive_int, help="months to simulate")
+    compare.add_argument("--workers", type=_positive_int, help="processes (default: all cores)")
+    compare.add_argument("--out", type=Path, help="output folder (default runs/compare-<first>)")
 
     validate = commands.add_parser("validate", help="check scenario files")
     validate.add_argument("scenarios", type=Path, nargs="+")
@@ -170,6 +181,43 @@ def cmd_patterns(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from model.experiments.compare import compare
+    from model.experiments.compare_outputs import write_comparison
+
+    overrides = {} if args.months is None else {"months": args.months}
+    names = [load_scenario(path, overrides).name for path in args.scenarios]  # validate all
+    if len(set(names)) != len(names):
+        raise UsageError("compare: two scenario files have the same name; give each its own")
+    out = args.out or RUNS_DIR / f"compare-{names[0]}"
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    progress = _progress(len(names) * args.replicates, quiet=False, unit="run")
+    result = compare(args.scenarios, replicates=args.replicates, months=args.months,
+                     workers=args.workers, on_done=lambda: progress.update(1))
+    progress.close()
+    write_comparison(result, out)
+    print(_comparison_summary(result))
+    print(f"\noutputs: {out}/ (comparison.csv, comparison.md, runs.csv, series.csv, figures/)")
+    return 0
+
+
+def _comparison_summary(result) -> str:
+    table = result.table
+    keys = ("first_mover_share", "open_share", "quality_gap", "app_layer_margin_share")
+    header = f"{'scenario':<28}" + "".join(f"{k[:22]:>24}" for k in keys)
+    lines = [header]
+    for scenario in result.scenarios:
+        cells = []
+        for key in keys:
+            row = table[(table["scenario"] == scenario) & (table["metric"] == key)].iloc[0]
+            mark = " *" if row["significant"] else "  "
+            cells.append(f"{row['mean']:>12.3f} ± {row['std']:<6.3f}{mark}")
+        lines.append(f"{scenario:<28}" + "".join(f"{c:>24}" for c in cells))
+    lines.append(f"(* differs from {result.scenarios[0]} beyond replicate noise)")
+    return "\n".join(lines)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     for path in args.scenarios:
         config = load_scenario(path)
@@ -203,7 +251,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "patterns": cmd_patterns, "validate": cmd_validate,
+COMMANDS = {"run": cmd_run, "patterns": cmd_patterns, "compare": cmd_compare,
+            "validate": cmd_validate,
             "list": cmd_list, "docs": cmd_docs}
 
 if __name__ == "__main__":

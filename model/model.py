@@ -144,10 +144,10 @@ class AIMarketModel(mesa.Model):
     def _run_scheduled(self, month: int) -> None:
         start = self.config.start
         for event in self.config.events:
-            if max(month_index(start, event.date), 0) == month:
+            if event.enabled and max(month_index(start, event.date), 0) == month:
                 self._apply_event(event)
         for deal in self.config.funding.investments:
-            if max(month_index(start, deal.date), 0) == month:
+            if deal.enabled and max(month_index(start, deal.date), 0) == month:
                 self._pay_deal(deal)
 
     def _apply_event(self, event: Any) -> None:

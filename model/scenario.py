@@ -225,6 +225,10 @@ class Investment(Sourced):
         doc="amount paid",
         source="F1: Google's first tranche into Anthropic, $0.5B",
     )
+    enabled: bool = flag(
+        True, doc="false cancels the deal (a scenario that extends another can switch it off)",
+        source="assumption: counterfactual scenarios remove deals the baseline has",
+    )
     milestone_max_gap_points: float = param(
         200.0, unit="quality points", ge=0, le=200,
         doc="the tranche is withheld if the investee trails the frontier by more than this",
@@ -533,6 +537,10 @@ class ScheduledEvent(Sourced):
     quality: float | None = Field(
         None, ge=0, le=200,
         description="general capability of the released model (for model_release), points")
+    enabled: bool = flag(
+        True, doc="false cancels the event (a scenario that extends another can switch it off)",
+        source="assumption: counterfactual scenarios remove events the baseline has",
+    )
 
 
 class Scenario(Section):

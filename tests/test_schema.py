@@ -17,7 +17,8 @@ from tests.conftest import ROOT
 FACT_IDS = {entry["id"] for entry in
             yaml.safe_load((ROOT / "seeds" / "facts.yaml").read_text(encoding="utf-8"))["facts"]}
 STRUCTURAL = {"id", "name", "label", "kind", "release", "investor", "investee", "sources",
-              "offerings", "description", "extends", "start", "firm", "segment", "partner"}
+              "offerings", "description", "extends", "start", "firm", "segment", "partner",
+              "enabled"}
 
 
 def _models(model: type[BaseModel], seen=None):
