@@ -70,9 +70,7 @@ class AppBuilder(Seller):
         """Revenue from users; API fees to the supplier instead of its own serving costs."""
         if not self.active(self.model.month):
             return
-        revenue = float(users @ self.price_usd) / 1e6
-        if revenue > 0:
-            self.book("revenue", revenue)
+        self.book_revenue(users)
         if not self.supplier.alive:
             return  # no model beneath it: it served nobody this month
         served = float(users[self.segment])

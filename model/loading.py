@@ -314,7 +314,7 @@ def _check_references(scenario: Scenario, origins: Origins, file: str) -> None:
         if value is not None and value not in known:
             fail(path, f"unknown {what} {value!r}{_suggest(value, known)}")
 
-    for path, entry in _sourced_entries(scenario, ()):
+    for path, entry in sourced_entries(scenario):
         for key in entry.sources:
             if key not in type(entry).model_fields:
                 fail((*path, "sources", key), f"sources names unknown key {key!r}"
@@ -361,19 +361,19 @@ def _check_references(scenario: Scenario, origins: Origins, file: str) -> None:
                  f"({segment.potential_users:.3g})")
 
 
-def _sourced_entries(node: Any, path: Path_) -> Iterable[tuple[Path_, Sourced]]:
+def sourced_entries(node: Any, path: Path_ = ()) -> Iterable[tuple[Path_, Sourced]]:
     """Every entry with a ``sources`` mapping, with its key path."""
     if isinstance(node, Sourced):
         yield path, node
     if isinstance(node, BaseModel):
         for name in type(node).model_fields:
-            yield from _sourced_entries(getattr(node, name), (*path, name))
+            yield from sourced_entries(getattr(node, name), (*path, name))
     elif isinstance(node, list):
         for index, item in enumerate(node):
-            yield from _sourced_entries(item, (*path, str(getattr(item, "id", index))))
+            yield from sourced_entries(item, (*path, str(getattr(item, "id", index))))
     elif isinstance(node, dict):
         for key, item in node.items():
-            yield from _sourced_entries(item, (*path, str(key)))
+            yield from sourced_entries(item, (*path, str(key)))
 
 
 # ---------------------------------------------------------------- public API

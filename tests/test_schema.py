@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel
 
 from model import paramdoc
+from model.loading import sourced_entries
 from model.params import param_meta
 from model.scenario import Scenario, Sourced
 from tests.conftest import ROOT
@@ -63,20 +64,6 @@ def test_source_checker_rejects_bad_sources():
     assert _is_valid_source("assumption: round number")
 
 
-def _sourced_entries(node, path=()):
-    if isinstance(node, Sourced):
-        yield path, node
-    if isinstance(node, BaseModel):
-        for name in type(node).model_fields:
-            yield from _sourced_entries(getattr(node, name), (*path, name))
-    elif isinstance(node, list):
-        for item in node:
-            yield from _sourced_entries(item, (*path, getattr(item, "id", "?")))
-    elif isinstance(node, dict):
-        for key, item in node.items():
-            yield from _sourced_entries(item, (*path, key))
-
-
 @pytest.mark.parametrize("scenario_file", sorted((ROOT / "scenarios").glob("*.yaml")),
                          ids=lambda p: p.name)
 def test_every_value_a_scenario_sets_for_an_entry_cites_a_source(scenario_file):
@@ -84,7 +71,7 @@ def test_every_value_a_scenario_sets_for_an_entry_cites_a_source(scenario_file):
 
     scenario = load_scenario(scenario_file)
     missing = []
-    for path, entry in _sourced_entries(scenario):
+    for path, entry in sourced_entries(scenario):
         for name in entry.model_fields_set - STRUCTURAL:
             source = entry.sources.get(name)
             if source is None or not _is_valid_source(source):
