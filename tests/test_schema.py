@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from model import paramdoc
 from model.loading import sourced_entries
 from model.params import param_meta
-from model.scenario import Scenario, Sourced
+from model.scenario import Scenario
 from tests.conftest import ROOT
 
 FACT_IDS = {entry["id"] for entry in
