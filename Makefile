@@ -6,7 +6,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 SEED    ?= 1
 
-.PHONY: run test setup docs bench clean compare
+.PHONY: run test setup docs bench clean sweep report bench-sweep compare viz viz-screenshot
 
 setup: $(STAMP)
 
@@ -37,6 +37,27 @@ compare: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/population_scaling.py
+
+# a parameter sweep and its report: make sweep report [EXPERIMENT=experiments/funding.yaml]
+# (--resume: an interrupted sweep continues where it stopped)
+EXPERIMENT ?= experiments/first_mover.yaml
+SWEEP_OUT  := runs/sweep-$(basename $(notdir $(EXPERIMENT)))
+sweep: $(STAMP)
+	$(VENV)/bin/moatsim sweep $(EXPERIMENT) --out $(SWEEP_OUT) --resume
+
+report: $(STAMP)
+	$(VENV)/bin/moatsim report $(SWEEP_OUT)
+
+bench-sweep: $(STAMP)
+	$(PY) benchmarks/sweep_throughput.py
+
+# the browser page (Mesa SolaraViz) on http://127.0.0.1:8765/; Ctrl+C stops it
+viz: $(STAMP)
+	$(VENV)/bin/moatsim viz
+
+# the README's screenshot of the page (needs chromium: apt-get install chromium)
+viz-screenshot: $(STAMP)
+	$(PY) -m model.viz.screenshot docs/viz.png
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

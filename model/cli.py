@@ -4,8 +4,11 @@
     moatsim patterns SCENARIO [--replicates R] [--months N] [--set ...] [--workers W] [--out DIR]
     moatsim compare SCENARIO... [--replicates R] [--months N] [--workers W] [--out DIR]
     moatsim validate SCENARIO...
+    moatsim sweep EXPERIMENT [--workers W] [--out DIR] [--scheduler tcp://HOST:PORT] [--resume]
+    moatsim report DIR
     moatsim list [--dir scenarios]
     moatsim docs [--check]
+    moatsim viz [SCENARIO] [--port P] [--host H]
 
 Bad input (a scenario file, a flag, a value) gets one line on stderr naming the file, the
 line and the key path, exit code 2, no traceback, and nothing written.
@@ -14,6 +17,7 @@ line and the key path, exit code 2, no traceback, and nothing written.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,6 +61,20 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    value = _non_negative_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0–65535, got {value}")
+    return value
+
+
+def _scheduler_address(text: str) -> str:
+    if not re.fullmatch(r"(tcp|tls|ws|wss|ucx|inproc)://[^\s/]+(:\d+)?/?", text):
+        raise argparse.ArgumentTypeError(f"expected a scheduler address such as "
+                                         f"tcp://127.0.0.1:8786, got {text!r}")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="moatsim", description="Strategy simulation of the AI industry.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -94,6 +112,22 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--workers", type=_positive_int, help="processes (default: all cores)")
     compare.add_argument("--out", type=Path, help="output folder (default runs/compare-<first>)")
 
+    sweep = commands.add_parser("sweep", help="run a parameter sweep (experiments/*.yaml) "
+                                "into Parquet files")
+    sweep.add_argument("experiment", type=Path, help="experiment YAML file")
+    sweep.add_argument("--workers", type=_positive_int,
+                       help="local processes (default: all cores); with --scheduler, the "
+                       "most runs in flight")
+    sweep.add_argument("--out", type=Path, help="output folder (default runs/sweep-<name>)")
+    sweep.add_argument("--scheduler", type=_scheduler_address, metavar="ADDRESS",
+                       help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786")
+    sweep.add_argument("--resume", action="store_true",
+                       help="continue a sweep in --out, skipping the runs it finished")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    report = commands.add_parser("report", help="write report.html and report.md for a sweep")
+    report.add_argument("folder", type=Path, help="a sweep's output folder")
+
     validate = commands.add_parser("validate", help="check scenario files")
     validate.add_argument("scenarios", type=Path, nargs="+")
 
@@ -102,6 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     docs = commands.add_parser("docs", help="write docs/parameters.md from the schema")
     docs.add_argument("--check", action="store_true", help="fail if the file is stale")
+
+    viz = commands.add_parser("viz", help="watch a run in the browser (Mesa's SolaraViz page)")
+    viz.add_argument("scenario", type=Path, nargs="?",
+                     help="scenario YAML file the page opens with (default: the baseline)")
+    viz.add_argument("--port", type=_port, default=8765,
+                     help="port to serve on (default 8765; 0 = any free port)")
+    viz.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1: this machine only)")
     return parser
 
 
@@ -218,6 +260,43 @@ def _comparison_summary(result) -> str:
     return "\n".join(lines)
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from model.experiments.design import load_experiment
+    from model.experiments.sweep import SweepAborted, SweepError, describe_plan, run_sweep
+
+    loaded = load_experiment(args.experiment)  # all validation before any output
+    out = args.out or RUNS_DIR / f"sweep-{loaded.name}"
+    if not args.quiet:
+        print(describe_plan(loaded))
+    try:
+        summary = run_sweep(loaded, out, workers=args.workers, scheduler=args.scheduler,
+                            resume=args.resume, progress=not args.quiet)
+    except SweepAborted as exc:
+        print(f"moatsim: error: {exc}", file=sys.stderr)
+        return 1
+    except SweepError as exc:
+        raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        print(f"moatsim: interrupted; finished runs are saved: continue with moatsim sweep "
+              f"{args.experiment} --out {out} --resume", file=sys.stderr)
+        return 130
+    print(summary.text())
+    print(f"outputs: {out}/ (results/, failures/, manifest.json); report: moatsim report {out}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from model.experiments.report import ReportError, write_report
+
+    try:
+        files = write_report(args.folder)
+    except ReportError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote {files.html} and {files.markdown} ({len(files.figures)} figures in "
+          f"{files.html.parent / 'figures'}/)")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     for path in args.scenarios:
         config = load_scenario(path)
@@ -251,9 +330,21 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_viz(args: argparse.Namespace) -> int:
+    from model.viz import server
+
+    if args.scenario is not None:
+        load_scenario(args.scenario)  # a bad file: one line, exit 2, and no server
+    problem = server.port_problem(args.host, args.port)
+    if problem is not None:
+        raise UsageError(problem)
+    return server.serve(host=args.host, port=args.port, scenario=args.scenario)
+
+
 COMMANDS = {"run": cmd_run, "patterns": cmd_patterns, "compare": cmd_compare,
+            "sweep": cmd_sweep, "report": cmd_report,
             "validate": cmd_validate,
-            "list": cmd_list, "docs": cmd_docs}
+            "list": cmd_list, "docs": cmd_docs, "viz": cmd_viz}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,661 @@
+"""Parameter sweeps: every run of an experiment, on a local process pool or a Dask cluster,
+streamed to Parquet, resumable after any interruption.
+
+    >>> from model.experiments.sweep import run_sweep, read_results
+    >>> run_sweep("experiments/first_mover.yaml", "runs/first_mover", workers=2)
+    >>> read_results("runs/first_mover")          # == pandas.read_parquet(".../results")
+
+The output folder::
+
+    DIR/manifest.json        the experiment, its base scenario, a fingerprint, the sessions
+    DIR/design.parquet       one row per design point (and its sample-space coordinates)
+    DIR/results/             one Parquet file per finished run: run_id, point, replicate,
+                             seed, the varied parameters, the final metrics
+    DIR/timeseries/          one Parquet file per finished run (if the experiment keeps time
+                             series): run_id, month, metric, value
+    DIR/failures/            one Parquet file per run that raised: its parameters and error
+    DIR/.tmp/                files being written (moved into place with os.replace)
+
+A run's files are written to ``.tmp`` and renamed into place, the time series before the
+result, so ``results/`` only ever holds whole files and a run counts as done exactly when its
+result (or failure) file exists. ``--resume`` skips those runs and does the rest; a changed
+experiment or scenario is refused (the fingerprint differs). The parent process writes every
+file and holds only the runs in flight, so memory stays flat however many runs there are.
+
+Workers run :func:`execute`, whose output depends only on the base scenario, the run's
+parameters and its seed, so results are the same for any number of workers and executor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import signal
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from model.experiments import outcomes
+from model.experiments.design import (
+    Design,
+    LoadedExperiment,
+    RunSpec,
+    build_design,
+    load_experiment,
+    runs,
+)
+from model.scenario import Scenario
+
+FORMAT = "moatsim-sweep/1"
+RESULTS, TIMESERIES, FAILURES, TMP = "results", "timeseries", "failures", ".tmp"
+MANIFEST, DESIGN, LOCK = "manifest.json", "design.parquet", ".lock"
+OWN_ENTRIES = {RESULTS, TIMESERIES, FAILURES, TMP, MANIFEST, DESIGN, LOCK}
+_RUN_FILE = re.compile(r"^run-(\d+)\.parquet$")
+ID_COLUMNS = ("run_id", "point", "replicate", "seed")
+CONNECT_TIMEOUT_S = 10.0
+"""How long to try to reach a Dask scheduler before giving up."""
+
+
+class SweepError(ValueError):
+    """A sweep that cannot start (bad folder, scheduler …), told in one line."""
+
+
+class SweepAborted(SweepError):
+    """A sweep that stopped part-way (a worker died, the cluster failed); finished runs are
+    saved and ``--resume`` continues it."""
+
+
+# ---------------------------------------------------------------- one run (in a worker)
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every run of a sweep shares; sent once to each worker."""
+
+    scenario: Scenario
+    months: int
+    final: tuple[str, ...]
+    timeseries: tuple[str, ...] = ()
+    every: int = 1
+
+
+def execute(job: Job, spec: RunSpec) -> dict[str, Any]:
+    """Run one design point with one seed; never raises (errors are returned)."""
+    from model.experiments.run import run_scenario
+
+    try:
+        result = run_scenario(job.scenario, seed=spec.seed, months=job.months,
+                              overrides=spec.params)
+        values = outcomes.final_values(result, job.final)
+        series = outcomes.time_series(result, job.timeseries, job.every) \
+            if job.timeseries else None
+        return {"ok": True, "values": values, "series": series}
+    except Exception as exc:  # noqa: BLE001 - a failed run is data, not a crash
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        return {"ok": False, "error": f"{type(exc).__name__}: {message}",
+                "traceback": traceback.format_exc(limit=20)}
+
+
+_WORKER_JOB: Job | None = None
+
+
+def _init_worker(job: Job) -> None:
+    global _WORKER_JOB
+    _WORKER_JOB = job
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def _execute_in_pool(spec: RunSpec) -> dict[str, Any]:
+    assert _WORKER_JOB is not None
+    return execute(_WORKER_JOB, spec)
+
+
+# ---------------------------------------------------------------- executors
+
+
+class SerialExecutor:
+    """Runs in this process, one after another (``--workers 1``)."""
+
+    def __init__(self, job: Job):
+        self.job = job
+        self.description = "1 worker (in-process)"
+
+    def map(self, specs: Iterator[RunSpec]) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
+        for spec in specs:
+            yield spec, execute(self.job, spec)
+
+    def close(self) -> None:
+        pass
+
+
+class ProcessExecutor:
+    """A local pool of spawned processes; at most ``2 × workers`` runs in flight."""
+
+    def __init__(self, job: Job, workers: int):
+        # spawn, not fork: forking a process that runs threads (pytest-xdist, notebooks,
+        # Dask) can deadlock
+        context = multiprocessing.get_context("spawn")
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                        initializer=_init_worker, initargs=(job,))
+        self.window = 2 * workers
+        self.description = f"{workers} local worker processes"
+
+    def map(self, specs: Iterator[RunSpec]) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        pending: dict[Any, RunSpec] = {}
+        source = iter(specs)
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < self.window:
+                spec = next(source, None)
+                if spec is None:
+                    exhausted = True
+                    break
+                pending[self.pool.submit(_execute_in_pool, spec)] = spec
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: pending[f].run_id):
+                spec = pending.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool as exc:
+                    raise SweepAborted(f"a worker process died ({exc}); finished runs are "
+                                     "saved: continue with --resume") from None
+                yield spec, outcome
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor:
+    """Runs on a Dask cluster (``distributed``); the scheduler's workers must be able to
+    ``import model`` (moatsim installed in their environment)."""
+
+    def __init__(self, job: Job, address: str, workers: int | None = None):
+        from distributed import Client
+
+        try:
+            self.client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise SweepError(f"--scheduler {address}: cannot connect ({exc})") from None
+        threads = sum(self.client.nthreads().values())
+        if threads == 0:
+            self.client.close()
+            raise SweepError(f"--scheduler {address}: the cluster has no workers")
+        self.window = 2 * (workers or threads)
+        self.job = self.client.scatter(job, broadcast=True, hash=False)
+        self.token = uuid.uuid4().hex[:8]
+        self.description = f"Dask cluster at {address} ({threads} worker threads)"
+
+    def map(self, specs: Iterator[RunSpec]) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
+        from distributed import as_completed
+
+        pending: dict[Any, RunSpec] = {}
+        queue = as_completed(loop=self.client.loop)
+        source = iter(specs)
+
+        def top_up() -> None:
+            while len(pending) < self.window:
+                spec = next(source, None)
+                if spec is None:
+                    return
+                future = self.client.submit(execute, self.job, spec, pure=False,
+                                            key=f"moatsim-run-{spec.run_id}-{self.token}")
+                pending[future] = spec
+                queue.add(future)
+
+        top_up()
+        while pending:
+            future = next(queue)
+            spec = pending.pop(future)
+            try:
+                outcome = future.result()
+            except Exception as exc:  # noqa: BLE001 - lost workers, closed connections
+                raise SweepAborted(f"the Dask cluster failed a task ({type(exc).__name__}: "
+                                 f"{exc}); finished runs are saved: continue with "
+                                 "--resume") from None
+            future.release()
+            top_up()
+            yield spec, outcome
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close()
+
+
+# ---------------------------------------------------------------- the output folder
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _arrow_type(kind: str) -> pa.DataType:
+    return {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}[kind]
+
+
+def result_schema(loaded: LoadedExperiment) -> pa.Schema:
+    fields = [pa.field(name, pa.int64()) for name in ID_COLUMNS]
+    fields += [pa.field(p.path, _arrow_type(p.kind)) for p in loaded.parameters]
+    fields += [pa.field(name, _arrow_type(outcomes.metric(name).kind))
+               for name in loaded.experiment.metrics.final]
+    return pa.schema(fields)
+
+
+def failure_schema(loaded: LoadedExperiment) -> pa.Schema:
+    fields = [pa.field(name, pa.int64()) for name in ID_COLUMNS]
+    fields += [pa.field(p.path, _arrow_type(p.kind)) for p in loaded.parameters]
+    return pa.schema([*fields, pa.field("error", pa.string()),
+                      pa.field("traceback", pa.string())])
+
+
+TIMESERIES_SCHEMA = pa.schema([pa.field("run_id", pa.int64()), pa.field("month", pa.int64()),
+                               pa.field("metric", pa.string()), pa.field("value", pa.float64())])
+
+
+def fingerprint(loaded: LoadedExperiment, design: Design) -> str:
+    """A hash of everything a run's result depends on (not labels or descriptions)."""
+    exp = loaded.experiment
+    payload = {
+        "scenario": loaded.base.model_dump(mode="json"),
+        "months": loaded.months,
+        "design": {k: list(map(_jsonable, v)) for k, v in design.points.to_dict("list").items()},
+        "replicates": exp.replicates,
+        "seed": exp.seed,
+        "final": exp.metrics.final,
+        "timeseries": exp.metrics.timeseries,
+        "every": exp.metrics.every,
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+class SweepFolder:
+    """The files of one sweep (see the module docstring)."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.manifest_path = self.root / MANIFEST
+        self._lock: Any = None
+
+    # -- reading
+
+    def manifest(self) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+
+    def run_ids(self, kind: str) -> set[int]:
+        folder = self.root / kind
+        if not folder.is_dir():
+            return set()
+        ids = set()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                match = _RUN_FILE.match(entry.name)
+                if match:
+                    ids.add(int(match.group(1)))
+        return ids
+
+    def run_file(self, kind: str, run_id: int) -> Path:
+        return self.root / kind / f"run-{run_id:08d}.parquet"
+
+    # -- checks before anything is written
+
+    def check(self, shown: str, fp: str, resume: bool) -> dict[str, Any] | None:
+        """The existing manifest when resuming; :class:`SweepError` when the folder cannot
+        be used. Writes nothing."""
+        root = self.root
+        if root.exists() and not root.is_dir():
+            raise SweepError(f"--out {root}: exists and is not a folder")
+        if not root.exists():
+            return None
+        manifest = self.manifest()
+        if manifest is None:
+            foreign = sorted(p.name for p in root.iterdir() if p.name not in OWN_ENTRIES)
+            if foreign:
+                raise SweepError(f"--out {root}: the folder holds other files ({foreign[0]} …); "
+                                 "choose an empty or new folder")
+            return None
+        if manifest.get("format") != FORMAT:
+            raise SweepError(f"--out {root}: {MANIFEST} is not a moatsim sweep manifest")
+        done = len(self.run_ids(RESULTS) | self.run_ids(FAILURES))
+        if not resume:
+            raise SweepError(f"--out {root}: already holds a sweep of "
+                             f"{manifest.get('experiment', {}).get('name', '?')} ({done} of "
+                             f"{manifest.get('runs', '?')} runs done); add --resume to continue "
+                             "it, or choose another --out")
+        if manifest.get("fingerprint") != fp:
+            raise SweepError(f"--out {root}: the sweep there was started with a different "
+                             f"experiment or scenario than {shown}; use another --out (or "
+                             "delete the folder to start over)")
+        return manifest
+
+    # -- writing
+
+    def lock(self) -> None:
+        """Hold an exclusive lock on the folder while the sweep runs (freed at exit, even
+        on SIGKILL), so two sweeps never write into one folder."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = open(self.root / LOCK, "a+")  # noqa: SIM115 - held for the sweep
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise SweepError(f"--out {self.root}: another sweep is writing into this "
+                             "folder") from None
+        self._lock = handle
+
+    def unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def prepare(self) -> None:
+        for kind in (RESULTS, FAILURES, TIMESERIES):
+            (self.root / kind).mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.root / TMP, ignore_errors=True)  # leftovers of a killed sweep
+        (self.root / TMP).mkdir()
+
+    def _temp(self, name: str) -> Path:
+        return self.root / TMP / f"{name}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
+
+    def write_table(self, kind: str, run_id: int, table: pa.Table) -> None:
+        temp = self._temp(f"{kind}-{run_id}")
+        pq.write_table(table, temp)
+        os.replace(temp, self.run_file(kind, run_id))
+
+    def write_json(self, path: Path, data: dict[str, Any]) -> None:
+        temp = self._temp(path.name)
+        temp.write_text(json.dumps(data, indent=2, default=_jsonable) + "\n", encoding="utf-8")
+        os.replace(temp, path)
+
+    def write_design(self, design: Design, loaded: LoadedExperiment) -> None:
+        table = design.points.copy()
+        if design.samples is not None:
+            for i, path in enumerate(loaded.paths):
+                table[f"sample:{path}"] = design.samples[:, i]
+        temp = self._temp(DESIGN)
+        table.to_parquet(temp, index=False)
+        os.replace(temp, self.root / DESIGN)
+
+
+# ---------------------------------------------------------------- the sweep
+
+
+@dataclass
+class SweepSummary:
+    """How a sweep went."""
+
+    name: str
+    out: Path
+    runs: int
+    done_before: int
+    executed: int
+    ok: int
+    failed: int
+    failed_now: int
+    seconds: float
+    executor: str
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.ok + self.failed == self.runs
+
+    def text(self) -> str:
+        rate = self.executed / self.seconds * 60 if self.seconds > 0 and self.executed else 0
+        lines = [f"{self.name}: {self.ok + self.failed} of {self.runs} runs done "
+                 f"({self.ok} ok, {self.failed} failed); this session ran {self.executed} "
+                 f"in {self.seconds:.1f} s ({rate:,.0f} runs/min) on {self.executor}"]
+        if self.done_before:
+            lines.append(f"resumed: {self.done_before} runs were already done and not redone")
+        for run_id, error in self.errors[:3]:
+            lines.append(f"  failed run {run_id}: {error}")
+        if self.failed > 3:
+            lines.append(f"  … {self.failed - 3} more in {self.out / FAILURES}/")
+        return "\n".join(lines)
+
+
+def make_job(loaded: LoadedExperiment) -> Job:
+    metrics = loaded.experiment.metrics
+    return Job(scenario=loaded.base, months=loaded.months, final=tuple(metrics.final),
+               timeseries=tuple(metrics.timeseries), every=metrics.every)
+
+
+def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path, *,
+              workers: int | None = None, scheduler: str | None = None, resume: bool = False,
+              progress: bool = False,
+              on_run: Callable[[RunSpec, dict[str, Any]], None] | None = None) -> SweepSummary:
+    """Run every run of ``experiment`` not yet done in ``out``; see the module docstring.
+
+    ``workers``: local processes (default: all cores; 1 runs in this process), or with
+    ``scheduler`` (``tcp://host:port``) the most runs in flight on the Dask cluster.
+    Raises :class:`model.loading.ScenarioError` or :class:`SweepError` before writing
+    anything when the experiment, the folder or the scheduler cannot be used.
+    """
+    loaded = experiment if isinstance(experiment, LoadedExperiment) \
+        else load_experiment(experiment)
+    design = build_design(loaded)
+    fp = fingerprint(loaded, design)
+    folder = SweepFolder(out)
+    previous = folder.check(loaded.file, fp, resume)
+    job = make_job(loaded)
+    total = loaded.run_count()
+
+    if scheduler is not None:
+        executor: Any = DaskExecutor(job, scheduler, workers)
+    else:
+        count = max(1, min(workers or os.cpu_count() or 1, total))
+        executor = SerialExecutor(job) if count == 1 else ProcessExecutor(job, count)
+
+    started = time.perf_counter()
+    try:
+        folder.lock()
+    except BaseException:
+        executor.close()
+        raise
+    session: dict[str, Any] = {"started": _now(), "finished": None, "status": "running",
+                               "executor": executor.description, "scheduler": scheduler}
+    summary = None
+    try:
+        folder.prepare()
+        if previous is None:
+            folder.write_design(design, loaded)
+        ok_ids, failed_ids = folder.run_ids(RESULTS), folder.run_ids(FAILURES)
+        done = ok_ids | failed_ids
+        session["done_at_start"] = len(done)
+        manifest = _manifest(loaded, fp, previous, session)
+        folder.write_json(folder.manifest_path, manifest)
+
+        results_schema, failures_schema = result_schema(loaded), failure_schema(loaded)
+        bar = _bar(loaded.name, total, len(done), len(failed_ids), progress)
+        executed = failed_now = 0
+        try:
+            for spec, outcome in executor.map(runs(loaded, design, skip=done)):
+                ids = {"run_id": spec.run_id, "point": spec.point,
+                       "replicate": spec.replicate, "seed": spec.seed}
+                if outcome["ok"]:
+                    if outcome["series"] is not None:
+                        folder.write_table(TIMESERIES, spec.run_id,
+                                           _series_table(spec.run_id, outcome["series"]))
+                    row = {**ids, **spec.params, **outcome["values"]}
+                    folder.write_table(RESULTS, spec.run_id,
+                                       pa.Table.from_pylist([row], schema=results_schema))
+                else:
+                    row = {**ids, **spec.params, "error": outcome["error"],
+                           "traceback": outcome["traceback"]}
+                    folder.write_table(FAILURES, spec.run_id,
+                                       pa.Table.from_pylist([row], schema=failures_schema))
+                    failed_now += 1
+                    failed_ids.add(spec.run_id)
+                executed += 1
+                session["executed"] = executed
+                if on_run is not None:
+                    on_run(spec, outcome)
+                bar.set_postfix_str(f"failed={len(failed_ids)}", refresh=False)
+                bar.update(1)
+            session["status"] = "complete"
+        except KeyboardInterrupt:
+            session["status"] = "interrupted"
+            raise
+        except SweepAborted:
+            session["status"] = "aborted"
+            raise
+        finally:
+            bar.close()
+            session["executed"] = executed
+            session["failed"] = failed_now
+        ok = len(folder.run_ids(RESULTS))
+        failed = len(folder.run_ids(FAILURES))
+        summary = SweepSummary(
+            name=loaded.name, out=folder.root, runs=total, done_before=len(done),
+            executed=executed, ok=ok, failed=failed, failed_now=failed_now,
+            seconds=time.perf_counter() - started, executor=executor.description,
+            errors=_first_errors(folder))
+        return summary
+    finally:
+        executor.close()
+        session["finished"] = _now()
+        session["seconds"] = round(time.perf_counter() - started, 3)
+        with contextlib.suppress(Exception):
+            manifest = folder.manifest() or {}
+            if manifest.get("sessions"):
+                manifest["sessions"][-1] = session
+                if summary is not None:
+                    manifest["status"] = "complete" if summary.complete else "incomplete"
+                    manifest["done"] = {"ok": summary.ok, "failed": summary.failed}
+                else:
+                    manifest["status"] = session["status"]
+                folder.write_json(folder.manifest_path, manifest)
+        folder.unlock()
+
+
+def _bar(name: str, total: int, done: int, failed: int, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, initial=done, unit="run", desc=name, disable=not enabled,
+               file=sys.stderr, smoothing=0.05, dynamic_ncols=True,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} runs "
+               "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
+    bar.set_postfix_str(f"failed={failed}", refresh=False)
+    return bar
+
+
+def _series_table(run_id: int, series: dict[str, np.ndarray]) -> pa.Table:
+    months = series["month"]
+    names = [k for k in series if k != "month"]
+    return pa.table({
+        "run_id": pa.array(np.full(len(months) * len(names), run_id, dtype=np.int64)),
+        "month": pa.array(np.tile(months, len(names)).astype(np.int64)),
+        "metric": pa.array(np.repeat(names, len(months)).tolist(), pa.string()),
+        "value": pa.array(np.concatenate([series[n] for n in names]).astype(np.float64)),
+    }, schema=TIMESERIES_SCHEMA)
+
+
+def _manifest(loaded: LoadedExperiment, fp: str, previous: dict[str, Any] | None,
+              session: dict[str, Any]) -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str | None:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
+    exp = loaded.experiment
+    sessions = list(previous.get("sessions", [])) if previous else []
+    return {
+        "format": FORMAT,
+        "fingerprint": fp,
+        "created": previous.get("created", _now()) if previous else _now(),
+        "status": "running",
+        "experiment_file": str(loaded.file),
+        "experiment": exp.model_dump(mode="json"),
+        "scenario": {"file": str(loaded.scenario_file), "name": loaded.base.name,
+                     "description": loaded.base.description, "start": loaded.base.start},
+        "months": loaded.months,
+        "points": loaded.point_count(),
+        "replicates": exp.replicates,
+        "runs": loaded.run_count(),
+        "parameters": [p.to_dict() for p in loaded.parameters],
+        "key_metrics": loaded.key_metrics,
+        "versions": {"python": sys.version.split()[0],
+                     **{name: installed(name) for name in
+                        ("moatsim", "mesa", "numpy", "pandas", "pyarrow", "SALib",
+                         "distributed")}},
+        "base_scenario": loaded.base.model_dump(mode="json"),
+        "sessions": [*sessions, session],
+    }
+
+
+def _first_errors(folder: SweepFolder, limit: int = 3) -> list[tuple[int, str]]:
+    ids = sorted(folder.run_ids(FAILURES))[:limit]
+    errors = []
+    for run_id in ids:
+        table = pq.read_table(folder.run_file(FAILURES, run_id), columns=["error"])
+        errors.append((run_id, table.column("error")[0].as_py()))
+    return errors
+
+
+# ---------------------------------------------------------------- reading a sweep
+
+
+def read_results(out: str | Path) -> pd.DataFrame:
+    """All finished runs, sorted by run_id (empty with the right columns if none)."""
+    return _read_folder(Path(out) / RESULTS)
+
+
+def read_failures(out: str | Path) -> pd.DataFrame:
+    return _read_folder(Path(out) / FAILURES)
+
+
+def read_timeseries(out: str | Path) -> pd.DataFrame:
+    return _read_folder(Path(out) / TIMESERIES, sort=["run_id", "metric", "month"])
+
+
+def _read_folder(folder: Path, sort: list[str] | None = None) -> pd.DataFrame:
+    if not folder.is_dir() or not any(_RUN_FILE.match(p.name) for p in folder.iterdir()):
+        return pd.DataFrame()
+    table = pd.read_parquet(folder)
+    return table.sort_values(sort or ["run_id"], kind="stable").reset_index(drop=True)
+
+
+def describe_plan(loaded: LoadedExperiment) -> str:
+    exp = loaded.experiment
+    per = "" if exp.design == "grid" else f", {exp.samples} samples"
+    seeds = f"{exp.replicates} replicates (seeds {exp.seed}…{exp.seed + exp.replicates - 1})" \
+        if exp.replicates > 1 else f"1 replicate (seed {exp.seed})"
+    return (f"sweep {loaded.name}: {loaded.run_count():,} runs = {loaded.point_count():,} "
+            f"points ({exp.design}{per}) × {seeds}, {loaded.months} months each")
+
+
+__all__ = ["SweepAborted", "SweepError", "SweepFolder", "SweepSummary", "describe_plan", "execute",
+           "read_failures", "read_results", "read_timeseries", "run_sweep"]

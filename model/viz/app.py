@@ -1,0 +1,156 @@
+"""The browser page: Mesa's SolaraViz around moatsim's model, served by ``moatsim viz``.
+
+    solara run model.viz.app:page        (what ``moatsim viz`` starts)
+
+The sidebar holds the scenario picker (every file in ``scenarios/``), Mesa's Reset / Play /
+Step, the seed and sliders for the parameters that matter most (ranges from the schema);
+the main area holds the panels of :mod:`model.viz.components`. Switching scenario builds
+its run at once, with the sliders at that scenario's values; slider and seed changes apply
+on Reset, as everywhere in Mesa. Bad input becomes a message on the page
+(:class:`~model.viz.vizmodel.VizModel`), never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import solara
+from mesa.visualization import SolaraViz
+from mesa.visualization import solara_viz as _mesa_viz
+
+from model.viz import controls
+from model.viz.components import COMPONENTS
+from model.viz.vizmodel import VizModel
+
+TITLE = "moatsim · the AI market, month by month"
+
+# (x, y, w, h) of each panel in Mesa's 12-column grid (rows of 30 px): the headline across
+# the top, then two charts a row — readable at 1400×900 with no sideways scrolling.
+LAYOUT = [(0, 0, 12, 5), (0, 5, 6, 12), (6, 5, 6, 12), (0, 17, 6, 12), (6, 17, 6, 12),
+          (0, 29, 6, 12), (6, 29, 6, 12)]
+
+_mesa_initial_layout = _mesa_viz.make_initial_grid_layout
+
+
+def grid_layout(num_components: int) -> list[dict[str, Any]]:
+    """Mesa's grid layout, with moatsim's panel sizes when the page shows its own panels."""
+    if num_components != len(LAYOUT):
+        return _mesa_initial_layout(num_components)
+    return [{"i": i, "x": x, "y": y, "w": w, "h": h, "moved": False}
+            for i, (x, y, w, h) in enumerate(LAYOUT)]
+
+
+# Mesa sizes every panel alike (half the width, 300 px high); the page needs a full-width
+# headline and taller charts. Mesa reads this function when a page is first laid out.
+_mesa_viz.make_initial_grid_layout = grid_layout
+
+CSS = """
+.moatsim-tiles { display: flex; flex-wrap: wrap; gap: 6px 22px; align-items: baseline; }
+.moatsim-tile { min-width: 110px; }
+.moatsim-value { font-size: 22px; font-weight: 600; line-height: 1.2; }
+.moatsim-caption { font-size: 11px; color: #666; }
+.moatsim-leaders { margin-top: 6px; font-size: 12px; }
+.moatsim-chip { display: inline-block; margin-right: 12px; white-space: nowrap; }
+.moatsim-dot { display: inline-block; width: 9px; height: 9px; border-radius: 50%;
+               margin: 0 4px 0 2px; vertical-align: middle; }
+.moatsim-events { font-size: 12px; line-height: 1.55; }
+.moatsim-event .moatsim-date { font-family: monospace; color: #555; margin-right: 4px; }
+.moatsim-kind-exit { color: #b00020; }
+.moatsim-kind-open_release, .moatsim-kind-acquisition { font-weight: 600; }
+.moatsim-title { font-size: 13px; margin-bottom: 2px; }
+/* one page of panels: Mesa's page tabs would only take room */
+.solara-content-main .v-tabs { display: none; }
+/* slider labels above their track, and the value always shown under the thumb */
+.v-input__slider .v-input__slot { flex-wrap: wrap; }
+.v-input__slider .v-input__slot > .v-label { flex: 1 0 100%; margin-bottom: 2px;
+    white-space: normal; font-size: 13px; }
+.v-input__slider .v-slider__thumb-container::after { content: attr(aria-valuenow);
+    position: absolute; top: 9px; left: 50%; transform: translateX(-50%);
+    font-size: 11px; color: #333; white-space: nowrap; }
+.v-input__slider { margin-bottom: 6px; }
+.vue-grid-item { overflow: hidden; }
+.vue-grid-item .v-card { height: 100%; }
+.v-card__title { font-size: 15px !important; padding: 8px 12px !important; }
+"""
+
+
+def model_params(label: str, choices: dict[str, Path], seed: Any) -> dict[str, Any]:
+    """Mesa ``model_params`` for a scenario: the scenario label (fixed), the seed as text, and
+    the sliders at the scenario's values (the baseline's if the file cannot be read)."""
+    config, _problem = controls.load_for_page(choices.get(label, Path(label)))
+    if config is None:
+        config, _ = controls.load_for_page(controls.DEFAULT_SCENARIO)
+    return {
+        "scenario_file": label,
+        "seed": {"type": "InputText", "value": str(seed), "label": "Seed (whole number ≥ 0)"},
+        **controls.slider_params(config),
+    }
+
+
+def slider_values(params: dict[str, Any]) -> dict[str, Any]:
+    return {name: spec["value"] for name, spec in params.items()
+            if isinstance(spec, dict) and spec.get("type", "").startswith("Slider")}
+
+
+def build_model(params: dict[str, Any]) -> VizModel:
+    """The run Mesa's Reset builds from ``params`` as they are."""
+    fixed = {k: v for k, v in params.items() if not isinstance(v, dict)}
+    return VizModel(seed=params["seed"]["value"], **fixed, **slider_values(params))
+
+
+_MesaModelCreator = _mesa_viz.ModelCreator
+
+
+@solara.component
+def ModelCreator(model, user_params, *, model_parameters=None):
+    """Mesa's parameter inputs, rebuilt whenever the page gives them new parameters.
+
+    Mesa fills its parameter store once, when its inputs first show; the sidebar outlives a
+    change of scenario, so without a fresh instance Reset would keep the old scenario's
+    values while the sliders showed the new ones.
+    """
+    return _MesaModelCreator(model, user_params,
+                             model_parameters=model_parameters).key(f"params-{id(user_params)}")
+
+
+_mesa_viz.ModelCreator = ModelCreator
+
+
+@solara.component
+def ScenarioPicker(label: str, choices: dict[str, Path], on_pick: Any):
+    with solara.Card("Scenario", margin=0):
+        solara.Select("Scenario file (scenarios/)", values=list(choices), value=label,
+                      on_value=on_pick)
+        solara.Text("Picking a scenario starts its run; sliders and seed apply on Reset.",
+                    style={"font-size": "12px"})
+
+
+@solara.component
+def Page():
+    first_label, choices = solara.use_memo(controls.initial_scenario, [])
+    label = solara.use_reactive(first_label)
+    seed = solara.use_reactive(str(controls.DEFAULT_SEED))
+    params = solara.use_memo(lambda: model_params(label.value, choices, seed.value),
+                             [label.value])
+    initial = solara.use_memo(lambda: build_model(params), [])
+    model = solara.use_reactive(initial)
+
+    def pick(new_label: str) -> None:
+        if new_label == label.value or new_label not in choices:
+            return
+        current = model.value
+        keep = current.seed if current.problem is None else controls.DEFAULT_SEED
+        seed.set(str(keep))
+        label.set(new_label)
+        model.set(build_model(model_params(new_label, choices, keep)))
+
+    solara.Style(CSS)
+    solara.Title("moatsim")
+    with solara.Sidebar():
+        ScenarioPicker(label.value, choices, pick)
+    SolaraViz(model, components=list(COMPONENTS), model_params=params, name=TITLE,
+              play_interval=150)
+
+
+page = Page

@@ -1,0 +1,100 @@
+"""A screenshot of the browser page after a few years of a run (the README's docs/viz.png).
+
+    python -m model.viz.screenshot docs/viz.png [--months 36] [--scenario FILE]
+    make viz-screenshot
+
+Starts the page's server on a free 127.0.0.1 port, opens it in Debian's chromium (headless,
+through Playwright), waits for the page's own content (the first paint is only a spinner),
+steps the run by ``--months`` with Mesa's Step button and saves the window as a PNG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from model.viz import server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-quic"]
+TIMEOUT_MS = 60_000
+
+
+def _month_label(start: str, month: int) -> str:
+    from model.calendar import month_label
+
+    return month_label(start, month)
+
+
+def take(out: Path, *, months: int = 36, scenario: Path | None = None, width: int = 1400,
+         height: int = 1450, segment: str | None = "coding") -> Path:
+    """Save a screenshot of the page after ``months`` steps to ``out``."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from model.loading import load_scenario
+    from model.model import DEFAULT_SCENARIO
+
+    config = load_scenario(scenario or DEFAULT_SCENARIO)
+    months = max(0, min(months, config.months))
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if executable is None:
+        raise SystemExit("moatsim: error: no chromium browser: apt-get install chromium")
+    with server.running(scenario=scenario, timeout=90) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(url)
+            date = page.get_by_test_id("headline-date")
+            date.wait_for()
+            page.get_by_test_id("chart-shares").locator("img").wait_for()
+            # Mesa's render interval: each Step advances that many months (1, 3, 5 … 99)
+            per_click = 1
+            if months >= 12:
+                render = page.locator(".v-input__slider", has_text="Render Interval")
+                slider = render.get_by_role("slider")
+                slider.focus()
+                for _ in range(5):
+                    slider.press("ArrowRight")
+                per_click = int(slider.get_attribute("aria-valuenow") or 1)
+            done = 0
+            while done < months:
+                if months - done < per_click:  # finish with single months
+                    slider.focus()
+                    slider.press("Home")
+                    per_click = 1
+                page.get_by_role("button", name="Step", exact=True).click()
+                done += per_click
+                expect(date).to_have_text(_month_label(config.start, done), timeout=TIMEOUT_MS)
+            if segment and segment in config.segment_ids():
+                page.locator(".v-card", has_text="Market map").locator(".v-select").click()
+                page.locator(".menuable__content__active .v-list-item",
+                             has_text=segment).click()
+                expect(page.locator(".v-card", has_text="Market map").locator(
+                    ".v-select__selection")).to_have_text(segment)
+            page.wait_for_timeout(1500)  # let the last charts arrive
+            out.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(out))
+        finally:
+            browser.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m model.viz.screenshot",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", type=Path, help="PNG file to write (e.g. docs/viz.png)")
+    parser.add_argument("--months", type=int, default=36, help="months to step (default 36)")
+    parser.add_argument("--scenario", type=Path, help="scenario file (default: the baseline)")
+    parser.add_argument("--height", type=int, default=1450, help="window height in pixels")
+    args = parser.parse_args(argv)
+    path = take(args.out, months=args.months, scenario=args.scenario, height=args.height)
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

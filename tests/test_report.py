@@ -1,0 +1,127 @@
+"""Sweep reports: one self-contained HTML file, Markdown with PNGs, SALib indices."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.cli import main
+from model.experiments.report import write_report
+from model.experiments.sweep import run_sweep
+from tests.conftest import BASELINE
+
+GRID = f"""\
+description: switching costs against the potential chat market
+scenario: {BASELINE}
+replicates: 2
+months: 12
+parameters:
+  first_mover.switching_cost_utils: {{values: [0.5, 4], label: switching cost}}
+  segments.consumer_chat.potential_users: {{values: [3.0e+9, 1]}}
+metrics:
+  final: [first_mover_share, hhi, consumer_surplus, exits, P1]
+  timeseries: [first_mover_share]
+"""
+
+SAMPLED = f"""\
+description: a {{design}} design over two first-mover parameters
+scenario: {BASELINE}
+design: {{design}}
+samples: {{samples}}
+months: 6
+parameters:
+  first_mover.switching_cost_utils: {{{{range: [0, 8], label: switching cost}}}}
+  first_mover.brand_half_life_months: {{{{range: [3, 48], scale: log}}}}
+metrics:
+  final: [first_mover_share, hhi, open_share, P1]
+"""
+
+
+def sweep(tmp_path: Path, name: str, text: str) -> Path:
+    experiment = tmp_path / f"{name}.yaml"
+    experiment.write_text(text, encoding="utf-8")
+    out = tmp_path / name
+    run_sweep(experiment, out, workers=1)
+    return out
+
+
+def check_self_contained(out: Path) -> str:
+    page = (out / "report.html").read_text(encoding="utf-8")
+    sources = re.findall(r'src="([^"]*)"', page)
+    assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
+    for source in sources:
+        assert base64.b64decode(source.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<link" not in page and "<script" not in page and "http" not in page
+    pngs = sorted((out / "figures").glob("*.png"))
+    assert len(sources) == len(pngs)
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
+    assert sorted(out / link for link in linked) == pngs
+    # numbers for people: no long raw floats, no scientific notation (error messages of
+    # failed runs are quoted as they are)
+    ours = markdown.split("## Failed runs")[0]
+    assert not re.search(r"\d\.\d{5,}|\de[+-]\d", ours), ours
+    return markdown
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory):
+    return sweep(tmp_path_factory.mktemp("report"), "grid", GRID)
+
+
+def test_grid_report_with_heat_map_time_series_and_failures(grid, capsys):
+    out = grid
+    assert main(["report", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    markdown = check_self_contained(out)
+    names = {p.name for p in (out / "figures").glob("*.png")}
+    assert names == {"response-1-switching-cost.png",
+                     "response-2-consumer-chat-potential-users.png",
+                     "heatmap-switching-cost-consumer-chat-potential-users.png",
+                     "timeseries-first-mover-share.png"}
+    for heading in ("## Set-up", "### Varied parameters", "## Results at a glance",
+                    "## Responses", "## Heat maps", "## Over time", "## Failed runs",
+                    "## Reproduce"):
+        assert heading in markdown
+    assert "| Runs | 8: 4 finished, 4 failed |" in markdown
+    assert "switching cost (`first_mover.switching_cost_utils`) | utils | 1 utils | 0.5, 4 |" \
+        in markdown
+    assert "first mover's share of adopters" in markdown and "%" in markdown
+    assert "initial users of all firms" in markdown  # the failures' error
+    assert not (out / "sensitivity.csv").exists()
+
+
+def test_incomplete_sweep_is_reported_as_such(grid, tmp_path):
+    out = tmp_path / "partial"
+    shutil.copytree(grid, out)
+    next((out / "results").glob("run-*.parquet")).unlink()
+    write_report(out)
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "3 finished, 4 failed, 1 not run yet" in markdown
+    assert "The sweep is incomplete" in markdown
+
+
+@pytest.mark.parametrize(("design", "samples", "indices"), [
+    ("sobol", 4, {"S1", "ST"}), ("morris", 3, {"mu_star", "sigma"})])
+def test_sensitivity_indices_with_confidence_intervals(tmp_path, design, samples, indices):
+    out = sweep(tmp_path, design, SAMPLED.format(design=design, samples=samples))
+    files = write_report(out)
+    markdown = check_self_contained(out)
+    assert "## Sensitivity" in markdown and "## Heat maps" not in markdown
+    assert (out / "figures" / "sensitivity.png").exists()
+    table = pd.read_csv(files.sensitivity)
+    assert set(table["index"]) == indices
+    assert set(table["parameter"]) == {"first_mover.switching_cost_utils",
+                                       "first_mover.brand_half_life_months"}
+    assert set(table["metric"]) <= {"first_mover_share", "hhi", "open_share", "P1"}
+    assert np.isfinite(table["value"]).all()
+    main_index = "S1" if design == "sobol" else "mu_star"
+    assert np.isfinite(table.loc[table["index"] == main_index, "conf"]).all()
+    header = "S1 ± 95% CI | ST ± 95% CI" if design == "sobol" else "μ* ± 95% CI | σ"
+    assert header in markdown

@@ -1,0 +1,417 @@
+"""The browser page without a browser: its controls, its model, its charts and its wiring.
+
+The page's panels are built and rendered in Python (Solara's test renderer stands in for the
+browser), every slider is tried at its extremes in every scenario, and bad input must come
+back as a message on the page. tests/test_viz_browser.py drives the same page in chromium.
+"""
+
+from __future__ import annotations
+
+import re
+import select
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import ipyvuetify as v
+import numpy as np
+import pytest
+import solara
+from matplotlib.colors import to_rgb
+
+from model.loading import load_scenario
+from model.params import param_meta
+from model.viz import app, controls, figures
+from model.viz.colours import kind_colours, model_colours
+from model.viz.components import COMPONENTS
+from model.viz.events import describe, event_lines, money
+from model.viz.vizmodel import VizModel
+from tests.conftest import ROOT, moatsim
+
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _render(model: VizModel, *, every_segment: bool = False) -> None:
+    """Draw every panel of the page for this state of the model (as the page would)."""
+    segments = model.segment_ids if every_segment else model.segment_ids[:1]
+    for segment in segments:
+        assert figures.render_png(figures.market_map_figure(model, segment)).startswith(PNG)
+        assert figures.render_png(figures.shares_figure(model, segment)).startswith(PNG)
+    for fig in (figures.shares_figure(model), figures.money_figure(model),
+                figures.network_figure(model)):
+        assert figures.render_png(fig).startswith(PNG)
+    head = figures.headline(model)
+    assert head.date == model.date and set(head.leaders) == set(model.segment_ids)
+    event_lines(model.events, minor=True)
+
+
+# ---------------------------------------------------------------- controls
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_sliders_take_their_ranges_and_units_from_the_schema(path):
+    config = load_scenario(path)
+    params = controls.slider_params(config)
+    assert {spec.family for spec in controls.SLIDERS} >= {"funding", "first_mover",
+                                                         "commoditization"}
+    for spec in controls.SLIDERS:
+        slider = params[spec.flat]
+        meta = param_meta(controls.field_of(spec.path))
+        assert slider["min"] == meta["ge"] and slider["max"] == meta["le"]
+        assert meta["unit"] in slider["label"]
+        assert slider["min"] <= slider["value"] <= slider["max"]
+        assert slider["value"] == controls.value_at(config, spec.path)
+        steps = (slider["value"] - slider["min"]) / slider["step"]
+        assert abs(steps - round(steps)) < 1e-6, f"{spec.path} is off its slider's grid"
+        assert (slider["max"] - slider["min"]) / slider["step"] >= 50
+        assert spec.flat == spec.path.replace(".", "__")
+
+
+def test_slider_steps_are_round_and_keep_bounds_and_values_on_the_grid():
+    assert controls.nice_step(0, 1, 0.35, integer=False) == 0.01
+    assert controls.nice_step(0, 120, 9, integer=False) == 1
+    assert controls.nice_step(0.1, 1200, 12, integer=False) == 0.1
+    assert controls.nice_step(0.1, 1200, 120, integer=False) == 0.1
+    assert controls.nice_step(1, 60, 9, integer=True) == 1
+
+
+def test_first_mover_moat_sliders_show_its_own_values():
+    moat = controls.slider_params(load_scenario(ROOT / "scenarios" / "first_mover_moat.yaml"))
+    base = controls.slider_params(load_scenario(ROOT / "scenarios" / "baseline.yaml"))
+    key = "first_mover__brand_half_life_months"
+    assert moat[key]["value"] == 120 and base[key]["value"] == 12
+
+
+@pytest.mark.parametrize(("text", "seed"), [("1", 1), (" 42 ", 42), (7, 7), ("0", 0)])
+def test_seeds_as_typed(text, seed):
+    assert controls.parse_seed(text) == (seed, None)
+
+
+@pytest.mark.parametrize("text", ["abc", "-3", "1.5", "", "٣", True, -1, "9" * 30])
+def test_bad_seeds_get_a_message(text):
+    value, problem = controls.parse_seed(text)
+    assert value is None and problem.startswith("Seed: ")
+
+
+def test_the_picker_lists_every_scenario_file_and_the_one_given(monkeypatch, tmp_path):
+    choices = controls.scenario_choices()
+    assert set(choices) == {p.stem for p in SCENARIOS}
+    other = tmp_path / "mine.yaml"
+    other.write_text((ROOT / "scenarios" / "baseline.yaml").read_text())
+    monkeypatch.setenv(controls.SCENARIO_ENV, str(other))
+    label, choices = controls.initial_scenario()
+    assert choices[label] == other.resolve() and len(choices) == len(SCENARIOS) + 1
+    monkeypatch.setenv(controls.SCENARIO_ENV, str(ROOT / "scenarios" / "first_mover_moat.yaml"))
+    assert controls.initial_scenario()[0] == "first_mover_moat"
+    monkeypatch.delenv(controls.SCENARIO_ENV)
+    assert controls.initial_scenario()[0] == "baseline"
+
+
+# ---------------------------------------------------------------- the model behind the page
+
+
+@pytest.mark.parametrize("seed", ["abc", "-1", "2.5"])
+def test_a_bad_seed_is_a_message_and_the_run_does_not_move(seed):
+    model = VizModel(scenario_file="baseline", seed=seed)
+    assert model.problem.startswith("Seed: expected a whole number")
+    assert model.running is False
+    model.step()
+    assert model.month == 0 and model.date == "2023-01"
+    _render(model)
+
+
+def test_unknown_or_broken_scenarios_and_bad_values_are_messages(tmp_path):
+    unknown = VizModel(scenario_file="no_such_scenario")
+    assert "no_such_scenario" in unknown.problem and unknown.config.name == "baseline"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: broken\nmonths: [oops\n")
+    model = VizModel(scenario_file=str(broken))
+    assert "broken.yaml" in model.problem and "baseline instead" in model.problem
+    out_of_range = VizModel(scenario_file="baseline", first_mover__brand_half_life_months=-5)
+    assert "first_mover.brand_half_life_months" in out_of_range.problem
+    assert out_of_range.config.first_mover.brand_half_life_months == 12  # the file's value
+    not_a_number = VizModel(scenario_file="baseline", funding__round_success_probability="x")
+    assert "funding.round_success_probability" in not_a_number.problem
+    for broken in (unknown, model, out_of_range, not_a_number):
+        assert broken.running is False
+        _render(broken)
+
+
+def test_mesas_reset_arguments_are_accepted():
+    """Mesa's Reset passes its own experiment object as ``scenario``: it is ignored."""
+    from mesa.experimental.scenarios import Scenario as MesaScenario
+
+    model = VizModel(scenario=MesaScenario(), scenario_file="first_mover_moat", seed="3")
+    assert model.problem is None and model.config.name == "first_mover_moat" and model.seed == 3
+
+
+def test_every_slider_alone_at_its_extremes():
+    params = controls.slider_params(load_scenario(ROOT / "scenarios" / "baseline.yaml"))
+    for name, slider in params.items():
+        for end in ("min", "max"):
+            model = VizModel(scenario_file="baseline", seed="2", **{name: slider[end]})
+            assert model.problem is None, model.problem
+            for _ in range(3):
+                model.step()
+            assert model.problem is None and model.month == 3, (name, end, model.problem)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_every_scenario_with_all_sliders_at_their_extremes(path):
+    params = controls.slider_params(load_scenario(path))
+    for end in ("min", "max"):
+        model = VizModel(scenario_file=path.stem, seed="2",
+                         **{name: slider[end] for name, slider in params.items()})
+        for _ in range(12):
+            model.step()
+        assert model.problem is None and model.month == 12, (end, model.problem)
+        _render(model)
+
+
+def test_a_whole_run_to_the_end_and_beyond():
+    model = VizModel(scenario_file="baseline", seed="3")
+    for _ in range(model.config.months + 3):
+        model.step()
+    assert model.month == model.config.months and model.running is False
+    assert model.problem is None and model.date == model.end_date == "2031-01"
+    assert len(model.offer_history) == model.config.months + 1
+    _render(model, every_segment=True)
+
+
+def test_a_failing_step_is_a_message_not_a_traceback(monkeypatch):
+    from model.model import AIMarketModel
+
+    model = VizModel(scenario_file="baseline", seed="1")
+    model.step()
+
+    def broken(self):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(AIMarketModel, "step", broken)
+    model.step()
+    assert model.problem == "The run stopped in 2023-02: ZeroDivisionError: boom"
+    assert model.running is False
+    model.step()  # stays stopped
+    _render(model)
+
+
+# ---------------------------------------------------------------- charts, colours, events
+
+
+def test_charts_show_what_the_issue_asks_for():
+    model = VizModel(scenario_file="baseline", seed="1")
+    for _ in range(14):
+        model.step()
+    shares = figures.share_table(model)
+    assert np.allclose(shares.sum(axis=1), 1.0) and len(shares) == 15
+    coding = figures.share_table(model, "coding")
+    assert set(coding.columns) == {s.firm_id for s in model.sellers}
+    points = figures.market_points(model, "consumer_chat")
+    assert {"openai", "meta_ai"} <= set(points["firm"])
+    assert (points["price"] >= 0).all() and points["past_quality"].notna().any()
+    table = figures.money_table(model)
+    assert "open_source" not in set(table["firm"]) and "microsoft" in set(table["firm"])
+    deals = figures.investments(model).set_index(["investor", "investee"])["amount_musd"]
+    assert deals[("microsoft", "openai")] == pytest.approx(10_000)  # M2, stake + credits
+    assert ("google", "google_deepmind") in deals.index  # an in-house lab and its owner
+    assert ("venture_capital", "anthropic") in deals.index
+
+
+def test_colours_follow_the_firm_kind_and_stay_the_same():
+    model = VizModel(scenario_file="baseline", seed="1")
+    colours = model_colours(model)
+    assert set(colours) == {f.firm_id for f in model.firms}
+    assert len(set(colours.values())) == len(colours)
+    for firm in model.firms:
+        r, g, b = to_rgb(colours[firm.firm_id])
+        if firm.kind == "lab":
+            assert b > r and b > g
+        elif firm.kind == "app":
+            assert g > r and g > b
+        elif firm.kind == "open_source":
+            assert r > g > b
+        elif firm.kind == "bigtech":
+            assert b > g and r >= g
+    again = model_colours(VizModel(scenario_file="first_mover_moat", seed="9"))
+    assert again == colours
+    assert kind_colours([("b", "lab"), ("a", "app")]) != kind_colours([("b", "app")])
+
+
+@pytest.mark.parametrize(("event", "text"), [
+    ({"agent": "meta_ai", "kind": "open_release", "detail": "quality 63.0"},
+     "meta_ai weights released (quality 63.0)"),
+    ({"agent": "anthropic", "kind": "funding_round", "detail": "series c", "amount_musd": 450},
+     "anthropic raised $450M (series c)"),
+    ({"agent": "anthropic", "kind": "tranche", "detail": "google → anthropic",
+      "amount_musd": 1500.0}, "anthropic raised $1.5B: tranche from google → anthropic"),
+    ({"agent": "midjourney", "kind": "exit", "detail": "cash ran out", "amount_musd": -3},
+     "midjourney exited (cash ran out)"),
+    ({"agent": "x", "kind": "something_new", "detail": "d", "amount_musd": None},
+     "x something new: d"),
+])
+def test_events_read_as_sentences(event, text):
+    assert describe(event) == text
+
+
+def test_event_log_is_newest_first_and_hides_minor_events_unless_asked():
+    model = VizModel(scenario_file="baseline", seed="1")
+    for _ in range(24):
+        model.step()
+    major, everything = event_lines(model.events), event_lines(model.events, minor=True)
+    dates = [date for date, _, _ in everything]
+    assert dates == sorted(dates, reverse=True)
+    assert len(everything) > len(major) > 0
+    assert not any(kind == "training_run" for _, _, kind in major)
+    assert any("meta_ai weights released" in text for _, text, _ in major)
+    assert money(12_000) == "$12B" and money(2.5) == "$2.5M" and money(None) == ""
+
+
+def test_grid_layout_fits_twelve_columns_without_overlap():
+    layout = app.grid_layout(len(COMPONENTS))
+    assert len(layout) == len(COMPONENTS) == 7
+    cells = set()
+    for item in layout:
+        assert 0 <= item["x"] and item["x"] + item["w"] <= 12
+        for x in range(item["x"], item["x"] + item["w"]):
+            for y in range(item["y"], item["y"] + item["h"]):
+                assert (x, y) not in cells
+                cells.add((x, y))
+    assert layout[0]["w"] == 12  # the headline spans the page
+    assert app.grid_layout(3) == app._mesa_initial_layout(3)
+
+
+# ---------------------------------------------------------------- the page, rendered in Python
+
+
+def _html(rc) -> str:
+    return " ".join(w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets)
+
+
+def _date(rc) -> str:
+    return re.search(r'data-testid="headline-date">([^<]*)<', _html(rc)).group(1)
+
+
+def _widget(rc, cls, text: str):
+    found = [w for w in rc.find(cls).widgets if text in str(getattr(w, "label", ""))]
+    assert len(found) == 1, (cls, text, found)
+    return found[0]
+
+
+def _click(rc, label: str) -> None:
+    rc.find(v.Btn, children=[label]).widget.click()
+
+
+def test_the_page_works_without_a_browser(monkeypatch):
+    built: list[dict] = []
+    original = VizModel.__init__
+
+    def spy(self, scenario=None, **kwargs):  # keywords only, as Mesa requires
+        built.append(kwargs)
+        original(self, scenario, **kwargs)
+
+    monkeypatch.setattr(VizModel, "__init__", spy)
+    monkeypatch.delenv(controls.SCENARIO_ENV, raising=False)
+    _box, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
+    assert _date(rc) == "2023-01"
+    for panel in ("chart-shares", "chart-market-map", "chart-money", "chart-network"):
+        assert rc.find(attributes={"data-testid": panel}).widgets
+    _click(rc, "Step")
+    _click(rc, "Step")
+    assert _date(rc) == "2023-03"
+
+    # a slider moved to its maximum applies on Reset
+    slider = _widget(rc, v.Slider, "brand half-life")
+    slider.v_model = 1200.0
+    _click(rc, "Reset")
+    assert _date(rc) == "2023-01"
+    assert built[-1]["first_mover__brand_half_life_months"] == 1200.0
+
+    # a seed typed as text: a message, and the run refuses to move
+    seed = _widget(rc, v.TextField, "Seed")
+    seed.v_model = "abc"
+    seed.fire_event("keyup.enter", None)
+    _click(rc, "Reset")
+    alerts = [a.children for a in rc.find(v.Alert).widgets]
+    assert any("Seed: expected a whole number" in str(a) for a in alerts)
+    _click(rc, "Step")
+    assert _date(rc) == "2023-01"
+
+    # another scenario: its run starts at once, and Reset keeps it with its own values
+    picker = _widget(rc, v.Select, "Scenario file")
+    picker.v_model = "first_mover_moat"
+    assert "first_mover_moat" in _html(rc) and _date(rc) == "2023-01"
+    _click(rc, "Reset")
+    assert built[-1]["scenario_file"] == "first_mover_moat"
+    assert built[-1]["first_mover__brand_half_life_months"] == 120
+    assert not rc.find(v.Alert).widgets
+    _click(rc, "Step")
+    assert _date(rc) == "2023-02"
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_viz_with_a_bad_scenario_is_one_line_and_exit_2(tmp_path):
+    done = moatsim("viz", tmp_path / "nope.yaml")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "file not found" in done.stderr
+    assert moatsim("viz", "--port", "70000").returncode == 2
+
+
+def test_viz_serves_the_page_offline_and_prints_its_url():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "model", "viz", "scenarios/first_mover_moat.yaml", "--port", "0"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        deadline, line = time.monotonic() + 90, ""
+        while time.monotonic() < deadline and "http" not in line:
+            ready, _, _ = select.select([process.stdout], [], [], 1.0)
+            if ready:
+                line = process.stdout.readline()
+            assert process.poll() is None, "moatsim viz stopped"
+        address = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        with urllib.request.urlopen(address, timeout=20) as response:
+            page = response.read().decode()
+        assert response.status == 200 and "solara" in page.lower()
+        # every script and style sheet comes from this server, none from the internet
+        links = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', page)
+        assert links and not [link for link in links if link.startswith(("http:", "https:", "//"))]
+        for link in links[:5]:
+            with urllib.request.urlopen(address + link.lstrip("./").removeprefix("/"),
+                                        timeout=20) as asset:
+                assert asset.status == 200, link
+    finally:
+        process.terminate()
+        assert process.wait(timeout=20) is not None
+    # the server went with it
+    with pytest.raises(OSError):
+        urllib.request.urlopen(address, timeout=3)
+
+
+def test_the_viz_package_keeps_mesa_internals_to_itself():
+    for path in (ROOT / "model").rglob("*.py"):
+        if "viz" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert "mesa.visualization" not in text and "solara" not in text, path
+    assert Path(app.__file__).parent.name == "viz"
+
+
+def test_a_scenario_the_model_cannot_start_from_is_a_message(monkeypatch):
+    from model.model import AIMarketModel
+
+    original = AIMarketModel.__init__
+
+    def fussy(self, scenario=None, *, rng=None, **flat):
+        if getattr(scenario, "name", "") == "first_mover_moat":
+            raise KeyError("no such firm")
+        original(self, scenario, rng=rng, **flat)
+
+    monkeypatch.setattr(AIMarketModel, "__init__", fussy)
+    model = VizModel(scenario_file="first_mover_moat", seed="4")
+    assert "first_mover_moat cannot start: KeyError" in model.problem
+    assert model.config.name == "baseline" and model.running is False
+    _render(model)
