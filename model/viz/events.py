@@ -28,42 +28,38 @@ def money(amount_musd: Any) -> str:
     return f"{sign}${value:,.1f}M"
 
 
+# event kind → sentence; {agent}, {kind}, {detail} and {amount} are filled in
+SENTENCES = {
+    "open_release": "{agent} weights released ({detail})",
+    "close_release": "{agent} closed its weights ({detail})",
+    "model_release": "{agent} released {detail}",
+    "funding_round": "{agent} raised {amount} ({detail})",
+    "stake": "{agent} raised {amount}: {kind} from {detail}",
+    "tranche": "{agent} raised {amount}: {kind} from {detail}",
+    "exit": "{agent} exited ({detail})",
+    "tranche_withheld": "{agent} withheld a {amount} tranche ({detail})",
+    "training_run": "{agent} finished a training run, {detail}",
+    "price_cut": "{agent} cut its price in {detail}",
+    "segment_entry": "{agent} entered {detail}",
+    "model_swap": "{agent} swapped its model: {detail}",
+    "new_open_base": "open-source community {detail}",
+    "new_champion": "{agent} backs {detail} as its champion",
+    "licence_start": "{agent} {detail}",
+    "licence_end": "{agent} {detail}",
+}
+
+
 def describe(event: dict[str, Any]) -> str:
     """One event as a short sentence (without its date)."""
     agent = str(event.get("agent", ""))
     kind = str(event.get("kind", ""))
     detail = str(event.get("detail", "") or "")
     amount = money(event.get("amount_musd"))
-    if kind == "open_release":
-        return f"{agent} weights released ({detail})"
-    if kind == "close_release":
-        return f"{agent} closed its weights ({detail})"
-    if kind == "model_release":
-        return f"{agent} released {detail}"
-    if kind == "funding_round":
-        return f"{agent} raised {amount} ({detail})"
-    if kind in ("stake", "tranche"):
-        return f"{agent} raised {amount}: {kind} from {detail}"
-    if kind == "exit":
-        return f"{agent} exited ({detail})"
     if kind == "acquisition":
         return f"{agent} {detail}" + (f" for {amount}" if amount else "")
-    if kind == "tranche_withheld":
-        return f"{agent} withheld a {amount} tranche ({detail})"
-    if kind == "training_run":
-        return f"{agent} finished a training run, {detail}"
-    if kind == "price_cut":
-        return f"{agent} cut its price in {detail}"
-    if kind == "segment_entry":
-        return f"{agent} entered {detail}"
-    if kind == "model_swap":
-        return f"{agent} swapped its model: {detail}"
-    if kind == "new_open_base":
-        return f"open-source community {detail}"
-    if kind == "new_champion":
-        return f"{agent} backs {detail} as its champion"
-    if kind in ("licence_start", "licence_end"):
-        return f"{agent} {detail}"
+    template = SENTENCES.get(kind)
+    if template is not None:
+        return template.format(agent=agent, kind=kind, detail=detail, amount=amount)
     return f"{agent} {kind.replace('_', ' ')}: {detail}" + (f" ({amount})" if amount else "")
 
 
