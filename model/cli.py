@@ -1,17 +1,24 @@
 """The ``moatsim`` command: a thin layer over :mod:`model.experiments`.
 
     moatsim run SCENARIO [--seed N] [--months N] [--set path.to.key=value ...] [--out DIR]
-    moatsim patterns SCENARIO [--replicates R] [--months N] [--set ...] [--workers W] [--out DIR]
+                [--force]
+    moatsim patterns SCENARIO [--replicates R] [--months N] [--set ...] [--workers W]
+                [--out DIR] [--force]
     moatsim compare SCENARIO... [--replicates R] [--months N] [--workers W] [--out DIR]
+                [--force]
     moatsim validate SCENARIO...
-    moatsim sweep EXPERIMENT [--workers W] [--out DIR] [--scheduler tcp://HOST:PORT] [--resume]
+    moatsim sweep EXPERIMENT [--workers W] [--out DIR] [--scheduler tcp://HOST:PORT]
+                [--resume | --force]
     moatsim report DIR
     moatsim list [--dir scenarios]
     moatsim docs [--check]
     moatsim viz [SCENARIO] [--port P] [--host H]
 
 Bad input (a scenario file, a flag, a value) gets one line on stderr naming the file, the
-line and the key path, exit code 2, no traceback, and nothing written.
+line and the key path, exit code 2, no traceback, and nothing written. So does an ``--out``
+folder that holds anything but an earlier output of the same command (checked before any
+simulation starts; ``--force`` moves such a folder aside, never deletes it): see
+:mod:`model.experiments.outfolder`.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from typing import NoReturn
 import yaml
 
 from model import paramdoc
+from model.experiments.outfolder import OutFolderError, prepare_out
 from model.loading import ScenarioError, load_scenario, parse_assignments
 
 SCENARIO_DIR = Path("scenarios")
@@ -75,6 +83,10 @@ def _scheduler_address(text: str) -> str:
     return text
 
 
+FORCE_HELP = ("if --out holds anything but an earlier output of this command, move it aside "
+              "to DIR.old-<date>-<time> (nothing is deleted)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="moatsim", description="Strategy simulation of the AI industry.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -87,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                      metavar="PATH=VALUE", help="override a parameter, e.g. "
                      "first_mover.switching_cost_utils=3 or firms.openai.cash_musd=500")
     run.add_argument("--out", type=Path, help="output folder (default runs/<scenario>-seed<N>)")
+    run.add_argument("--force", action="store_true", help=FORCE_HELP)
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
     patterns = commands.add_parser("patterns", help="check the articles' patterns P1–P7 over "
@@ -101,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="processes (default: all cores)")
     patterns.add_argument("--out", type=Path,
                           help="also write patterns.csv and replicates.csv to this folder")
+    patterns.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     compare = commands.add_parser("compare", help="run scenarios over the same seeds and "
                                   "compare their outcomes")
@@ -111,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--months", type=_positive_int, help="months to simulate")
     compare.add_argument("--workers", type=_positive_int, help="processes (default: all cores)")
     compare.add_argument("--out", type=Path, help="output folder (default runs/compare-<first>)")
+    compare.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     sweep = commands.add_parser("sweep", help="run a parameter sweep (experiments/*.yaml) "
                                 "into Parquet files")
@@ -123,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786")
     sweep.add_argument("--resume", action="store_true",
                        help="continue a sweep in --out, skipping the runs it finished")
+    sweep.add_argument("--force", action="store_true",
+                       help="if --out holds another sweep or anything else, move it aside to "
+                       "DIR.old-<date>-<time> and start afresh (nothing is deleted)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
 
     report = commands.add_parser("report", help="write report.html and report.md for a sweep")
@@ -151,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except (ScenarioError, UsageError) as exc:
+    except (ScenarioError, UsageError, OutFolderError) as exc:
         print(f"moatsim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -172,13 +190,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         overrides["months"] = args.months
     config = load_scenario(args.scenario, overrides)  # all validation before any output
     out = args.out or RUNS_DIR / f"{config.name}-seed{args.seed}"
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
+    prepare_out(out, "run", [args.scenario], force=args.force)
 
     progress = _progress(config.months, quiet=args.quiet)
     result = run_scenario(config, seed=args.seed, on_month=lambda month: progress.update(1))
     progress.close()
-    write_run(result, out)
+    write_run(result, out, force=args.force)
     if not args.quiet:
         print(summary_table(result))
         print()
@@ -197,15 +214,15 @@ def _progress(total: int, *, quiet: bool, unit: str = "month"):
 
 
 def cmd_patterns(args: argparse.Namespace) -> int:
-    from model.experiments.outputs import write_atomically
+    from model.experiments.outfolder import write_atomically
     from model.experiments.patterns import format_table, pattern_table, replicate_patterns
 
     overrides = parse_assignments(args.assignments, file=f"{args.scenario} (from --set)")
     if args.months is not None:
         overrides["months"] = args.months
     config = load_scenario(args.scenario, overrides)
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        raise UsageError(f"--out {args.out}: exists and is not a folder")
+    if args.out is not None:
+        prepare_out(args.out, "patterns", [args.scenario], force=args.force)
     progress = _progress(args.replicates, quiet=False, unit="run")
     runs = replicate_patterns(args.scenario, replicates=args.replicates, months=args.months,
                               overrides=overrides, workers=args.workers,
@@ -218,7 +235,7 @@ def cmd_patterns(args: argparse.Namespace) -> int:
             table.to_csv(folder / "patterns.csv", index=False)
             runs.to_csv(folder / "replicates.csv", index=False)
 
-        write_atomically(args.out, fill)
+        write_atomically(args.out, fill, command="patterns", force=args.force)
         print(f"\noutputs: {args.out}/ (patterns.csv, replicates.csv)")
     return 0
 
@@ -232,13 +249,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if len(set(names)) != len(names):
         raise UsageError("compare: two scenario files have the same name; give each its own")
     out = args.out or RUNS_DIR / f"compare-{names[0]}"
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
+    prepare_out(out, "compare", args.scenarios, force=args.force)
     progress = _progress(len(names) * args.replicates, quiet=False, unit="run")
     result = compare(args.scenarios, replicates=args.replicates, months=args.months,
                      workers=args.workers, on_done=lambda: progress.update(1))
     progress.close()
-    write_comparison(result, out)
+    write_comparison(result, out, force=args.force)
     print(_comparison_summary(result))
     print(f"\noutputs: {out}/ (comparison.csv, comparison.md, runs.csv, series.csv, figures/)")
     return 0
@@ -270,7 +286,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(describe_plan(loaded))
     try:
         summary = run_sweep(loaded, out, workers=args.workers, scheduler=args.scheduler,
-                            resume=args.resume, progress=not args.quiet)
+                            resume=args.resume, force=args.force, progress=not args.quiet)
     except SweepAborted as exc:
         print(f"moatsim: error: {exc}", file=sys.stderr)
         return 1

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from model.experiments.compare import FINAL_METRICS, SERIES, Comparison  # noqa: E402
-from model.experiments.outputs import write_atomically  # noqa: E402
+from model.experiments.outfolder import write_atomically  # noqa: E402
 
 MAIN_TABLE = ("first_mover_share", "share_lab", "share_app", "share_open_source", "hhi",
               "open_share", "quality_gap", "model_access_markup", "app_layer_margin_share",
@@ -21,7 +21,9 @@ PANEL = ("first_mover_share", "open_share", "quality_gap", "model_access_markup"
          "app_layer_margin_share", "hhi")
 
 
-def write_comparison(result: Comparison, out_dir: Path) -> Path:
+def write_comparison(result: Comparison, out_dir: Path, *, force: bool = False) -> Path:
+    """Write the comparison's files to ``out_dir`` whole (replacing an earlier comparison;
+    see :mod:`model.experiments.outfolder`)."""
     def fill(folder: Path) -> None:
         result.table.to_csv(folder / "comparison.csv", index=False)
         result.runs.to_csv(folder / "runs.csv", index=False)
@@ -32,7 +34,7 @@ def write_comparison(result: Comparison, out_dir: Path) -> Path:
         _final_panel(result, figures / "final_outcomes.png")
         (folder / "comparison.md").write_text(render_markdown(result), encoding="utf-8")
 
-    return write_atomically(out_dir, fill)
+    return write_atomically(out_dir, fill, command="compare", force=force)
 
 
 def _cell(table: pd.DataFrame, scenario: str, metric: str) -> str:

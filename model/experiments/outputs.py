@@ -1,29 +1,30 @@
 """Writing a run's outputs atomically: a folder that is either complete or absent.
 
 Everything is written into a staging folder beside the destination, then swapped in with
-renames, so an interrupted run never leaves a half-written file that looks complete, and a
-previous complete output is replaced only once the new one is whole.
+renames (:func:`model.experiments.outfolder.write_atomically`), so an interrupted run never
+leaves a half-written file that looks complete, a previous complete output is replaced only
+once the new one is whole, and a folder holding anything moatsim did not write is never
+replaced (``force`` moves it aside instead).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from model.experiments.figures import write_figures
+from model.experiments.outfolder import write_atomically
 from model.experiments.run import RunResult
 
 OUTPUT_FILES = ("model.csv", "firms.csv", "segments.csv", "events.csv", "ledger.csv",
                 "summary.json")
 
 
-def write_run(result: RunResult, out_dir: Path) -> Path:
-    """Write tables, summary and figures of ``result`` to ``out_dir`` (replacing it whole)."""
-    return write_atomically(out_dir, lambda staging: _write_into(result, staging))
+def write_run(result: RunResult, out_dir: Path, *, force: bool = False) -> Path:
+    """Write tables, summary and figures of ``result`` to ``out_dir`` (replacing an earlier
+    run's output whole; see :mod:`model.experiments.outfolder`)."""
+    return write_atomically(out_dir, lambda staging: _write_into(result, staging),
+                            command="run", force=force)
 
 
 def _write_into(result: RunResult, folder: Path) -> None:
@@ -37,21 +38,4 @@ def _write_into(result: RunResult, folder: Path) -> None:
                                          encoding="utf-8")
 
 
-def write_atomically(out_dir: Path, fill: Callable[[Path], None]) -> Path:
-    """Let ``fill`` write a fresh folder, then put it at ``out_dir`` in one rename."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
-        fill(staging)
-        if out_dir.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            os.replace(out_dir, retired / out_dir.name)
-            os.replace(staging, out_dir)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out_dir
+__all__ = ["OUTPUT_FILES", "write_atomically", "write_run"]

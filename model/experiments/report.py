@@ -1,6 +1,9 @@
 """The report of a sweep: ``report.html`` (one self-contained file, figures embedded) and
 ``report.md`` with its PNGs in ``figures/``, written into the sweep's folder.
 
+Each file is replaced on its own (written beside it, then renamed), and only the files the
+report names are written: anything else in the folder or in ``figures/`` is left alone.
+
 Sections:
 
 1. **Set-up** — the question, base scenario, design, seeds, months, runs done and failed,
@@ -24,7 +27,6 @@ from __future__ import annotations
 import base64
 import html
 import math
-import os
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -47,10 +49,11 @@ from matplotlib.ticker import (  # noqa: E402
 
 from model.calendar import month_label  # noqa: E402
 from model.experiments import outcomes, sensitivity  # noqa: E402
-from model.experiments.outputs import write_atomically  # noqa: E402
+from model.experiments.outfolder import write_file_atomically  # noqa: E402
 from model.experiments.sweep import (  # noqa: E402
     DESIGN,
     FORMAT,
+    SweepError,
     SweepFolder,
     read_failures,
     read_results,
@@ -108,14 +111,28 @@ class SweepData:
         return [m for m in self.experiment["metrics"]["final"] if m in self.results.columns]
 
 
+MANIFEST_KEYS = {"experiment": dict, "scenario": dict, "parameters": list,
+                 "key_metrics": list, "months": int, "runs": int, "points": int,
+                 "experiment_file": str}
+"""What the report reads from the manifest, and its JSON type."""
+
+
 def load_sweep(folder: str | Path) -> SweepData:
     root = Path(folder)
     if not root.is_dir():
         raise ReportError(f"{root}: no such folder")
-    manifest = SweepFolder(root).manifest()
+    sweep = SweepFolder(root)
+    try:
+        manifest = sweep.manifest()
+    except SweepError as exc:  # unreadable, empty, not JSON, not an object
+        raise ReportError(str(exc)) from None
     if manifest is None or manifest.get("format") != FORMAT:
         raise ReportError(f"{root}: not a sweep folder (no manifest.json; run moatsim sweep "
                           "first)")
+    for key, kind in MANIFEST_KEYS.items():
+        if not isinstance(manifest.get(key), kind):
+            raise ReportError(f"{sweep.manifest_path}: '{key}' is missing or not a "
+                              f"{'JSON object' if kind is dict else kind.__name__}")
     results = read_results(root)
     if results.empty:
         raise ReportError(f"{root}: no finished runs yet (results/ is empty)")
@@ -303,8 +320,12 @@ def _is_flag(name: str) -> bool:
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
-    fig.savefig(path, dpi=DPI, metadata={"Software": None}, bbox_inches="tight")
-    plt.close(fig)
+    """Save ``fig`` as ``path``, replacing only that file (``figures/`` may hold the user's)."""
+    try:
+        write_file_atomically(path, lambda temp: fig.savefig(
+            temp, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -799,29 +820,20 @@ def write_report(folder: str | Path) -> ReportFiles:
     """Write ``report.html``, ``report.md``, ``figures/*.png`` (and ``sensitivity.csv``)."""
     data = load_sweep(folder)
     root = data.folder
-    holder: dict[str, Any] = {}
-
-    def fill(staging: Path) -> None:
-        staging.chmod(0o755)  # mkdtemp makes it private
-        doc, sens = build_document(data, staging)
-        holder["doc"], holder["sens"] = doc, sens
-
-    figures_dir = write_atomically(root / "figures", fill)
-    doc: Document = holder["doc"]
-    for block in doc.blocks:  # the figures now live in their final folder
-        if isinstance(block, Figure):
-            block.path = figures_dir / block.path.name
+    figures_dir = root / "figures"
+    if figures_dir.is_symlink() or (figures_dir.exists() and not figures_dir.is_dir()):
+        raise ReportError(f"{figures_dir}: exists and is not a folder")
+    figures_dir.mkdir(exist_ok=True)  # with the umask, like any folder
+    doc, sens = build_document(data, figures_dir)
+    figures = sorted(block.path for block in doc.blocks if isinstance(block, Figure))
     markdown = _replace_text(root / "report.md", render_markdown(doc, root))
     page = _replace_text(root / "report.html", render_html(doc))
     sens_path = None
-    if not holder["sens"].empty:
-        sens_path = root / "sensitivity.csv"
-        holder["sens"].to_csv(sens_path, index=False)
-    return ReportFiles(page, markdown, sorted(figures_dir.glob("*.png")), sens_path)
+    if not sens.empty:
+        sens_path = write_file_atomically(root / "sensitivity.csv",
+                                          lambda temp: sens.to_csv(temp, index=False))
+    return ReportFiles(page, markdown, figures, sens_path)
 
 
 def _replace_text(path: Path, text: str) -> Path:
-    temp = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    temp.write_text(text, encoding="utf-8")
-    os.replace(temp, path)
-    return path
+    return write_file_atomically(path, lambda temp: temp.write_text(text, encoding="utf-8"))

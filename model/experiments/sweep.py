@@ -16,6 +16,10 @@ The output folder::
     DIR/failures/            one Parquet file per run that raised: its parameters and error
     DIR/.tmp/                files being written (moved into place with os.replace)
 
+The folder is never one that holds anything else: a folder with other files is refused
+(``force`` moves it aside to ``DIR.old-<date>-<time>``, never deletes it), and in ``.tmp`` only
+the sweep's own temporary files (``<name>.<pid>.<hex>``) are ever removed.
+
 A run's files are written to ``.tmp`` and renamed into place, the time series before the
 result, so ``results/`` only ever holds whole files and a run counts as done exactly when its
 result (or failure) file exists. ``--resume`` skips those runs and does the rest; a changed
@@ -35,7 +39,6 @@ import json
 import multiprocessing
 import os
 import re
-import shutil
 import signal
 import sys
 import time
@@ -53,7 +56,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model.experiments import outcomes
+from model.experiments import outcomes, outfolder
 from model.experiments.design import (
     Design,
     LoadedExperiment,
@@ -69,6 +72,9 @@ RESULTS, TIMESERIES, FAILURES, TMP = "results", "timeseries", "failures", ".tmp"
 MANIFEST, DESIGN, LOCK = "manifest.json", "design.parquet", ".lock"
 OWN_ENTRIES = {RESULTS, TIMESERIES, FAILURES, TMP, MANIFEST, DESIGN, LOCK}
 _RUN_FILE = re.compile(r"^run-(\d+)\.parquet$")
+_TEMP_FILE = re.compile(r"^(?:(?:results|failures|timeseries)-\d+|manifest\.json|"
+                        r"design\.parquet)\.\d+\.[0-9a-f]{6}$")
+"""The names of the sweep's own temporary files in ``.tmp`` (see ``SweepFolder._temp``)."""
 ID_COLUMNS = ("run_id", "point", "replicate", "seed")
 CONNECT_TIMEOUT_S = 10.0
 """How long to try to reach a Dask scheduler before giving up."""
@@ -81,6 +87,10 @@ class SweepError(ValueError):
 class SweepAborted(SweepError):
     """A sweep that stopped part-way (a worker died, the cluster failed); finished runs are
     saved and ``--resume`` continues it."""
+
+
+class ManifestError(SweepError):
+    """A ``manifest.json`` that cannot be read as a JSON object: ``<file>: <problem>``."""
 
 
 # ---------------------------------------------------------------- one run (in a worker)
@@ -296,6 +306,12 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _json_kind(value: Any) -> str:
+    kinds = {list: "a list", str: "a string", bool: "true or false", type(None): "null",
+             int: "a number", float: "a number"}
+    return kinds.get(type(value), type(value).__name__)
+
+
 class SweepFolder:
     """The files of one sweep (see the module docstring)."""
 
@@ -307,10 +323,28 @@ class SweepFolder:
     # -- reading
 
     def manifest(self) -> dict[str, Any] | None:
+        """The manifest, or None if there is none; :class:`ManifestError` (one line naming
+        the file) if it is unreadable, empty, not JSON or not a JSON object."""
+        path = self.manifest_path
         try:
-            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
+        except UnicodeDecodeError:
+            raise ManifestError(f"{path}: not a text file (not UTF-8)") from None
+        except OSError as exc:
+            raise ManifestError(f"{path}: cannot be read ({exc.strerror})") from None
+        if not text.strip():
+            raise ManifestError(f"{path}: is empty")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ManifestError(f"{path}: not valid JSON at line {exc.lineno}, column "
+                                f"{exc.colno} ({exc.msg})") from None
+        if not isinstance(data, dict):
+            raise ManifestError(f"{path}: expected a JSON object, found "
+                                f"{_json_kind(data)}")
+        return data
 
     def run_ids(self, kind: str) -> set[int]:
         folder = self.root / kind
@@ -339,10 +373,11 @@ class SweepFolder:
             return None
         manifest = self.manifest()
         if manifest is None:
-            foreign = sorted(p.name for p in root.iterdir() if p.name not in OWN_ENTRIES)
+            foreign = self.foreign_entries()
             if foreign:
                 raise SweepError(f"--out {root}: the folder holds other files ({foreign[0]} …); "
-                                 "choose an empty or new folder")
+                                 "use --force to move it aside, or choose an empty or new "
+                                 "folder")
             return None
         if manifest.get("format") != FORMAT:
             raise SweepError(f"--out {root}: {MANIFEST} is not a moatsim sweep manifest")
@@ -351,12 +386,39 @@ class SweepFolder:
             raise SweepError(f"--out {root}: already holds a sweep of "
                              f"{manifest.get('experiment', {}).get('name', '?')} ({done} of "
                              f"{manifest.get('runs', '?')} runs done); add --resume to continue "
-                             "it, or choose another --out")
+                             "it, --force to move it aside and start over, or choose another "
+                             "--out")
         if manifest.get("fingerprint") != fp:
             raise SweepError(f"--out {root}: the sweep there was started with a different "
                              f"experiment or scenario than {shown}; use another --out (or "
-                             "delete the folder to start over)")
+                             "--force without --resume to move it aside and start over)")
         return manifest
+
+    def foreign_entries(self) -> list[str]:
+        """What in the folder a sweep did not write: anything but its own entries, and in
+        ``.tmp`` anything but its own temporary files."""
+        foreign = sorted(p.name for p in self.root.iterdir() if p.name not in OWN_ENTRIES)
+        tmp = self.root / TMP
+        if tmp.is_symlink() or (tmp.exists() and not tmp.is_dir()):
+            foreign.append(TMP)
+        elif tmp.is_dir():
+            foreign += sorted(f"{TMP}/{p.name}" for p in tmp.iterdir()
+                              if not _TEMP_FILE.match(p.name))
+        return foreign
+
+    def busy(self) -> bool:
+        """Whether a sweep is writing into the folder now (it holds the lock)."""
+        try:
+            handle = open(self.root / LOCK, "rb")  # noqa: SIM115 - closed below
+        except OSError:
+            return False
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
 
     # -- writing
 
@@ -379,10 +441,15 @@ class SweepFolder:
             self._lock = None
 
     def prepare(self) -> None:
-        for kind in (RESULTS, FAILURES, TIMESERIES):
+        """Make the folders; remove the temporary files a killed sweep left in ``.tmp``
+        (only names of the sweep's own pattern: ``.tmp`` may hold a user's files)."""
+        for kind in (RESULTS, FAILURES, TIMESERIES, TMP):
             (self.root / kind).mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(self.root / TMP, ignore_errors=True)  # leftovers of a killed sweep
-        (self.root / TMP).mkdir()
+        with os.scandir(self.root / TMP) as entries:
+            for entry in entries:
+                if _TEMP_FILE.match(entry.name) and entry.is_file(follow_symlinks=False):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
 
     def _temp(self, name: str) -> Path:
         return self.root / TMP / f"{name}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
@@ -452,21 +519,24 @@ def make_job(loaded: LoadedExperiment) -> Job:
 
 def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path, *,
               workers: int | None = None, scheduler: str | None = None, resume: bool = False,
-              progress: bool = False,
+              force: bool = False, progress: bool = False,
               on_run: Callable[[RunSpec, dict[str, Any]], None] | None = None) -> SweepSummary:
     """Run every run of ``experiment`` not yet done in ``out``; see the module docstring.
 
     ``workers``: local processes (default: all cores; 1 runs in this process), or with
     ``scheduler`` (``tcp://host:port``) the most runs in flight on the Dask cluster.
-    Raises :class:`model.loading.ScenarioError` or :class:`SweepError` before writing
-    anything when the experiment, the folder or the scheduler cannot be used.
+    ``force``: a non-empty ``out`` (another sweep, or anyone's files) is moved aside to
+    ``out.old-<date>-<time>`` and the sweep starts afresh. Raises
+    :class:`model.loading.ScenarioError` or :class:`SweepError` before writing anything when
+    the experiment, the folder or the scheduler cannot be used.
     """
     loaded = experiment if isinstance(experiment, LoadedExperiment) \
         else load_experiment(experiment)
     design = build_design(loaded)
     fp = fingerprint(loaded, design)
     folder = SweepFolder(out)
-    previous = folder.check(loaded.file, fp, resume)
+    move_aside = _check_out(folder, loaded, fp, resume=resume, force=force)
+    previous = None if move_aside else folder.check(loaded.file, fp, resume)
     job = make_job(loaded)
     total = loaded.run_count()
 
@@ -478,6 +548,8 @@ def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path, *,
 
     started = time.perf_counter()
     try:
+        if move_aside:
+            outfolder.move_aside(folder.root)
         folder.lock()
     except BaseException:
         executor.close()
@@ -556,6 +628,25 @@ def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path, *,
                     manifest["status"] = session["status"]
                 folder.write_json(folder.manifest_path, manifest)
         folder.unlock()
+
+
+def _check_out(folder: SweepFolder, loaded: LoadedExperiment, fp: str, *, resume: bool,
+               force: bool) -> bool:
+    """Refuse an output folder that would hide the inputs (even with ``force``); return
+    whether ``force`` has to move an existing folder aside."""
+    if force and resume:
+        raise SweepError("--force and --resume contradict each other: --resume continues the "
+                         "sweep in --out, --force moves it aside to start over")
+    try:
+        outfolder.check_location(folder.root, [loaded.file, loaded.scenario_file])
+    except outfolder.OutFolderError as exc:
+        raise SweepError(str(exc)) from None
+    root = folder.root
+    if not force or not root.is_dir() or root.is_symlink() or not any(root.iterdir()):
+        return False
+    if folder.busy():
+        raise SweepError(f"--out {root}: another sweep is writing into this folder")
+    return True
 
 
 def _bar(name: str, total: int, done: int, failed: int, enabled: bool) -> Any:
@@ -657,5 +748,6 @@ def describe_plan(loaded: LoadedExperiment) -> str:
             f"points ({exp.design}{per}) × {seeds}, {loaded.months} months each")
 
 
-__all__ = ["SweepAborted", "SweepError", "SweepFolder", "SweepSummary", "describe_plan", "execute",
-           "read_failures", "read_results", "read_timeseries", "run_sweep"]
+__all__ = ["ManifestError", "SweepAborted", "SweepError", "SweepFolder", "SweepSummary",
+           "describe_plan", "execute", "read_failures", "read_results", "read_timeseries",
+           "run_sweep"]
