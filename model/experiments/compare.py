@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from model.lifeline import die_with_parent
 from model.metrics import check_patterns, first_mover
 
 # outcome → (label, unit) for tables and figures
@@ -100,7 +101,10 @@ def compare(scenarios: Sequence[str | Path], *, replicates: int = 20, months: in
                 on_done()
     else:
         context = multiprocessing.get_context("spawn")  # fork from threads can deadlock
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        # the workers end when this process does, even when it is SIGKILLed
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                 initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(run_one, path, seed, months) for path, seed in tasks]
             for future in futures:
                 results.append(future.result())

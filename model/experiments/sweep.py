@@ -65,6 +65,7 @@ from model.experiments.design import (
     load_experiment,
     runs,
 )
+from model.lifeline import pool_initializer
 from model.scenario import Scenario
 
 FORMAT = "moatsim-sweep/1"
@@ -163,8 +164,10 @@ class ProcessExecutor:
         # spawn, not fork: forking a process that runs threads (pytest-xdist, notebooks,
         # Dask) can deadlock
         context = multiprocessing.get_context("spawn")
+        # the workers end when this process does, even when it is SIGKILLed
+        initializer, initargs = pool_initializer(_init_worker, job)
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                        initializer=_init_worker, initargs=(job,))
+                                        initializer=initializer, initargs=initargs)
         self.window = 2 * workers
         self.description = f"{workers} local worker processes"
 

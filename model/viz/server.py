@@ -1,10 +1,11 @@
 """Start and stop the page's Solara server (for ``moatsim viz``, the browser tests and the
 README screenshot).
 
-The server runs in its own process: ``python -m solara run model.viz.app:page`` in
-production mode, bound to 127.0.0.1 unless told otherwise, with no update check and no
-telemetry. Its JavaScript and CSS come from the installed ``solara-assets`` package, so it
-needs no internet access.
+The server runs in its own process: ``solara run model.viz.app:page`` in production mode,
+bound to 127.0.0.1 unless told otherwise, with no update check and no telemetry, started
+through :mod:`model.viz._child` so that it dies with the process that started it. Its
+JavaScript and CSS come from the installed ``solara-assets`` package, so it needs no internet
+access.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def command(host: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "solara", "run", APP, "--host", host, "--port", str(port),
-            "--production", "--no-open", "--no-check-version", "--theme-loader", "plain",
-            "--log-level", "warning"]
+    """``solara run`` through :mod:`model.viz._child`, which ends the server when this
+    process ends (even by SIGKILL); the pid handed down is this process's."""
+    return [sys.executable, "-m", "model.viz._child", str(os.getpid()), "run", APP,
+            "--host", host, "--port", str(port), "--production", "--no-open",
+            "--no-check-version", "--theme-loader", "plain", "--log-level", "warning"]
 
 
 def environment(scenario: Path | str | None = None) -> dict[str, str]:
@@ -106,6 +109,8 @@ def start(*, host: str = "127.0.0.1", port: int | None = None,
         out = open(log, "wb")  # noqa: SIM115 — handed to the child, closed below
     else:
         out = _stderr_fd() if inherit_output else subprocess.DEVNULL
+    # its own session: Ctrl+C in a terminal reaches only us, and we stop it (stop());
+    # model.viz._child ends it if we die without stopping it
     process = subprocess.Popen(command(host, port), env=environment(scenario), cwd=ROOT,
                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     if log is not None:
