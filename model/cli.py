@@ -30,8 +30,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-import yaml
-
 from model import paramdoc
 from model.experiments.outfolder import OutFolderError, prepare_out
 from model.loading import ScenarioError, load_scenario, parse_assignments
@@ -314,25 +312,38 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """``ok`` and a summary per good file, one error line per bad one (exit 2 if any)."""
+    broken = 0
     for path in args.scenarios:
-        config = load_scenario(path)
+        try:
+            config = load_scenario(path)
+        except ScenarioError as exc:
+            print(f"moatsim: error: {exc}", file=sys.stderr)
+            broken += 1
+            continue
         print(f"ok  {path}  ({config.name}: {len(config.firms)} firms, "
               f"{len(config.segments)} segments, {config.months} months)")
-    return 0
+    return EXIT_USAGE if broken else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    """Every scenario that loads, with its description; then one error line per file that
+    does not (exit 2 if any), so one broken file hides none of the others."""
     files = sorted(args.dir.glob("*.yaml"))
     if not files:
         raise UsageError(f"--dir {args.dir}: no scenario files (*.yaml)")
     width = max(len(f.stem) for f in files)
+    broken: list[ScenarioError] = []
     for path in files:
         try:
-            description = yaml.safe_load(path.read_text(encoding="utf-8")).get("description", "")
-        except (yaml.YAMLError, AttributeError, OSError):
-            description = "(unreadable: run moatsim validate)"
-        print(f"{path.stem:<{width}}  {description}")
-    return 0
+            config = load_scenario(path)
+        except ScenarioError as exc:
+            broken.append(exc)
+            continue
+        print(f"{path.stem:<{width}}  {config.description}")
+    for exc in broken:
+        print(f"moatsim: error: {exc}", file=sys.stderr)
+    return EXIT_USAGE if broken else 0
 
 
 def cmd_docs(args: argparse.Namespace) -> int:

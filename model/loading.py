@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 import typing
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from model.scenario import OUTSIDE_INVESTOR, Scenario, Sourced
+from model.calendar import month_index, month_label
+from model.scenario import IDENTIFIER_PATTERN, OUTSIDE_INVESTOR, Scenario, Sourced
 
 FLAT_SEPARATOR = "__"
 # libyaml's safe loader when PyYAML was built with it (the PyPI wheels are): ~10× faster
@@ -40,52 +43,260 @@ class ScenarioError(ValueError):
 
 # ---------------------------------------------------------------- YAML with line numbers
 
+MAX_FILE_BYTES = 1 << 20
+"""Largest scenario or experiment file read: the baseline, the biggest, is ~28 KB of hand-written
+YAML; a file 40× that is a mistake (a data dump, a wrong path) or an attack, not a scenario."""
+MAX_DEPTH = 50
+"""Deepest nesting of mappings and lists, aliases included (scenarios nest at most 5 deep);
+deeper input is refused before anything recursive (deep merge, pydantic) sees it."""
+MAX_NODES = 100_000
+"""Most values a file may expand to, each use of an alias counted by the size of what it names
+(the baseline has ~1,500): refuses "billion laughs" alias bombs before Python objects exist."""
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
 
 def _read_yaml(file: Path) -> tuple[dict[str, Any], Origins]:
-    """The mapping in ``file`` and the line of every key path in it."""
+    """The mapping in ``file`` and the line of every key path in it.
+
+    The text is parsed once into a node graph, with the limits above checked as it is built
+    (depth, expanded size, one document, aliases only to finished anchors); duplicate mapping
+    keys and duplicate entry ids are refused on the graph; Python objects are built from the
+    same graph. Every problem is a :class:`ScenarioError` naming the line.
+    """
     shown = str(file)
+    text = _read_text(file, shown)
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(shown, "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(shown, f"cannot read file ({exc.__class__.__name__}: {exc})") from None
-    try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+        node, alias_lines = _compose(text, shown)
+        if node is None:
+            raise ScenarioError(shown, "file is empty")
+        origins = _collect_lines(node, shown, alias_lines)
+        data = yaml.constructor.SafeConstructor().construct_document(node)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        line = mark.line + 1 if mark is not None else None
-        raise ScenarioError(shown, f"YAML syntax error: {problem}", line=line) from None
+        raise _syntax_error(exc, shown) from None
     if data is None:
         raise ScenarioError(shown, "file is empty")
     if not isinstance(data, dict):
         raise ScenarioError(shown, "a scenario must be a mapping of keys to values", line=1)
-    origins: Origins = {}
-    _collect_lines(node, (), shown, origins)
     return data, origins
 
 
-def _collect_lines(node: yaml.Node, path: Path_, file: str, origins: Origins) -> None:
-    origins[path] = (file, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            child = (*path, str(key_node.value))
-            _collect_lines(value_node, child, file, origins)
-            origins[child] = (file, key_node.start_mark.line + 1)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _collect_lines(item, (*path, _item_key(item, index)), file, origins)
+def _read_text(file: Path, shown: str) -> str:
+    try:
+        with file.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ScenarioError(shown, "file not found") from None
+    except OSError as exc:
+        raise ScenarioError(shown, f"cannot read file ({exc.__class__.__name__}: {exc})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(shown, f"file is larger than {MAX_FILE_BYTES // 2**20} MiB; scenario "
+                            "and experiment files are hand-written YAML of a few KB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(shown, f"cannot read file ({exc.__class__.__name__}: {exc})") from None
 
 
-def _item_key(item: yaml.Node, index: int) -> str:
-    """A list entry's path part: its ``id`` if it has one, else its index."""
+def _syntax_error(exc: yaml.YAMLError, shown: str) -> ScenarioError:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    line = mark.line + 1 if mark is not None else None
+    return ScenarioError(shown, f"YAML syntax error: {problem}", line=line)
+
+
+AliasLines = dict[tuple[int, int], int]
+"""(id of a list node, index in it) → line of the alias written there."""
+
+
+def _compose(text: str, shown: str) -> tuple[yaml.Node | None, AliasLines]:
+    """The document's node graph, built from the parser's events without recursion, and the
+    line of each alias used as a list item.
+
+    An alias reuses its anchor's node, so the graph stays as small as the text; its expanded
+    size (each alias counted by what it names) and depth are kept per node, memoised by node
+    identity, so checking them is linear in the text. An anchor is usable only after its
+    node is finished, so the graph has no cycles.
+    """
+    resolver = yaml.resolver.Resolver()
+    anchors: dict[str, yaml.Node] = {}
+    size: dict[int, int] = {}  # id(node) → values it expands to, itself included
+    height: dict[int, int] = {}  # id(node) → levels of collections in it (0 for a scalar)
+    open_: list[list[Any]] = []  # [node, anchor, pending mapping key]
+    root: list[yaml.Node] = []
+    alias_lines: AliasLines = {}
+    created = 0
+
+    def fail(mark: Any, message: str) -> typing.NoReturn:
+        raise ScenarioError(shown, message, line=mark.line + 1 if mark is not None else None)
+
+    def place(node: yaml.Node) -> None:
+        if not open_:
+            root.append(node)
+            return
+        parent = open_[-1]
+        if isinstance(parent[0], yaml.SequenceNode):
+            parent[0].value.append(node)
+        elif parent[2] is None:
+            parent[2] = node
+        else:
+            parent[0].value.append((parent[2], node))
+            parent[2] = None
+
+    def name(anchor: str | None, node: yaml.Node, mark: Any) -> None:
+        if anchor is None:
+            return
+        if anchor in anchors:
+            first = anchors[anchor].start_mark.line + 1
+            fail(mark, f"YAML syntax error: anchor &{anchor} is defined twice (first at line "
+                 f"{first})")
+        anchors[anchor] = node
+
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, yaml.DocumentStartEvent) and root:
+            fail(event.start_mark, "a file holds one YAML document; found a second (---)")
+        if isinstance(event, yaml.AliasEvent):
+            node = anchors.get(event.anchor)
+            if node is None:
+                fail(event.start_mark, f"YAML syntax error: alias *{event.anchor} names no "
+                     "anchor finished before it (an alias cannot point into its own anchor)")
+            if open_ and isinstance(open_[-1][0], yaml.SequenceNode):
+                alias_lines[id(open_[-1][0]), len(open_[-1][0].value)] = \
+                    event.start_mark.line + 1
+            place(node)
+        elif isinstance(event, yaml.ScalarEvent):
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark,
+                                   style=event.style)
+            size[id(node)], height[id(node)] = 1, 0
+            created += 1
+            name(event.anchor, node, event.start_mark)
+            place(node)
+        elif isinstance(event, yaml.CollectionStartEvent):
+            if len(open_) >= MAX_DEPTH:
+                fail(event.start_mark, f"nested deeper than {MAX_DEPTH} levels")
+            kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) \
+                else yaml.MappingNode
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = resolver.resolve(kind, None, event.implicit)
+            node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+            created += 1
+            open_.append([node, event.anchor, None])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            node, anchor, _ = open_.pop()
+            node.end_mark = event.end_mark
+            children = node.value if isinstance(node, yaml.SequenceNode) else \
+                [part for pair in node.value for part in pair]
+            size[id(node)] = 1 + sum(size[id(child)] for child in children)
+            height[id(node)] = 1 + max((height[id(child)] for child in children), default=0)
+            if height[id(node)] > MAX_DEPTH:
+                fail(node.start_mark, f"nested deeper than {MAX_DEPTH} levels (counting what "
+                     "its aliases stand for)")
+            if size[id(node)] > MAX_NODES:
+                fail(node.start_mark, f"expands to more than {MAX_NODES:,} values (each alias "
+                     "counted by the size of what it names): refused as an alias bomb")
+            name(anchor, node, node.start_mark)
+            place(node)
+        if created > MAX_NODES:
+            fail(event.start_mark, f"more than {MAX_NODES:,} values in one file")
+    return (root[0] if root else None), alias_lines
+
+
+def _collect_lines(root: yaml.Node, file: str, alias_lines: AliasLines | None = None) -> Origins:
+    """The line of every key path, walking each node once: what an alias names is walked
+    where its anchor is, and an error inside an alias's value points at the key or list item
+    that uses the alias (so a file of shared anchors costs no more than its text).
+
+    Refuses a key given twice in one mapping and an ``id`` given twice in one list, at the
+    second one's line: otherwise the last would silently win.
+    """
+    origins: Origins = {}
+    constructor = yaml.constructor.SafeConstructor()
+    seen: set[int] = set()
+    todo: list[tuple[yaml.Node, Path_]] = [(root, ())]
+    while todo:
+        node, path = todo.pop()
+        origins.setdefault(path, (file, node.start_mark.line + 1))
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        children: list[tuple[yaml.Node, Path_]] = []
+        if isinstance(node, yaml.MappingNode):
+            keys: dict[Any, int] = {}
+            merged: list[yaml.Node] = []
+            for key_node, value_node in node.value:
+                line = key_node.start_mark.line + 1
+                if key_node.tag == MERGE_TAG:
+                    merged.append(key_node)
+                    continue
+                if isinstance(key_node, yaml.ScalarNode):
+                    key = constructor.construct_object(key_node)
+                    if _hashable(key) and key in keys:
+                        raise ScenarioError(
+                            file, f"duplicate key {key_node.value!r} (first at line "
+                            f"{keys[key]}); a key may appear once in a mapping", line=line,
+                            path=".".join((*path, str(key_node.value))))
+                    if _hashable(key):
+                        keys[key] = line
+                child = (*path, _key_text(key_node))
+                origins[child] = (file, line)
+                children.append((value_node, child))
+            for key_node in merged:  # ``<<: *defaults``: its keys point at this line
+                for key_text in _merged_keys(key_node, node):
+                    origins.setdefault((*path, key_text), (file, key_node.start_mark.line + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            ids: dict[str, int] = {}
+            for index, item in enumerate(node.value):
+                key = _item_key(item, index)
+                line = (alias_lines or {}).get((id(node), index))
+                if line is not None:  # ``- *entry``: the alias's line, not its anchor's
+                    origins[(*path, key)] = (file, line)
+                if _entry_id(item) is not None:
+                    line = line or item.start_mark.line + 1
+                    if key in ids:
+                        raise ScenarioError(
+                            file, f"duplicate id {key!r} (first at line {ids[key]}); an entry "
+                            "may appear once in a list", line=line, path=".".join((*path, key)))
+                    ids[key] = line
+                children.append((item, (*path, key)))
+        todo.extend(reversed(children))  # document order: an anchor before its aliases
+    return origins
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _key_text(key_node: yaml.Node) -> str:
+    return str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+
+
+def _merged_keys(key_node: yaml.Node, mapping: yaml.MappingNode) -> list[str]:
+    """Keys a ``<<`` merge brings into ``mapping`` (the mappings it names, one level)."""
+    value = next(v for k, v in mapping.value if k is key_node)
+    sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+    return [_key_text(k) for source in sources if isinstance(source, yaml.MappingNode)
+            for k, _ in source.value if k.tag != MERGE_TAG]
+
+
+def _entry_id(item: yaml.Node) -> str | None:
     if isinstance(item, yaml.MappingNode):
         for key_node, value_node in item.value:
             if key_node.value == "id" and isinstance(value_node, yaml.ScalarNode):
                 return str(value_node.value)
-    return str(index)
+    return None
+
+
+def _item_key(item: yaml.Node, index: int) -> str:
+    """A list entry's path part: its ``id`` if it has one, else its index."""
+    entry_id = _entry_id(item)
+    return str(index) if entry_id is None else entry_id
 
 
 # ---------------------------------------------------------------- extends and deep merge
@@ -115,31 +326,102 @@ def _is_id_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(e, dict) and "id" in e for e in value)
 
 
+MAX_EXTENDS = 20
+"""Longest chain of ``extends`` (the scenarios here use one or two levels)."""
+
+
 def _resolve(file: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], Origins]:
-    """The file's data with every ``extends`` ancestor merged beneath it."""
+    """The file's data with every ``extends`` ancestor merged beneath it.
+
+    A parent that cannot be used is reported at the child's ``extends`` line, with the
+    parent's own one-line error after it.
+    """
     data, origins = _read_yaml(file)
     parent_name = data.get("extends")
     if parent_name is None:
         return data, origins
+    line = origins[("extends",)][1]
+
+    def fail(message: str) -> typing.NoReturn:
+        raise ScenarioError(str(file), message, line=line, path="extends")
+
     if not isinstance(parent_name, str):
-        raise ScenarioError(str(file), "must be a file name", line=origins[("extends",)][1],
-                            path="extends")
+        fail("must be a file name")
     parent = (file.parent / parent_name).resolve()
     if parent in chain or parent == file.resolve():
         cycle = " → ".join(p.name for p in (*chain, file.resolve(), parent))
-        raise ScenarioError(str(file), f"cycle in extends: {cycle}",
-                            line=origins[("extends",)][1], path="extends")
+        fail(f"cycle in extends: {cycle}")
+    if len(chain) >= MAX_EXTENDS:
+        fail(f"more than {MAX_EXTENDS} files in a chain of extends")
     if not parent.exists():
-        raise ScenarioError(str(file), f"extends a file that does not exist: {parent_name}",
-                            line=origins[("extends",)][1], path="extends")
-    base, base_origins = _resolve(parent, (*chain, file.resolve()))
+        fail(f"extends a file that does not exist: {parent_name}")
+    try:
+        base, base_origins = _resolve(parent, (*chain, file.resolve()))
+    except ScenarioError as exc:
+        fail(f"cannot read {parent_name!r}: {exc}")
     merged = deep_merge(base, data)
     merged["extends"] = parent_name
     merged_origins = {**base_origins, **origins}
+    for path in base_origins:
+        # a value the child sets without a line of its own (inside an alias it uses, or a
+        # ``<<`` merge) comes from the child: its nearest line, not the parent's
+        if path not in origins and _defines(data, path):
+            merged_origins[path] = _line_of(path, origins, str(file))
     if "name" not in data:  # a name is not inherited: it defaults to this file's stem
         merged.pop("name", None)
         merged_origins.pop(("name",), None)
     return merged, merged_origins
+
+
+def _defines(data: Any, path: Path_) -> bool:
+    """Whether ``data`` (one file's) holds a value at ``path`` (list entries by id)."""
+    node = data
+    for part in path:
+        if isinstance(node, dict):
+            key = next((k for k in node if str(k) == part), _MISSING)
+            if key is _MISSING:
+                return False
+            node = node[key]
+        elif isinstance(node, list):
+            entry = next((e for e in node if isinstance(e, dict) and str(e.get("id")) == part),
+                         _MISSING)
+            if entry is _MISSING and part.isdigit() and int(part) < len(node):
+                entry = node[int(part)]
+            if entry is _MISSING:
+                return False
+            node = entry
+        else:
+            return False
+    return True
+
+
+_MISSING = object()
+
+
+# ---------------------------------------------------------------- names
+
+
+def name_from_stem(stem: str, prefix: str = "s") -> str | None:
+    """A file stem made an identifier: ``My-Scenario`` → ``my_scenario``,
+    ``2025_whatif`` → ``s_2025_whatif`` (an id starts with a letter); ``None`` if the stem
+    has no letter or digit. Accents are dropped (``café`` → ``cafe``), runs of other
+    characters become one ``_``, and the result is cut to 40 characters."""
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    name = re.sub(r"[^a-z0-9]+", "_", ascii_stem.lower()).strip("_")
+    if not name:
+        return None
+    if name[0].isdigit():
+        name = f"{prefix}_{name}"
+    return name[:40].rstrip("_")
+
+
+def default_name(file: Path, shown: str, what: str = "scenario", prefix: str = "s") -> str:
+    """The name a file without a ``name:`` key gets: its stem, normalised."""
+    name = name_from_stem(file.stem, prefix)
+    if name is None:
+        raise ScenarioError(shown, f"the file name {file.name!r} has no letter or digit to "
+                            f"make the {what}'s name from; add a name: key", path="name")
+    return name
 
 
 # ---------------------------------------------------------------- overrides
@@ -260,9 +542,13 @@ def _line_of(path: Path_, origins: Origins, default_file: str) -> tuple[str, int
     return default_file, None
 
 
+IDENTIFIER_RULE = ("lower-case letters, digits and single underscores, starting with a letter, "
+                   "at most 40 characters")
+
+
 def _first_error(exc: ValidationError, data: dict, origins: Origins, file: str) -> ScenarioError:
     error = exc.errors()[0]
-    loc = tuple(error["loc"])
+    loc = tuple(part for part in error["loc"] if part != "[key]")  # a dict key's own error
     path = _named_loc(loc, data)
     dotted = ".".join(path)
     where, line = _line_of(path, origins, file)
@@ -277,12 +563,38 @@ def _first_error(exc: ValidationError, data: dict, origins: Origins, file: str) 
         message = "required key is missing"
     else:
         got = error.get("input")
-        message = f"{error['msg']} (got {got!r})" if not isinstance(got, dict | list) else error["msg"]
+        text = _message(error)
+        message = f"{text} (got {got!r})" if not isinstance(got, dict | list) else text
     return ScenarioError(shown, message, line=line, path=dotted)
 
 
-def _check_references(scenario: Scenario, origins: Origins, file: str) -> None:
-    """Cross-entry rules pydantic cannot see: unique ids, known ids, shares that sum to 1."""
+def _message(error: Any) -> str:
+    """Pydantic's message, said for people where it is about an id's pattern."""
+    ctx = error.get("ctx") or {}
+    if (error["type"] == "string_pattern_mismatch" and ctx.get("pattern") == IDENTIFIER_PATTERN
+            or error["type"] == "string_too_long" and ctx.get("max_length") == 40):
+        return f"expected an id: {IDENTIFIER_RULE}"
+    return error["msg"].removeprefix("Value error, ")
+
+
+EVENT_FIRM_KINDS: dict[str, tuple[str, ...]] = {
+    "open_release": ("lab",), "close_release": ("lab",), "model_release": ("lab",),
+    "enter_segment": ("lab", "app"), "exit": ("lab", "bigtech", "app"),
+    "licence_start": ("bigtech",), "licence_end": ("bigtech",),
+}
+"""Firm kinds each scheduled event applies to (what ``AIMarketModel._apply_event`` acts on:
+releases are a lab's, licences a big tech's, entries a seller's; anything can exit)."""
+
+
+def _check_references(scenario: Scenario, origins: Origins, file: str,
+                      horizon: int | None = None) -> None:
+    """Cross-entry rules pydantic cannot see: unique ids, known ids, shares that sum to 1,
+    events that apply to their firm, dates inside the run.
+
+    ``horizon``: months after the start that dated entries may reach (default: the
+    scenario's months; longer when ``--months`` shortened a scenario whose later events
+    then simply do not happen).
+    """
 
     def fail(path: Path_, message: str) -> None:
         where, line = _line_of(path, origins, file)
@@ -352,6 +664,18 @@ def _check_references(scenario: Scenario, origins: Origins, file: str) -> None:
             fail(where, "a model_release event needs the model's quality")
         if event.kind == "licence_start" and event.partner is None:
             fail(where, "a licence_start event needs a partner (the licensor lab)")
+        kinds = EVENT_FIRM_KINDS[event.kind]
+        firm_kind = next(f.kind for f in scenario.firms if f.id == event.firm)
+        if firm_kind not in kinds:
+            article = "an" if firm_kind == "app" else "a"
+            fail((*where, "kind"), f"{event.kind} applies to {' and '.join(kinds)} firms only, "
+                 f"and {event.firm} is {article} {firm_kind}")
+        offerings = next(f.offerings for f in scenario.firms if f.id == event.firm)
+        if event.kind == "enter_segment" and firm_kind == "app" and \
+                event.segment not in offerings:
+            fail((*where, "segment"), f"an app builder serves only the segment of its one "
+                 f"offering; {event.firm} cannot enter {event.segment}")
+    _check_dates(scenario, fail, scenario.months if horizon is None else horizon)
     for segment in scenario.segments:
         starting = sum(f.offerings[segment.id].initial_users for f in scenario.firms
                        if segment.id in f.offerings)
@@ -359,6 +683,32 @@ def _check_references(scenario: Scenario, origins: Origins, file: str) -> None:
             fail(("segments", segment.id, "potential_users"),
                  f"initial users of all firms ({starting:.3g}) exceed potential users "
                  f"({segment.potential_users:.3g})")
+
+
+def _check_dates(scenario: Scenario, fail: Any, horizon: int) -> None:
+    """Every dated entry falls between the start and the end of the run, or it would be
+    moved to month 0 (before) or never happen (after) without a word."""
+    end = month_label(scenario.start, horizon)
+    dated: list[tuple[Path_, str | None, str]] = []
+    for event in scenario.events:
+        dated.append((("events", event.id, "date"), event.date, "event"))
+    for deal in scenario.funding.investments:
+        dated.append((("funding", "investments", deal.id, "date"), deal.date, "investment"))
+    for firm in scenario.firms:
+        dated.append((("firms", firm.id, "founded"), firm.founded, "founding"))
+        for segment_id, offering in firm.offerings.items():
+            dated.append((("firms", firm.id, "offerings", segment_id, "entry"), offering.entry,
+                          "entry"))
+    for path, date, what in dated:
+        if date is None:
+            continue
+        if month_index(scenario.start, date) < 0:
+            hint = "; leave founded empty for a firm that exists at the start" \
+                if what == "founding" else ""
+            fail(path, f"{what} date {date} is before the start ({scenario.start}){hint}")
+        if month_index(scenario.start, date) > horizon:
+            fail(path, f"{what} date {date} is after the end ({end}: start {scenario.start} + "
+                 f"{horizon} months)")
 
 
 def sourced_entries(node: Any, path: Path_ = ()) -> Iterable[tuple[Path_, Sourced]]:
@@ -393,7 +743,12 @@ def load_scenario(
         file = Path(source)
         shown = str(source)
         data, origins = _resolve(file, ())
-        data.setdefault("name", file.stem)
+        if "name" not in data:
+            data["name"] = default_name(file, shown)
+            origins[("name",)] = (f"the file name {file.name!r}", None)
+    written_months = data.get("months")  # before --months or --set shorten the run
+    if isinstance(source, Scenario) and source._horizon is not None:
+        written_months = source._horizon  # what its file said
     for dotted, value in (overrides or {}).items():
         _apply_override(data, dotted, value, f"{shown} (from --set)")
         parts = tuple(dotted.split("."))
@@ -404,7 +759,13 @@ def load_scenario(
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise _first_error(exc, data, origins, shown) from None
-    _check_references(scenario, origins, shown)
+    horizon = scenario.months
+    if isinstance(written_months, int) and not isinstance(written_months, bool):
+        horizon = max(horizon, written_months)
+    elif "months" in (overrides or {}):
+        horizon = max(horizon, Scenario.model_fields["months"].default)
+    _check_references(scenario, origins, shown, horizon)
+    scenario._horizon = horizon if horizon != scenario.months else None
     return scenario
 
 

@@ -12,28 +12,93 @@ lives in :mod:`model.loading`; this module only says what a valid scenario is.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+import typing
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictInt,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from model.params import flag, param
 
-Identifier = Annotated[
-    str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$", max_length=40)
-]
+IDENTIFIER_PATTERN = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
+Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN, max_length=40)]
 """Lower-case id usable as a Python identifier, without ``__`` (the flat-name separator)."""
 
 OUTSIDE_INVESTOR = "venture_capital"
 """Investor id for money from outside the model (VC funds): it has no cash of its own to run out."""
 
-YearMonth = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
-"""A calendar month written ``YYYY-MM``."""
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+"""Years a scenario's dates may name: the articles describe 2023 on, figures put dates on a
+calendar axis (year 0 crashes matplotlib), and nothing like this market existed before 2000."""
+
+
+def _year_month(value: str) -> str:
+    match = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", value)
+    if match is None:
+        raise ValueError("expected a month written YYYY-MM, e.g. \"2024-03\"")
+    if not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+        raise ValueError(f"the year must be from {FIRST_YEAR} to {LAST_YEAR}")
+    return value
+
+
+YearMonth = Annotated[str, AfterValidator(_year_month)]
+"""A calendar month written ``YYYY-MM``, in the years FIRST_YEAR to LAST_YEAR."""
+
+_NUMBERS = {int, float}
+_UNIONS = (typing.Union, type(int | None))
+
+
+def _is_number(annotation: Any) -> bool:
+    """``int``, ``float`` or one of them ``| None``."""
+    if annotation in _NUMBERS:
+        return True
+    args = set(typing.get_args(annotation)) - {type(None)}
+    return typing.get_origin(annotation) in _UNIONS and bool(args) and args <= _NUMBERS
+
+
+def not_a_flag(value: Any) -> Any:
+    """Refuse ``true``/``false`` where a number is wanted (pydantic reads ``true`` as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
+    return value
 
 
 class Section(BaseModel):
-    """Base for every part of a scenario: unknown keys are errors, values are re-validated."""
+    """Base for every part of a scenario: unknown keys are errors, values are re-validated,
+    numbers must be finite (no ``.nan``, ``.inf``) and are never read from ``true``/``false``."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False,
+                              allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_not_flags(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        return not_a_flag(value) if field is not None and _is_number(field.annotation) \
+            else value
+
+
+def bounded(ge: float, le: float) -> Any:
+    """A finite float in ``[ge, le]``, not read from true/false: the type of dict values,
+    which :func:`param` cannot declare."""
+    return Annotated[float, BeforeValidator(not_a_flag), Field(ge=ge, le=le)]
+
+
+def bounded_int(ge: int, le: int) -> Any:
+    """A whole number in ``[ge, le]``, not read from true/false, for dict keys (lax, so a
+    ``--set`` path part such as ``2030`` still reads as the year)."""
+    return Annotated[int, BeforeValidator(not_a_flag), Field(ge=ge, le=le)]
 
 
 class Sourced(Section):
@@ -183,10 +248,10 @@ class Firm(Sourced):
         source="C13: Llama 2 needs Meta's permission above 700M monthly users; default: no cap",
     )
     # ---- bigtech
-    distribution_utils: dict[Identifier, float] = Field(
+    distribution_utils: dict[Identifier, bounded(0, 50)] = Field(
         default_factory=dict,
         description="[bigtech] segment → utility bonus its apps and platforms give the model "
-        "it owns or integrates (M4, C23)")
+        "it owns or integrates, 0–50 utils (M4, C23)")
     champion: Identifier | None = Field(
         None, description="[bigtech] lab it backs and integrates (C23, C24); empty = none yet")
     invest_in_champion: bool = flag(
@@ -390,7 +455,7 @@ class Technology(Section):
         doc="run cost (or monthly post-training spend) that yields one doubling's worth of progress",
         source="F13: open source does for $100 what big labs do for $10M",
     )
-    training_run_months: int = param(
+    training_run_months: StrictInt = param(
         9, unit="months", ge=1, le=60,
         doc="months of pre-training budget that make one training run",
         source="assumption: frontier labs released a major model every 6–12 months in 2023–24",
@@ -412,8 +477,8 @@ class VCPool(Sourced):
     """Venture capital available to one class of labs, by year (USD millions/year)."""
 
     id: Literal["open_source", "closed"]
-    annual_musd: dict[int, float] = Field(
-        description="year → USD millions of venture funding available that year")
+    annual_musd: dict[bounded_int(FIRST_YEAR, LAST_YEAR), bounded(0, 1e7)] = Field(
+        description="year → USD millions of venture funding available that year, 0–1e7")
     growth_after_per_year: float = param(
         0.2, unit="share/year", ge=-0.9, le=5,
         doc="yearly growth of the pool after the last year given",
@@ -550,7 +615,7 @@ class Scenario(Section):
     description: str = Field(description="one line saying what this scenario is about")
     extends: str | None = Field(None, description="file this scenario extends (resolved)")
     start: YearMonth = Field("2023-01", description="calendar month of step 0")
-    months: int = param(
+    months: StrictInt = param(
         96, unit="months", ge=1, le=600,
         doc="number of monthly steps", source="assumption: eight years, 2023-01 to 2031-01",
     )
@@ -580,3 +645,6 @@ class Scenario(Section):
 
     def firms_of(self, kind: str) -> list[Firm]:
         return [firm for firm in self.firms if firm.kind == kind]
+    _horizon: int | None = PrivateAttr(None)
+    """Months its file was written for, when ``--months`` (or an experiment) shortened the run:
+    dated entries up to there are valid and simply do not happen. Set by the loader."""

@@ -328,3 +328,243 @@ def test_scheduled_events_are_checked_against_firms_and_segments(tmp_path):
         load_scenario(child)
     message = str(caught.value)
     assert "events.oops.firm" in message and "'openai'" in message and ":7:" in message
+
+
+# ---------------------------------------------------------------- issue 9: reading safely
+
+
+def laughs(levels: int) -> str:
+    names = "abcdefghijklmnopqrstuvwxyz"
+    lines = [f"a: &a [{','.join(['lol'] * 9)}]"]
+    for previous, name in zip(names, names[1:levels]):
+        lines.append(f"{name}: &{name} [{','.join([f'*{previous}'] * 9)}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_before_python_objects_exist(tmp_path: Path) -> None:
+    import time
+    import tracemalloc
+
+    path = write(tmp_path, "bomb.yaml", laughs(12))  # 9**12 ≈ 2.8e11 values
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(ScenarioError, match=r"bomb.yaml:6: expands to more than 100,000"):
+            loading._read_yaml(path)
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 2**20, f"{peak / 2**20:.1f} MB"
+    assert seconds < 5
+
+
+def test_the_expansion_bound_counts_each_alias_by_what_it_names(tmp_path: Path) -> None:
+    # 4 levels of 9: 7,381 values, read; the same with one more level (66,430) is read too;
+    # the count is memoised, so a wide file of aliases costs no more than its text
+    data, origins = loading._read_yaml(write(tmp_path, "ok.yaml", laughs(5)))
+    assert len(data["e"]) == 9 and data["e"][0][0][0][0] == ["lol"] * 9
+    assert ("e", "0") in origins and ("e", "0", "0") not in origins  # aliases walked once
+    assert origins[("a", "3")] == (str(tmp_path / "ok.yaml"), 1)
+
+
+@pytest.mark.parametrize("text", [
+    "a: " + "[" * 10_000 + "]" * 10_000 + "\n",
+    "a: " + "{b: " * 10_000 + "1" + "}" * 10_000 + "\n",
+    "a:\n" + "- " * 10_000 + "x\n",
+])
+def test_deep_nesting_is_a_depth_error_not_a_recursion_error(tmp_path: Path, text: str) -> None:
+    with pytest.raises(ScenarioError, match="nested deeper than 50 levels"):
+        loading._read_yaml(write(tmp_path, "deep.yaml", text))
+
+
+def test_depth_counts_what_aliases_stand_for(tmp_path: Path) -> None:
+    fine = "x: &x " + "[" * 25 + "]" * 25 + "\ny: " + "[" * 24 + "*x" + "]" * 24 + "\n"
+    loading._read_yaml(write(tmp_path, "fine.yaml", fine))  # 49 levels
+    deep = fine.replace("[" * 24 + "*x" + "]" * 24, "[" * 26 + "*x" + "]" * 26)
+    with pytest.raises(ScenarioError, match=r"deep.yaml:2: nested deeper than 50 levels"):
+        loading._read_yaml(write(tmp_path, "deep.yaml", deep))
+
+
+def test_size_limit(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"a: 1\n" + b"#" * loading.MAX_FILE_BYTES)
+    with pytest.raises(ScenarioError, match="larger than 1 MiB"):
+        loading._read_yaml(path)
+    path.write_bytes(b"a: 1\n#" + b"x" * (loading.MAX_FILE_BYTES - 10) + b"\n")
+    assert loading._read_yaml(path)[0] == {"a": 1}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("a: 1\nb: 2\na: 3\n", ":3: a: duplicate key 'a' (first at line 1)"),
+    ("a: {yes: 1, true: 2}\n", ":1: a.true: duplicate key 'true'"),  # both read as True
+    ("x: [{id: a}, {id: b}, {id: a}]\n", ":1: x.a: duplicate id 'a'"),
+    ("a: &r [*r]\n", ":1: YAML syntax error: alias *r names no anchor finished before it"),
+    ("a: 1\n---\nb: 2\n", ":2: a file holds one YAML document"),
+    ("a: !!python/object:os.system x\n", ":1: YAML syntax error: could not determine a "
+     "constructor"),
+])
+def test_yaml_problems_are_one_line_errors(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        loading._read_yaml(write(tmp_path, "odd.yaml", text))
+    assert expected in str(caught.value)
+
+
+def test_merge_keys_work_and_point_at_the_merge_line(tmp_path: Path) -> None:
+    text = "base: &b {p: 1, q: 2, deep: {r: 3}}\nuse:\n  <<: *b\n  q: 20\n"
+    data, origins = loading._read_yaml(write(tmp_path, "merge.yaml", text))
+    assert data["use"] == {"p": 1, "q": 20, "deep": {"r": 3}}
+    shown = str(tmp_path / "merge.yaml")
+    assert origins[("use", "p")] == (shown, 3) and origins[("use", "q")] == (shown, 4)
+    assert loading._line_of(("use", "deep", "r"), origins, shown) == (shown, 3)
+
+
+def test_an_error_inside_an_alias_points_at_its_use(folder: Path) -> None:
+    text = """\
+extends: baseline.yaml
+description: an anchor in a new firm, used by another
+firms:
+  - id: newco
+    name: New Co
+    kind: lab
+    offerings:
+      coding: &offer {markup: 99}
+  - id: anthropic
+    offerings:
+      coding: *offer
+"""
+    path = write(folder, "alias.yaml", text)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)  # anthropic comes first among the firms, so its error is reported
+    assert str(caught.value).startswith(f"{path}:11: firms.anthropic.offerings.coding.markup: ")
+    scenario = load_scenario(write(folder, "ok.yaml", text.replace("99", "2")))
+    assert firm(scenario, "anthropic").offerings["coding"].markup == 2
+    assert firm(scenario, "newco").offerings["coding"].markup == 2
+
+
+def test_a_long_chain_of_extends_is_refused(folder: Path) -> None:
+    write(folder, "f0.yaml", "extends: baseline.yaml\n")
+    for i in range(1, 25):
+        write(folder, f"f{i}.yaml", f"extends: f{i - 1}.yaml\n")
+    assert load_scenario(folder / "f15.yaml").name == "f15"
+    with pytest.raises(ScenarioError, match="more than 20 files in a chain of extends"):
+        load_scenario(folder / "f24.yaml")
+
+
+# ---------------------------------------------------------------- issue 9: names and dates
+
+
+@pytest.mark.parametrize("stem,name", [
+    ("baseline", "baseline"), ("my-scenario", "my_scenario"), ("2025_whatif", "s_2025_whatif"),
+    ("My  Big--Scenario!", "my_big_scenario"), ("café", "cafe"), ("__x__", "x"),
+    ("a" * 60, "a" * 40), ("x" * 39 + "_yz", "x" * 39), ("---", None), ("中文", None),
+])
+def test_name_from_stem(stem: str, name: str | None) -> None:
+    from model.scenario import IDENTIFIER_PATTERN
+
+    assert loading.name_from_stem(stem) == name
+    if name is not None:
+        assert re.fullmatch(IDENTIFIER_PATTERN, name) and len(name) <= 40
+
+
+def test_experiment_names_default_to_the_normalised_stem(tmp_path: Path) -> None:
+    from model.experiments.design import load_experiment
+
+    text = (f"description: x\nscenario: {BASELINE}\nparameters:\n"
+            "  first_mover.switching_cost_utils: {values: [1]}\n")
+    assert load_experiment(write(tmp_path, "my-sweep.yaml", text)).name == "my_sweep"
+    assert load_experiment(write(tmp_path, "2025.yaml", text)).name == "e_2025"
+
+
+def test_a_shorter_run_does_not_make_later_events_errors(folder: Path) -> None:
+    short = load_scenario(BASELINE, {"months": 3})  # deals in 2023-05 and later
+    assert short.months == 3
+    again = load_scenario(short)  # what sweeps and `moatsim run --months` pass on
+    assert again.months == 3 and load_scenario(again, {"months": 6}).months == 6
+    late = write(folder, "late.yaml", "extends: baseline.yaml\nmonths: 24\nevents:\n"
+                 "  - {id: late, date: \"2026-01\", kind: exit, firm: jasper}\n")
+    with pytest.raises(ScenarioError, match="is after the end"):
+        load_scenario(late, {"months": 3})  # after the end its file says
+
+
+# ---------------------------------------------------------------- issue 9: every number ranged
+
+
+def _numeric_slots(annotation, where):
+    """(description, metadata) of every int or float inside ``annotation``: the type itself,
+    ``X | None``, list items, dict keys and values."""
+    import typing
+
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        inner, *metadata = typing.get_args(annotation)
+        found = list(_numeric_slots(inner, where))
+        constraints = [m for item in metadata
+                       for m in (getattr(item, "metadata", None) or [item])]
+        return [(w, [*meta, *constraints]) for w, meta in found]
+    if annotation in (int, float):
+        return [(where, [])]
+    slots = []
+    args = typing.get_args(annotation)
+    if origin is dict:
+        slots += _numeric_slots(args[0], f"{where} key") + _numeric_slots(args[1], f"{where} value")
+    else:
+        for arg in args:
+            if arg is not type(None):
+                slots += _numeric_slots(arg, where)
+    return slots
+
+
+def _all_models():
+    import typing
+
+    from pydantic import BaseModel
+
+    from model.experiments.design import Experiment
+
+    seen, todo = [], [Scenario, Experiment]
+    while todo:
+        model = todo.pop()
+        if model in seen:
+            continue
+        seen.append(model)
+        for field in model.model_fields.values():
+            stack = [field.annotation]
+            while stack:
+                arg = stack.pop()
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    todo.append(arg)
+                stack.extend(typing.get_args(arg))
+    return seen
+
+
+# checked at load time against the range of the parameter they vary
+RANGED_BY_THE_PARAMETER = {"ParameterSpec.values", "ParameterSpec.range"}
+
+
+@pytest.mark.parametrize("model", _all_models(), ids=lambda m: m.__name__)
+def test_every_number_in_the_schema_has_both_bounds_and_must_be_finite(model) -> None:
+    assert model.model_config.get("allow_inf_nan") is False, model.__name__
+    for name, field in model.model_fields.items():
+        where = f"{model.__name__}.{name}"
+        if field.annotation is bool or where in RANGED_BY_THE_PARAMETER:
+            continue
+        for slot, metadata in _numeric_slots(field.annotation, where):
+            if slot == where:  # the field itself: param() and Field() put bounds here
+                metadata = [*metadata, *field.metadata]
+            lower = [m for m in metadata if getattr(m, "ge", None) is not None
+                     or getattr(m, "gt", None) is not None]
+            upper = [m for m in metadata if getattr(m, "le", None) is not None
+                     or getattr(m, "lt", None) is not None]
+            assert lower and upper, f"{slot} has no {'lower' if not lower else 'upper'} bound"
+
+
+def test_the_schema_walk_sees_dict_values_and_optional_numbers() -> None:
+    from model.scenario import Firm, ScheduledEvent, VCPool
+
+    slots = dict(_numeric_slots(Firm.model_fields["distribution_utils"].annotation, "d"))
+    assert set(slots) == {"d value"}
+    assert {type(m).__name__ for m in slots["d value"]} >= {"Ge", "Le"}
+    assert [w for w, _ in _numeric_slots(VCPool.model_fields["annual_musd"].annotation, "a")] \
+        == ["a key", "a value"]
+    assert _numeric_slots(ScheduledEvent.model_fields["quality"].annotation, "q") == [("q", [])]

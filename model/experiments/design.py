@@ -56,9 +56,11 @@ from model.loading import (
     Origins,
     ScenarioError,
     _line_of,
+    _message,
     _named_loc,
     _read_yaml,
     _suggest,
+    default_name,
     load_scenario,
 )
 from model.params import param_meta
@@ -69,7 +71,9 @@ MAX_RUNS = 10_000_000
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Unknown keys are errors and numbers must be finite (no ``.nan``, ``.inf``)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 Value = StrictBool | StrictInt | float  # float also reads YAML 1.1 strings like 1.0e9
@@ -82,7 +86,7 @@ class ParameterSpec(_Spec):
                                        description="values to run (grid designs)")
     range: tuple[float, float] | None = Field(
         None, description="[low, high]: the span sampled, or split into `points` on a grid")
-    points: int | None = Field(None, ge=2, le=10_000,
+    points: StrictInt | None = Field(None, ge=2, le=10_000,
                                description="grid points across the range, ends included")
     scale: Literal["linear", "log"] = Field(
         "linear", description="spread points (and plot them) on a linear or a log scale")
@@ -113,7 +117,7 @@ class MetricSpec(_Spec):
                              min_length=1, description="metrics kept as final values")
     timeseries: list[str] = Field(default_factory=list,
                                   description="metrics kept month by month (long format)")
-    every: int = Field(1, ge=1, le=600, description="months between time-series points")
+    every: StrictInt = Field(1, ge=1, le=600, description="months between time-series points")
     key: list[str] | None = Field(
         None, min_length=1, description="metrics a report plots (default: a few of `final`)")
 
@@ -126,15 +130,15 @@ class Experiment(_Spec):
     scenario: str = Field(description="base scenario file, relative to the experiment file")
     design: Literal["grid", "latin_hypercube", "sobol", "morris"] = "grid"
     parameters: dict[str, ParameterSpec] = Field(min_length=1, max_length=50)
-    samples: int | None = Field(
+    samples: StrictInt | None = Field(
         None, ge=1, le=1_000_000,
         description="latin_hypercube: points; sobol: base samples N (a power of 2); "
         "morris: trajectories")
-    levels: int = Field(4, ge=2, le=50, description="morris: grid levels")
-    second_order: bool = Field(False, description="sobol: also second-order indices")
-    replicates: int = Field(1, ge=1, le=100_000, description="seeds per design point")
-    seed: int = Field(1, ge=0, le=2**31, description="first seed; also seeds the sampler")
-    months: int | None = Field(None, ge=1, le=600,
+    levels: StrictInt = Field(4, ge=2, le=50, description="morris: grid levels")
+    second_order: StrictBool = Field(False, description="sobol: also second-order indices")
+    replicates: StrictInt = Field(1, ge=1, le=100_000, description="seeds per design point")
+    seed: StrictInt = Field(1, ge=0, le=2**31, description="first seed; also seeds the sampler")
+    months: StrictInt | None = Field(None, ge=1, le=600,
                                description="months per run (default: the scenario's)")
     overrides: dict[str, Any] = Field(default_factory=dict,
                                       description="fixed changes to the base scenario")
@@ -310,7 +314,8 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
             raise ScenarioError(shown, "an experiment must be a mapping of keys to values",
                                 line=exc.line) from None
         raise
-    data.setdefault("name", file.stem)
+    if "name" not in data:
+        data["name"] = default_name(file, shown, "experiment", prefix="e")
     try:
         experiment = Experiment.model_validate(data)
     except ValidationError as exc:
@@ -421,9 +426,11 @@ def _check_spec(experiment: Experiment, spec: ParameterSpec, info: ParameterInfo
 
 def _first_error(exc: ValidationError, data: dict, origins: Origins, file: str) -> ScenarioError:
     errors = exc.errors()
-    # an unknown key first: a misspelt required key is also reported as missing
-    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    raw_loc = tuple(error["loc"])
+    # an unknown key first: a misspelt required key is also reported as missing; then a
+    # non-finite number (a union reports its bool and int branches first)
+    error = next((e for e in errors if e["type"] == "extra_forbidden"),
+                 next((e for e in errors if e["type"] == "finite_number"), errors[0]))
+    raw_loc = tuple(part for part in error["loc"] if part != "[key]")
     # a union's error points at one of its branches (``bool``, ``int`` …): drop them
     loc = tuple(part for part in raw_loc if not (isinstance(part, str) and (
         "[" in part or part in {"bool", "int", "float", "function-after"})))
@@ -440,7 +447,7 @@ def _first_error(exc: ValidationError, data: dict, origins: Origins, file: str) 
         message = "required key is missing"
     else:
         got = error.get("input")
-        text = error["msg"].removeprefix("Value error, ")
+        text = _message(error)
         message = f"{text} (got {got!r})" if not isinstance(got, dict | list) else text
     return ScenarioError(file, message, line=line, path=".".join(path))
 
