@@ -229,7 +229,8 @@ class Seller(Firm):
         burn = max(self.monthly_burn_musd(), self.staff_cost_musd_month
                    + getattr(self, "training_spend_musd_month", 0.0))
         pool = "open_source" if self.is_open else "closed"
-        amount = model.venture.raise_round(pool, funding.round_months_of_burn * burn, model.rng,
+        amount = model.venture.raise_round(pool, funding.round_months_of_burn * burn,
+                                           model.streams["venture"],
                                            funding.round_success_probability)
         if amount > 0:
             self.book("vc", amount, counterparty="venture_capital")
@@ -313,7 +314,7 @@ class Lab(Seller):
         if self.months_since_run < model.config.technology.training_run_months:
             return
         tech, commod = model.config.technology, model.config.commoditization
-        surprise = float(np.exp(model.rng.normal(0.0, tech.training_outcome_sd)
+        surprise = float(np.exp(model.streams["training"].normal(0.0, tech.training_outcome_sd)
                                 - tech.training_outcome_sd ** 2 / 2))
         gain = technology.pretrain_gain(
             self.run_fund_musd, self.training_stock_musd, tech.training_reference_musd,
@@ -390,6 +391,8 @@ class BigTech(Firm):
 
     def fund_in_house_labs(self) -> None:
         """Keep its own labs at six months of runway (F14: billions for Meta's labs)."""
+        if not self.model.config.mechanisms.funding_differences:
+            return
         for lab in self.in_house_labs():
             burn = max(lab.monthly_burn_musd(), lab.staff_cost_musd_month
                        + lab.training_spend_musd_month + lab.post_training_spend_musd_month)

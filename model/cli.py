@@ -2,8 +2,10 @@
 
     moatsim run SCENARIO [--seed N] [--months N] [--set path.to.key=value ...] [--out DIR]
                 [--force]
-    moatsim patterns SCENARIO [--replicates R] [--months N] [--set ...] [--workers W]
-                [--out DIR] [--force]
+    moatsim patterns SCENARIO [--replicates R] [--months N] [--set ...] [--against VARIANTS]
+                [--workers W] [--out DIR] [--force]
+    moatsim robustness SCENARIO [--replicates R] [--months N] [--parameters GLOB ...]
+                [--workers W] [--out DIR] [--force]
     moatsim compare SCENARIO... [--replicates R] [--months N] [--workers W] [--out DIR]
                 [--force]
     moatsim validate SCENARIO...
@@ -74,6 +76,15 @@ def _port(text: str) -> int:
     return value
 
 
+def _variants(text: str) -> list[str]:
+    from model.experiments.patterns import parse_against
+
+    try:
+        return parse_against(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _scheduler_address(text: str) -> str:
     if not re.fullmatch(r"(tcp|tls|ws|wss|ucx|inproc)://[^\s/]+(:\d+)?/?", text):
         raise argparse.ArgumentTypeError(f"expected a scheduler address such as "
@@ -100,8 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help=FORCE_HELP)
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
-    patterns = commands.add_parser("patterns", help="check the articles' patterns P1–P7 over "
-                                   "replicates")
+    patterns = commands.add_parser("patterns", help="check the dated patterns P1–P7 and the "
+                                   "history targets over replicates, against null models")
     patterns.add_argument("scenario", type=Path, help="scenario YAML file")
     patterns.add_argument("--replicates", type=_positive_int, default=30,
                           help="replicates (seeds 1…R, default 30)")
@@ -110,9 +121,26 @@ def build_parser() -> argparse.ArgumentParser:
                           metavar="PATH=VALUE", help="override a parameter")
     patterns.add_argument("--workers", type=_positive_int,
                           help="processes (default: all cores)")
+    patterns.add_argument("--against", type=_variants, default=[], metavar="VARIANTS",
+                          help="also run null and rival models on the same seeds, comma-"
+                          "separated: null (random choice), no_diffusion, no_brand, "
+                          "equal_funding, no_absorption, or all")
     patterns.add_argument("--out", type=Path,
                           help="also write patterns.csv and replicates.csv to this folder")
     patterns.add_argument("--force", action="store_true", help=FORCE_HELP)
+
+    robust = commands.add_parser("robustness", help="×0.5 and ×2 of every assumed parameter, "
+                                 "one at a time: which patterns and history targets survive")
+    robust.add_argument("scenario", type=Path, help="scenario YAML file")
+    robust.add_argument("--replicates", type=_positive_int, default=10,
+                        help="replicates per change (seeds 1…R, default 10)")
+    robust.add_argument("--months", type=_non_negative_int, help="months to simulate")
+    robust.add_argument("--parameters", nargs="+", metavar="GLOB",
+                        help="only these parameters, e.g. 'first_mover.*' 'firms.openai.*'")
+    robust.add_argument("--workers", type=_positive_int, help="processes (default: all cores)")
+    robust.add_argument("--out", type=Path,
+                        help="output folder (default runs/robustness-<scenario>)")
+    robust.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     compare = commands.add_parser("compare", help="run scenarios over the same seeds and "
                                   "compare their outcomes")
@@ -213,7 +241,7 @@ def _progress(total: int, *, quiet: bool, unit: str = "month"):
 
 def cmd_patterns(args: argparse.Namespace) -> int:
     from model.experiments.outfolder import write_atomically
-    from model.experiments.patterns import format_table, pattern_table, replicate_patterns
+    from model.experiments.patterns import format_table, replicate_validation, validation_table
 
     overrides = parse_assignments(args.assignments, file=f"{args.scenario} (from --set)")
     if args.months is not None:
@@ -221,12 +249,12 @@ def cmd_patterns(args: argparse.Namespace) -> int:
     config = load_scenario(args.scenario, overrides)
     if args.out is not None:
         prepare_out(args.out, "patterns", [args.scenario], force=args.force)
-    progress = _progress(args.replicates, quiet=False, unit="run")
-    runs = replicate_patterns(args.scenario, replicates=args.replicates, months=args.months,
-                              overrides=overrides, workers=args.workers,
-                              on_done=lambda: progress.update(1))
+    progress = _progress(args.replicates * (1 + len(args.against)), quiet=False, unit="run")
+    runs = replicate_validation(args.scenario, replicates=args.replicates, months=args.months,
+                                overrides=overrides, against=args.against,
+                                workers=args.workers, on_done=lambda: progress.update(1))
     progress.close()
-    table = pattern_table(runs)
+    table = validation_table(runs)
     print(format_table(table, config.name))
     if args.out is not None:
         def fill(folder: Path) -> None:
@@ -235,6 +263,35 @@ def cmd_patterns(args: argparse.Namespace) -> int:
 
         write_atomically(args.out, fill, command="patterns", force=args.force)
         print(f"\noutputs: {args.out}/ (patterns.csv, replicates.csv)")
+    return 0
+
+
+def cmd_robustness(args: argparse.Namespace) -> int:
+    from model.experiments.outfolder import write_atomically
+    from model.experiments.robustness import plan, robustness, write_robustness
+
+    config = load_scenario(args.scenario)
+    out = args.out or RUNS_DIR / f"robustness-{config.name}"
+    prepare_out(out, "robustness", [args.scenario], force=args.force)
+    changes = plan(args.scenario, parameters=args.parameters)
+    if not changes.changes:
+        raise UsageError(f"--parameters {' '.join(args.parameters or [])}: matches no assumed "
+                         f"parameter of {args.scenario} that can be changed")
+    progress = _progress(len(changes.arms) * args.replicates, quiet=False, unit="run")
+    result = robustness(args.scenario, changes, replicates=args.replicates, months=args.months,
+                        workers=args.workers, on_done=lambda: progress.update(1))
+    progress.close()
+    fragile = result.fragile()
+    print(f"robustness of {config.name}: {result.table['parameter'].nunique()} assumed "
+          f"parameters at ×0.5 and ×2, {args.replicates} replicates each")
+    if fragile.empty:
+        print("no change breaks a pattern or history target that holds in the scenario")
+    for row in fragile.itertuples():
+        print(f"fragile: {row.parameter} ({row.changes}) breaks {row.checks}")
+    write_atomically(out, lambda folder: write_robustness(result, folder, config.name),
+                     command="robustness", force=args.force)
+    print(f"\noutputs: {out}/ (robustness.csv, robustness.md, skipped.csv, replicates.csv, "
+          "figures/robustness.png)")
     return 0
 
 
@@ -368,7 +425,8 @@ def cmd_viz(args: argparse.Namespace) -> int:
     return server.serve(host=args.host, port=args.port, scenario=args.scenario)
 
 
-COMMANDS = {"run": cmd_run, "patterns": cmd_patterns, "compare": cmd_compare,
+COMMANDS = {"run": cmd_run, "patterns": cmd_patterns, "robustness": cmd_robustness,
+            "compare": cmd_compare,
             "sweep": cmd_sweep, "report": cmd_report,
             "validate": cmd_validate,
             "list": cmd_list, "docs": cmd_docs, "viz": cmd_viz}

@@ -1,4 +1,4 @@
-"""Market indicators, and the checks of the seven patterns (P1–P7) the articles describe.
+"""Market indicators: what the model reports each month about the market and each firm.
 
 Indicators are computed from the model each month and collected by Mesa's DataCollector into
 ``model.csv`` (one row per month) and ``firms.csv`` (one row per month × firm):
@@ -18,8 +18,7 @@ Indicators are computed from the model each month and collected by Mesa's DataCo
 * ``leader.<segment>`` and ``first_mover_share.<segment>`` — who leads each segment, and the
   share of the segment's first entrant.
 
-The pattern checks (:func:`check_patterns`) read only a run's output tables, so they work the
-same on a run in memory and on CSV files written earlier.
+The patterns P1–P7 are checked in :mod:`model.patterns`, from the output tables.
 """
 
 from __future__ import annotations
@@ -223,97 +222,10 @@ FIRM_REPORTERS = {
 }
 
 
-# ---------------------------------------------------------------- patterns P1–P7
-
-PATTERNS = {
-    "P1": "the first mover starts dominant (≥ 70% of adopters) and ends below 50%",
-    "P2": "the first mover loses leadership in most segments it opened besides its home one",
-    "P3": "the open–closed quality gap is smaller 24 months after the first open release",
-    "P4": "labs' markup over cost to serve in the last year is under half the first year's",
-    "P5": "labs without big-tech backing exit more often than backed labs",
-    "P6": "the app layer's share of the margin over serving cost rises by 5 points or more",
-    "P7": "the open base's owner absorbs community work and gains share after its release",
-}
-
-
-def check_patterns(model_table: pd.DataFrame, firms: pd.DataFrame, segments: pd.DataFrame,
-                   events: pd.DataFrame) -> dict[str, bool]:
-    """Whether one run shows each pattern (see :data:`PATTERNS`), from its output tables."""
-    return {
-        "P1": _p1(firms), "P2": _p2(model_table, firms, segments),
-        "P3": _p3(model_table, events),
-        "P4": _p4(model_table), "P5": _p5(firms), "P6": _p6(model_table),
-        "P7": _p7(firms, events),
-    }
+# ---------------------------------------------------------------- read-outs for patterns
 
 
 def first_mover(firms: pd.DataFrame) -> str:
     """The firm with the largest share of all adopters at month 0."""
     start = firms[firms["month"] == firms["month"].min()]
     return str(start.loc[start["share"].idxmax(), "firm"])
-
-
-def _p1(firms: pd.DataFrame) -> bool:
-    leader = first_mover(firms)
-    series = firms[firms["firm"] == leader].sort_values("month")["share"]
-    return bool(series.iloc[0] >= 0.7 and series.iloc[-1] < 0.5)
-
-
-def _p2(model_table: pd.DataFrame, firms: pd.DataFrame, segments: pd.DataFrame) -> bool:
-    leader = first_mover(firms)
-    names = [c.split(".", 1)[1] for c in model_table.columns if c.startswith("first_mover.")]
-    last = model_table.iloc[-1]
-    opened = [s for s in names if last[f"first_mover.{s}"] == leader]
-    start = segments[(segments["month"] == segments["month"].min())
-                     & (segments["firm"] == leader)].set_index("segment")["users"]
-    home = max(opened, key=lambda s: (start.get(s, 0), s), default=None)
-    others = [s for s in opened if s != home]
-    if not others:
-        return False
-    lost = sum(last[f"leader.{s}"] != leader for s in others)
-    return lost > len(others) / 2
-
-
-def _p3(model_table: pd.DataFrame, events: pd.DataFrame) -> bool:
-    releases = events[events["kind"] == "open_release"]
-    if releases.empty:
-        return False
-    month = int(releases["month"].min())
-    gaps = model_table.set_index("month")["quality_gap"]
-    later = month + 24
-    if later not in gaps.index or pd.isna(gaps.get(month)):
-        return False
-    return bool(gaps[later] < gaps[month])
-
-
-def _p4(model_table: pd.DataFrame) -> bool:
-    markup = model_table["model_access_markup"]
-    first, last = markup.iloc[:12].mean(), markup.iloc[-12:].mean()
-    return bool(first > 0 and last < 0.5 * first)
-
-
-def _p5(firms: pd.DataFrame) -> bool:
-    labs = firms[firms["kind"] == "lab"]
-    ever_backed = labs.groupby("firm")["backers"].apply(
-        lambda b: b.fillna("").astype(str).str.len().max() > 0)
-    exited = ~labs.groupby("firm")["alive"].last()
-    backed, unbacked = exited[ever_backed], exited[~ever_backed]
-    if unbacked.empty or backed.empty:
-        return False
-    return bool(unbacked.mean() > backed.mean())
-
-
-def _p6(model_table: pd.DataFrame) -> bool:
-    share = model_table["app_layer_margin_share"]
-    return bool(share.iloc[-12:].mean() >= share.iloc[:12].mean() + 0.05)
-
-
-def _p7(firms: pd.DataFrame, events: pd.DataFrame) -> bool:
-    bases = events[events["kind"] == "new_open_base"]
-    if bases.empty:
-        return False
-    last = bases.iloc[-1]  # the community's open base at the end of the run
-    owner = str(last["detail"]).split("builds on ", 1)[1].split("'", 1)[0]
-    rows = firms[firms["firm"] == owner].set_index("month")
-    gained_share = rows["share"].iloc[-1] > rows["share"].get(int(last["month"]), 0.0)
-    return bool(gained_share and rows["absorbed_points"].iloc[-1] >= 1.0)

@@ -43,6 +43,11 @@ from model.scenario import OUTSIDE_INVESTOR, Investment, Scenario
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 
+RANDOM_STREAMS = ("adoption", "choice", "training", "venture")
+"""One random stream per mechanism: who adopts, who switches to whom, how training runs turn
+out, which VC rounds close. Common random numbers then stay common across scenarios that
+change only one mechanism (Law & Kelton, variance reduction by synchronised streams)."""
+
 
 class AIMarketModel(mesa.Model):
     """The AI-industry market, month by month.
@@ -50,7 +55,10 @@ class AIMarketModel(mesa.Model):
     Args:
         scenario: a :class:`Scenario`, or the path of a scenario YAML file
             (default: ``scenarios/baseline.yaml``).
-        rng: seed or ``numpy.random.Generator``; all randomness comes from ``self.rng``.
+        rng: seed or ``numpy.random.Generator``. All randomness comes from it, through one
+            independent stream per mechanism (:data:`RANDOM_STREAMS`, spawned with
+            ``SeedSequence.spawn``), so changing how one mechanism draws does not reshuffle
+            the draws of the others.
         **flat_overrides: parameters by flat name, e.g. ``first_mover__switching_cost_utils=3``
             or ``firms__openai__cash_musd=500`` (the form ``mesa.batch_run`` passes).
     """
@@ -58,9 +66,11 @@ class AIMarketModel(mesa.Model):
     def __init__(self, scenario: Scenario | str | Path | None = None, *, rng: Any = None,
                  **flat_overrides: Any):
         super().__init__(rng=rng)
+        self.streams: dict[str, np.random.Generator] = dict(
+            zip(RANDOM_STREAMS, self.rng.spawn(len(RANDOM_STREAMS)), strict=True))
         source = DEFAULT_SCENARIO if scenario is None else scenario
         overrides = {key.replace("__", "."): value for key, value in flat_overrides.items()}
-        self.config: Scenario = load_scenario(source, overrides)
+        self.config: Scenario = switched_off(load_scenario(source, overrides))
         cfg = self.config
         self.month = 0
         self._transfers = 0
@@ -224,15 +234,18 @@ class AIMarketModel(mesa.Model):
         self._refresh_offers()
         first = self.config.first_mover
         self.utility = self.offer_utilities()
+        compare_offers = self.config.mechanisms.users_compare_offers
         self.population.step(
-            self.rng,
-            utility=self.utility,
+            self.streams["adoption"],
+            choice_rng=self.streams["choice"],
+            utility=self.utility if compare_offers else random_choice_utility(
+                self.utility, self.available),
             available=self.available,
             outside_utility=self.config.choice.outside_option_utils,
             bass_p=np.array([s.bass_innovation_monthly for s in self.config.segments]),
             bass_q=np.array([s.bass_imitation_monthly for s in self.config.segments]),
             reconsider_share=first.reconsider_share_monthly,
-            switching_cost=first.switching_cost_utils,
+            switching_cost=first.switching_cost_utils if compare_offers else 0.0,
         )
         self._note_first_movers()
 
@@ -294,7 +307,7 @@ class AIMarketModel(mesa.Model):
         self._refresh_offers()
 
     def _rescue_or_exit(self, firm: Firm) -> None:
-        if isinstance(firm, Lab):
+        if isinstance(firm, Lab) and self.config.mechanisms.funding_differences:
             if firm.owner is not None and firm.owner.cash_musd > -firm.cash_musd:
                 firm.owner.pay(firm, -firm.cash_musd + firm.staff_cost_musd_month,
                                "owner_funding")
@@ -371,3 +384,49 @@ class AIMarketModel(mesa.Model):
                     "month": self.month, "segment": segment_id, "firm": seller.firm_id,
                     "users": int(users[s, k]), "share": float(shares[s, k])})
         self.datacollector.collect(self)
+
+
+# ---------------------------------------------------------------- null and rival models
+
+
+def switched_off(config: Scenario) -> Scenario:
+    """The scenario with the parameters of every mechanism it switches off set to "absent".
+
+    Switches that are a parameter value (diffusion, brand, absorption) are applied here, once,
+    so agents read ordinary parameters; random choice and owner rescues are switched where
+    they act (:meth:`AIMarketModel._users_choose`, :meth:`AIMarketModel._rescue_or_exit`).
+    """
+    mechanisms = config.mechanisms
+    if all(getattr(mechanisms, name) for name in type(mechanisms).model_fields):
+        return config
+    config = config.model_copy(deep=True)
+    if not mechanisms.idea_diffusion:
+        config.commoditization.idea_diffusion_per_run = 0.0
+        config.commoditization.open_catch_up_share_monthly = 0.0
+    if not mechanisms.brand_and_switching_costs:
+        config.first_mover.brand_initial_utils = 0.0
+        config.first_mover.switching_cost_utils = 0.0
+    if not mechanisms.absorption:
+        config.open_source.owner_absorb_share = 0.0
+    if not mechanisms.funding_differences:
+        labs = config.firms_of("lab")
+        mean_cash = sum(lab.cash_musd for lab in labs) / len(labs) if labs else 0.0
+        for lab in labs:
+            lab.cash_musd = mean_cash
+        lab_ids = {lab.id for lab in labs}
+        for deal in config.funding.investments:
+            if deal.investee in lab_ids and deal.investor != OUTSIDE_INVESTOR:
+                deal.enabled = False
+        for bigtech in config.firms_of("bigtech"):
+            bigtech.invest_in_champion = False
+    return config
+
+
+def random_choice_utility(utility: np.ndarray, available: np.ndarray) -> np.ndarray:
+    """[S, C, P] every available offer at the mean utility of the offers in its segment, so
+    the logit picks among them at random while adoption still depends on what is offered."""
+    mask = np.broadcast_to(available[:, None, :], utility.shape)
+    count = mask.sum(axis=2, keepdims=True)
+    mean = np.divide(np.where(mask, utility, 0.0).sum(axis=2, keepdims=True), count,
+                     out=np.zeros(count.shape), where=count > 0)
+    return np.broadcast_to(mean, utility.shape).copy()

@@ -106,18 +106,23 @@ class UserPopulation:
         bass_q: np.ndarray,
         reconsider_share: float,
         switching_cost: float,
+        choice_rng: np.random.Generator | None = None,
     ) -> MonthlyFlows:
         """Advance one month.
 
         Args:
-            rng: the model's generator (the only source of randomness).
+            rng: the generator for adoption draws (and for reconsideration when
+                ``choice_rng`` is not given).
             utility: [S, C, P] utility of each provider to each cohort.
             available: [S, P] whether the provider serves the segment this month.
             outside_utility: utility of not adopting.
             bass_p, bass_q: [S] monthly Bass innovation and imitation coefficients.
             reconsider_share: share of adopters who look around each month.
             switching_cost: utility bonus of a user's current provider.
+            choice_rng: a separate generator for reconsideration draws, so that a change in
+                adoption does not reshuffle who switches (one stream per mechanism).
         """
+        choice_rng = rng if choice_rng is None else choice_rng
         n_segments, n_cohorts, n_options = self.counts.shape
         n_providers = n_options - 1
         avail = np.broadcast_to(available[:, None, :], (n_segments, n_cohorts, n_providers))
@@ -137,12 +142,12 @@ class UserPopulation:
         # 2. reconsideration: looking[s, c, j] users of provider j choose among k (0 = drop out)
         current = self.counts[:, :, 1:]
         look_p = np.where(avail, reconsider_share, 1.0)
-        looking = rng.binomial(current, look_p)
+        looking = choice_rng.binomial(current, look_p)
         bonus = switching_cost * np.eye(n_providers)[None, None, :, :]
         choose = logit_probabilities(utility[:, :, None, :] + bonus, avail[:, :, None, :])
         stranded = ~avail.any(axis=2)  # [S, C]: nothing left to choose
         drop = np.broadcast_to(stranded[:, :, None, None], (*looking.shape, 1)).astype(float)
-        moves = rng.multinomial(looking, _normalised(np.concatenate([drop, choose], axis=3)))
+        moves = choice_rng.multinomial(looking, _normalised(np.concatenate([drop, choose], axis=3)))
 
         arrived = moves[:, :, :, 1:].sum(axis=2)  # [S, C, k]
         self.counts[:, :, NOT_ADOPTED] += moves[:, :, :, 0].sum(axis=2) - adopted.sum(axis=2)

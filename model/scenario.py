@@ -608,6 +608,35 @@ class ScheduledEvent(Sourced):
     )
 
 
+NULL_MODEL = "assumption: null model — a rival model with one mechanism switched off, to test " \
+    "whether a pattern needs that mechanism (Grimm et al. 2005)"
+
+
+class Mechanisms(Section):
+    """Switches that remove one mechanism each: the null and rival models of validation.
+
+    All are on in every scenario the project ships; ``moatsim patterns --against`` turns one
+    off at a time (docs/ODD.md §7) to see whether a pattern still appears without it.
+    """
+
+    users_compare_offers: bool = flag(
+        True, doc="users choose among offers by utility (logit); off = the random-choice null: "
+        "every available offer is equally likely, and no switching cost", source=NULL_MODEL)
+    idea_diffusion: bool = flag(
+        True, doc="training runs close part of the gap to the frontier and the community "
+        "catches up with the closed frontier; off = neither", source=NULL_MODEL)
+    brand_and_switching_costs: bool = flag(
+        True, doc="first entrants' brand and the switching-cost bonus of a user's provider; "
+        "off = neither", source=NULL_MODEL)
+    funding_differences: bool = flag(
+        True, doc="labs start with their own cash and big tech funds the labs it owns or backs; "
+        "off = every lab starts with the labs' mean cash and credits, and no big-tech money "
+        "reaches a lab (scheduled stakes, follow-ons, owner funding, rescues)", source=NULL_MODEL)
+    absorption: bool = flag(
+        True, doc="the open base's owner absorbs part of the community's work (C19); off = "
+        "nothing is absorbed", source=NULL_MODEL)
+
+
 class Scenario(Section):
     """A whole moatsim scenario: start date, length, segments, tastes, mechanisms and firms."""
 
@@ -636,6 +665,11 @@ class Scenario(Section):
     firms: list[Firm] = Field(description="labs, big tech companies and app builders")
     events: list[ScheduledEvent] = Field(default_factory=list,
                                          description="dated releases, entries and licence deals")
+    _horizon: int | None = PrivateAttr(None)
+    """Months its file was written for, when ``--months`` (or an experiment) shortened the run:
+    dated entries up to there are valid and simply do not happen. Set by the loader."""
+    mechanisms: Mechanisms = Field(default_factory=Mechanisms,
+                                   description="switches for null and rival models (validation)")
 
     def segment_ids(self) -> list[str]:
         return [segment.id for segment in self.segments]
@@ -645,6 +679,3 @@ class Scenario(Section):
 
     def firms_of(self, kind: str) -> list[Firm]:
         return [firm for firm in self.firms if firm.kind == kind]
-    _horizon: int | None = PrivateAttr(None)
-    """Months its file was written for, when ``--months`` (or an experiment) shortened the run:
-    dated entries up to there are valid and simply do not happen. Set by the loader."""

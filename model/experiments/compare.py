@@ -10,10 +10,7 @@ significant when its Holm-adjusted p-value (over one scenario's metrics) is belo
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +19,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from model.lifeline import die_with_parent
-from model.metrics import check_patterns, first_mover
+from model.experiments.pool import parallel_map
+from model.metrics import first_mover
+from model.patterns import SINGLE_RUN_PATTERNS, check_patterns
 
 # outcome → (label, unit) for tables and figures
 FINAL_METRICS: dict[str, tuple[str, str]] = {
@@ -38,7 +36,7 @@ FINAL_METRICS: dict[str, tuple[str, str]] = {
     "app_layer_margin_share": ("app layer's share of the margin", "share"),
     "consumer_surplus": ("consumer surplus", "USD M/month"),
     "exits": ("labs and apps that exited", "firms"),
-    "patterns_held": ("patterns P1–P7 held", "patterns"),
+    "patterns_held": ("patterns P1–P6 held", "patterns"),
 }
 SERIES = ("first_mover_share", "hhi", "open_share", "quality_gap", "model_access_markup",
           "app_layer_margin_share")
@@ -77,9 +75,10 @@ def run_one(scenario: str, seed: int, months: int | None) -> tuple[dict, pd.Data
         if column.startswith("first_mover_share."):
             outcome[column] = float(last[column])
     outcome["exits"] = int((~at_end["alive"] & at_end["kind"].isin(["lab", "app"])).sum())
-    patterns = check_patterns(model, firms, result.segments, result.events)
+    patterns = {key: bool(judged.held) for key, judged in check_patterns(result).items()
+                if key in SINGLE_RUN_PATTERNS}
     outcome["patterns_held"] = int(sum(patterns.values()))
-    outcome.update({key: bool(value) for key, value in patterns.items()})
+    outcome.update(patterns)
     series = model[["month", "date", "hhi", "open_share", "quality_gap", "model_access_markup",
                     "app_layer_margin_share"]].copy()
     series["first_mover_share"] = leader_share.reindex(series["month"]).to_numpy()
@@ -91,25 +90,9 @@ def run_one(scenario: str, seed: int, months: int | None) -> tuple[dict, pd.Data
 def compare(scenarios: Sequence[str | Path], *, replicates: int = 20, months: int | None = None,
             workers: int | None = None, on_done: Callable[[], None] | None = None) -> Comparison:
     """Run every scenario over seeds 1…R and summarize (see module docstring)."""
-    tasks = [(str(path), seed) for path in scenarios for seed in range(1, replicates + 1)]
-    workers = max(1, min(workers or len(os.sched_getaffinity(0)), len(tasks)))
-    results: list[tuple[dict, pd.DataFrame]] = []
-    if workers == 1:
-        for path, seed in tasks:
-            results.append(run_one(path, seed, months))
-            if on_done:
-                on_done()
-    else:
-        context = multiprocessing.get_context("spawn")  # fork from threads can deadlock
-        # the workers end when this process does, even when it is SIGKILLed
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                 initializer=die_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
-            futures = [pool.submit(run_one, path, seed, months) for path, seed in tasks]
-            for future in futures:
-                results.append(future.result())
-                if on_done:
-                    on_done()
+    tasks = [(str(path), seed, months) for path in scenarios
+             for seed in range(1, replicates + 1)]
+    results = parallel_map(run_one, tasks, workers=workers, on_done=on_done)
     runs = pd.DataFrame([outcome for outcome, _ in results])
     series = pd.concat([s for _, s in results], ignore_index=True)
     names = list(dict.fromkeys(runs["scenario"]))

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from model.metrics import PATTERNS, check_patterns, first_mover
+from model.metrics import first_mover
+from model.patterns import PATTERNS, SINGLE_RUN_PATTERNS, check_patterns
 
 if TYPE_CHECKING:
     from model.experiments.run import RunResult
@@ -60,15 +61,16 @@ METRICS["first_mover_share"] = Metric(
 METRICS["first_mover_leads"] = Metric(
     "first_mover_leads", "first mover still the largest firm", "flag", "bool", series=False)
 METRICS["exits"] = Metric("exits", "firms that exited", "firms", "int", series=False)
-for _key, _text in PATTERNS.items():
-    METRICS[_key] = Metric(_key, f"{_key}: {_text}", "flag", "bool", series=False)
+for _key in SINGLE_RUN_PATTERNS:  # P7 needs a twin run: moatsim patterns checks it
+    METRICS[_key] = Metric(_key, f"{_key}: {PATTERNS[_key].claim}", "flag", "bool",
+                           series=False)
 
 SEGMENT_SHARE_PREFIX = "first_mover_share."
 """``first_mover_share.<segment>``: the segment's first entrant's share of that segment."""
 
 DEFAULT_FINAL = ("hhi", "open_share", "quality_gap", "model_access_markup",
                  "app_layer_margin_share", "consumer_surplus", "first_mover_share",
-                 "first_mover_leads", "exits", *PATTERNS)
+                 "first_mover_leads", "exits", *SINGLE_RUN_PATTERNS)
 """Final values kept when an experiment does not list its own."""
 
 DEFAULT_KEY = ("first_mover_share", "hhi", "open_share", "model_access_markup",
@@ -105,7 +107,7 @@ def final_values(result: RunResult, names: list[str] | tuple[str, ...]) -> dict[
     """The last month's value of each metric in ``names``, as plain Python values."""
     last = result.model.iloc[-1]
     row: dict[str, Any] = {}
-    patterns: dict[str, bool] | None = None
+    patterns: dict[str, Any] | None = None
     for name in names:
         kind = metric(name).kind
         if name in MODEL_COLUMNS or name.startswith(SEGMENT_SHARE_PREFIX):
@@ -119,9 +121,8 @@ def final_values(result: RunResult, names: list[str] | tuple[str, ...]) -> dict[
             value = len(result.summary["exits"])
         else:  # a pattern
             if patterns is None:
-                patterns = check_patterns(result.model, result.firms, result.segments,
-                                          result.events)
-            value = patterns[name]
+                patterns = check_patterns(result)
+            value = bool(patterns[name].held)
         row[name] = _typed(value, kind)
     return row
 
