@@ -1,0 +1,59 @@
+"""Golden outputs: the CSV tables and summary.json of a few fixed runs, written exactly as
+``moatsim run`` writes them (without figures), so a refactor can be checked byte for byte.
+
+    .venv/bin/python benchmarks/golden.py [--out tests/golden]
+
+Writes ``<out>/<scenario>-seed<N>/{model,firms,segments,events,ledger}.csv`` and
+``summary.json`` for every case in :data:`CASES`. ``tests/test_golden.py`` compares the
+current code's outputs with the files in ``tests/golden/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# (scenario file, seed, months)
+CASES = (
+    ("scenarios/baseline.yaml", 1, 96),
+    ("scenarios/no_moat.yaml", 2, 96),
+    ("scenarios/funding_drought.yaml", 3, 96),
+    ("scenarios/proxy_war_escalates.yaml", 4, 96),
+)
+TABLES = ("model", "firms", "segments", "events", "ledger")
+
+
+def case_name(scenario: str, seed: int) -> str:
+    return f"{Path(scenario).stem}-seed{seed}"
+
+
+def outputs(scenario: str, seed: int, months: int) -> dict[str, bytes]:
+    """File name → bytes, as ``moatsim run`` writes them (same DataFrame.to_csv calls)."""
+    from model.experiments.run import run_scenario
+
+    result = run_scenario(ROOT / scenario, seed=seed, months=months)
+    files = {f"{name}.csv": getattr(result, name).to_csv(index=False).encode("utf-8")
+             for name in TABLES}
+    files["summary.json"] = (json.dumps(result.summary, indent=2) + "\n").encode("utf-8")
+    return files
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "tests" / "golden")
+    args = parser.parse_args()
+    for scenario, seed, months in CASES:
+        folder = args.out / case_name(scenario, seed)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in outputs(scenario, seed, months).items():
+            (folder / name).write_bytes(data)
+        print(f"wrote {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())
