@@ -48,8 +48,10 @@ def browser():
         if os.environ.get("CI") == "true":
             pytest.fail(f"browser tests cannot run under CI=true: {reason}")
         pytest.skip(f"browser tests skipped: {reason}")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # every expectation waits on the page's state, with a limit a loaded machine can meet
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
     executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS,
@@ -103,9 +105,11 @@ class PageWatch:
         from playwright.sync_api import expect
 
         self.button("Reset").click()
-        expect(self.date).to_have_text("2023-01")
+        # Reset builds a new model from the scenario file: allow a loaded machine its time
+        expect(self.date).to_have_text("2023-01", timeout=STEP_TIMEOUT_MS)
         if expected_run is not None:
-            expect(self.page.get_by_test_id("headline-run")).to_contain_text(expected_run)
+            expect(self.page.get_by_test_id("headline-run")).to_contain_text(
+                expected_run, timeout=STEP_TIMEOUT_MS)
 
     def slider(self, label: str):
         return self.page.locator(".v-input__slider", has_text=label).get_by_role("slider")
