@@ -21,6 +21,10 @@ line and the key path, exit code 2, no traceback, and nothing written. So does a
 folder that holds anything but an earlier output of the same command (checked before any
 simulation starts; ``--force`` moves such a folder aside, never deletes it): see
 :mod:`model.experiments.outfolder`.
+
+Start-up: this module imports only the standard library, so ``moatsim --help`` answers
+before pydantic, pandas or Mesa are loaded; each command imports what it uses (``validate``
+the loader and the schema, ``run`` the model …). ``benchmarks/startup.py`` measures it.
 """
 
 from __future__ import annotations
@@ -32,9 +36,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from model import paramdoc
-from model.experiments.outfolder import OutFolderError, prepare_out
-from model.loading import ScenarioError, load_scenario, parse_assignments
 
 SCENARIO_DIR = Path("scenarios")
 RUNS_DIR = Path("runs")
@@ -191,11 +192,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _usage_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions told as one line with exit code 2: :class:`UsageError`, and
+    :class:`~model.loading.ScenarioError` and :class:`~model.experiments.outfolder.
+    OutFolderError` if their modules are loaded (if not, nothing raised them); looked up
+    here so that ``moatsim --help`` does not import pydantic to name them."""
+    kinds: list[type[BaseException]] = [UsageError]
+    for module, name in (("model.loading", "ScenarioError"),
+                         ("model.experiments.outfolder", "OutFolderError")):
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            kinds.append(getattr(loaded, name))
+    return tuple(kinds)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except (ScenarioError, UsageError, OutFolderError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, _usage_errors()):
+            raise
         print(f"moatsim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -207,9 +224,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from model.experiments.outfolder import prepare_out
     from model.experiments.outputs import write_run
     from model.experiments.run import run_scenario
     from model.experiments.tables import events_table, summary_table, top_events
+    from model.loading import load_scenario, parse_assignments
 
     overrides = parse_assignments(args.assignments, file=f"{args.scenario} (from --set)")
     if args.months is not None:
@@ -240,8 +259,9 @@ def _progress(total: int, *, quiet: bool, unit: str = "month"):
 
 
 def cmd_patterns(args: argparse.Namespace) -> int:
-    from model.experiments.outfolder import write_atomically
+    from model.experiments.outfolder import prepare_out, write_atomically
     from model.experiments.patterns import format_table, replicate_validation, validation_table
+    from model.loading import load_scenario, parse_assignments
 
     overrides = parse_assignments(args.assignments, file=f"{args.scenario} (from --set)")
     if args.months is not None:
@@ -267,8 +287,9 @@ def cmd_patterns(args: argparse.Namespace) -> int:
 
 
 def cmd_robustness(args: argparse.Namespace) -> int:
-    from model.experiments.outfolder import write_atomically
+    from model.experiments.outfolder import prepare_out, write_atomically
     from model.experiments.robustness import plan, robustness, write_robustness
+    from model.loading import load_scenario
 
     config = load_scenario(args.scenario)
     out = args.out or RUNS_DIR / f"robustness-{config.name}"
@@ -298,6 +319,8 @@ def cmd_robustness(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from model.experiments.compare import compare
     from model.experiments.compare_outputs import write_comparison
+    from model.experiments.outfolder import prepare_out
+    from model.loading import load_scenario
 
     overrides = {} if args.months is None else {"months": args.months}
     names = [load_scenario(path, overrides).name for path in args.scenarios]  # validate all
@@ -370,6 +393,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``ok`` and a summary per good file, one error line per bad one (exit 2 if any)."""
+    from model.loading import ScenarioError, load_scenario
+
     broken = 0
     for path in args.scenarios:
         try:
@@ -386,6 +411,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     """Every scenario that loads, with its description; then one error line per file that
     does not (exit 2 if any), so one broken file hides none of the others."""
+    from model.loading import ScenarioError, load_scenario
+
     files = sorted(args.dir.glob("*.yaml"))
     if not files:
         raise UsageError(f"--dir {args.dir}: no scenario files (*.yaml)")
@@ -404,6 +431,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    from model import paramdoc
+
     if args.check:
         if not paramdoc.is_current():
             print(f"moatsim: {paramdoc.DOC_PATH} is stale: run `moatsim docs`", file=sys.stderr)
@@ -415,6 +444,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_viz(args: argparse.Namespace) -> int:
+    from model.loading import load_scenario
     from model.viz import server
 
     if args.scenario is not None:
