@@ -12,6 +12,7 @@ umask, staging folders of killed runs are cleaned up (and nothing else is), ``re
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -52,6 +53,15 @@ def arguments(command: str, out: Path | str, *, scenario: Path = BASELINE,
     if command == "sweep":
         return ["sweep", experiment, "--out", out, "--workers", "1", "--quiet"]
     raise ValueError(command)
+
+
+def moatsim_in(cwd: Path, *args) -> subprocess.CompletedProcess[str]:
+    """The command line run from ``cwd``, importing this checkout's ``model`` (from another
+    folder, ``python -m model`` would import whichever copy is installed)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+    return subprocess.run([sys.executable, "-m", "model", *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
 
 
 def snapshot(folder: Path) -> dict[str, bytes | None]:
@@ -223,8 +233,8 @@ def test_out_is_never_the_current_folder_the_inputs_or_scenarios(command, case, 
         out = ROOT / "scenarios"
     watched = [tmp_path, ROOT / "scenarios"]
     before = [snapshot(folder) for folder in watched]
-    done = moatsim(*arguments(command, out, scenario=scenario, experiment=experiment), *extra,
-                   cwd=cwd)
+    done = moatsim_in(cwd, *arguments(command, out, scenario=scenario, experiment=experiment),
+                      *extra)
     error = one_error_line(done)
     reason = {"the input's folder": "holds the input file",
               "scenarios": "is the project's scenarios/ folder"}.get(case,
