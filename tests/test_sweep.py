@@ -92,6 +92,26 @@ def test_process_pool_gives_the_serial_results(small, tmp_path):
     pd.testing.assert_frame_equal(read_timeseries(tmp_path / "pool"), read_timeseries(serial))
 
 
+def test_batches_of_runs_give_the_serial_results(small, tmp_path):
+    """Several runs per task (the fast path) and one run per task (the plain one) agree."""
+    experiment, serial, _ = small
+    run_sweep(experiment, tmp_path / "batched", workers=2, batch=3)
+    pd.testing.assert_frame_equal(read_results(tmp_path / "batched"), read_results(serial))
+    pd.testing.assert_frame_equal(sorted_failures(tmp_path / "batched"),
+                                  sorted_failures(serial))
+    pd.testing.assert_frame_equal(read_timeseries(tmp_path / "batched"),
+                                  read_timeseries(serial))
+
+
+def test_batch_sizes():
+    from model.experiments.sweep import MAX_BATCH, _batches, batch_size
+
+    assert [len(b) for b in _batches(iter(range(7)), 3)] == [3, 3, 1]
+    assert [x for b in _batches(iter(range(7)), 3) for x in b] == list(range(7))
+    assert batch_size(8, 2) == 1 and batch_size(80, 2) == 10
+    assert batch_size(10**6, 2) == MAX_BATCH and batch_size(0, 2) == 1
+
+
 def test_dask_cluster_gives_the_local_results(small, tmp_path, capsys):
     distributed = pytest.importorskip("distributed")
     experiment, serial, _ = small
@@ -99,9 +119,15 @@ def test_dask_cluster_gives_the_local_results(small, tmp_path, capsys):
                                   host="127.0.0.1", dashboard_address=None) as cluster:
         code = main(["sweep", str(experiment), "--out", str(tmp_path / "dask"), "--scheduler",
                      cluster.scheduler_address, "--quiet"])
+        run_sweep(experiment, tmp_path / "dask-batched", scheduler=cluster.scheduler_address,
+                  batch=3)
     out = capsys.readouterr().out
     assert code == 0, out
     assert "Dask cluster at tcp://127.0.0.1" in out and "4 failed" in out
+    pd.testing.assert_frame_equal(read_results(tmp_path / "dask-batched"),
+                                  read_results(serial))
+    pd.testing.assert_frame_equal(sorted_failures(tmp_path / "dask-batched"),
+                                  sorted_failures(serial))
     pd.testing.assert_frame_equal(read_results(tmp_path / "dask"), read_results(serial))
     pd.testing.assert_frame_equal(sorted_failures(tmp_path / "dask"), sorted_failures(serial))
     pd.testing.assert_frame_equal(read_timeseries(tmp_path / "dask"), read_timeseries(serial))

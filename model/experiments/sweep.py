@@ -28,6 +28,13 @@ file and holds only the runs in flight, so memory stays flat however many runs t
 
 Workers run :func:`execute`, whose output depends only on the base scenario, the run's
 parameters and its seed, so results are the same for any number of workers and executor.
+
+Throughput: the base scenario is validated once, in the parent, and sent once to each worker
+(the pool's initializer, or one Dask ``scatter``), never with a task. A task carries a batch
+of consecutive runs (:func:`batch_size`: about four tasks per worker, at most
+:data:`MAX_BATCH` runs), so small runs share one round trip; the parent still writes one file
+per run as each batch comes back, so resume stays exact. ``benchmarks/sweep_throughput.py``
+measures runs per minute and the fixed cost per run.
 """
 
 from __future__ import annotations
@@ -139,17 +146,57 @@ def _execute_in_pool(spec: RunSpec) -> dict[str, Any]:
     return execute(_WORKER_JOB, spec)
 
 
+def _warm_up() -> None:
+    import model.experiments.run  # noqa: F401 - the import is the point
+
+
+def execute_batch(job: Job, specs: list[RunSpec]) -> list[dict[str, Any]]:
+    """:func:`execute` for several runs in one task (one round trip to the worker)."""
+    return [execute(job, spec) for spec in specs]
+
+
+def _execute_batch_in_pool(specs: list[RunSpec]) -> list[dict[str, Any]]:
+    assert _WORKER_JOB is not None
+    return execute_batch(_WORKER_JOB, specs)
+
+
+MAX_BATCH = 16
+"""The most runs in one task: a task's runs are written when it ends, so a SIGKILL loses at
+most ``window × MAX_BATCH`` runs and the progress bar moves at least every 16 runs."""
+
+
+def batch_size(remaining: int, slots: int) -> int:
+    """Runs per task: about 4 tasks per worker slot, between 1 and :data:`MAX_BATCH`, so
+    every worker stays busy to the end while small runs share the cost of a round trip."""
+    return max(1, min(MAX_BATCH, remaining // (4 * max(1, slots))))
+
+
+def _batches(specs: Iterator[RunSpec], size: int) -> Iterator[list[RunSpec]]:
+    """Consecutive runs in lists of ``size`` (the last one shorter)."""
+    batch: list[RunSpec] = []
+    for spec in specs:
+        batch.append(spec)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 # ---------------------------------------------------------------- executors
 
 
 class SerialExecutor:
     """Runs in this process, one after another (``--workers 1``)."""
 
+    slots = 1
+
     def __init__(self, job: Job):
         self.job = job
         self.description = "1 worker (in-process)"
 
-    def map(self, specs: Iterator[RunSpec]) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
+    def map(self, specs: Iterator[RunSpec],
+            batch: int = 1) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
         for spec in specs:
             yield spec, execute(self.job, spec)
 
@@ -158,7 +205,8 @@ class SerialExecutor:
 
 
 class ProcessExecutor:
-    """A local pool of spawned processes; at most ``2 × workers`` runs in flight."""
+    """A local pool of spawned processes; at most ``2 × workers`` tasks (of ``batch`` runs
+    each) in flight."""
 
     def __init__(self, job: Job, workers: int):
         # spawn, not fork: forking a process that runs threads (pytest-xdist, notebooks,
@@ -168,33 +216,38 @@ class ProcessExecutor:
         initializer, initargs = pool_initializer(_init_worker, job)
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                         initializer=initializer, initargs=initargs)
+        # start the workers now: they import Mesa and pandas (seconds) while this process
+        # checks the folder and writes the design and the manifest
+        self.pool.submit(_warm_up)
+        self.slots = workers
         self.window = 2 * workers
         self.description = f"{workers} local worker processes"
 
-    def map(self, specs: Iterator[RunSpec]) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
+    def map(self, specs: Iterator[RunSpec],
+            batch: int = 1) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
         from concurrent.futures.process import BrokenProcessPool
 
-        pending: dict[Any, RunSpec] = {}
-        source = iter(specs)
+        pending: dict[Any, list[RunSpec]] = {}
+        source = _batches(iter(specs), batch)
         exhausted = False
         while True:
             while not exhausted and len(pending) < self.window:
-                spec = next(source, None)
-                if spec is None:
+                specs_ = next(source, None)
+                if specs_ is None:
                     exhausted = True
                     break
-                pending[self.pool.submit(_execute_in_pool, spec)] = spec
+                pending[self.pool.submit(_execute_batch_in_pool, specs_)] = specs_
             if not pending:
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: pending[f].run_id):
-                spec = pending.pop(future)
+            for future in sorted(done, key=lambda f: pending[f][0].run_id):
+                specs_ = pending.pop(future)
                 try:
-                    outcome = future.result()
+                    outcomes_ = future.result()
                 except BrokenProcessPool as exc:
                     raise SweepAborted(f"a worker process died ({exc}); finished runs are "
                                      "saved: continue with --resume") from None
-                yield spec, outcome
+                yield from zip(specs_, outcomes_, strict=True)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -215,41 +268,45 @@ class DaskExecutor:
         if threads == 0:
             self.client.close()
             raise SweepError(f"--scheduler {address}: the cluster has no workers")
-        self.window = 2 * (workers or threads)
+        self.slots = workers or threads
+        self.window = 2 * self.slots
+        # sent once to every worker and kept there: no task carries the scenario
         self.job = self.client.scatter(job, broadcast=True, hash=False)
         self.token = uuid.uuid4().hex[:8]
         self.description = f"Dask cluster at {address} ({threads} worker threads)"
 
-    def map(self, specs: Iterator[RunSpec]) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
+    def map(self, specs: Iterator[RunSpec],
+            batch: int = 1) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
         from distributed import as_completed
 
-        pending: dict[Any, RunSpec] = {}
+        pending: dict[Any, list[RunSpec]] = {}
         queue = as_completed(loop=self.client.loop)
-        source = iter(specs)
+        source = _batches(iter(specs), batch)
 
         def top_up() -> None:
             while len(pending) < self.window:
-                spec = next(source, None)
-                if spec is None:
+                specs_ = next(source, None)
+                if specs_ is None:
                     return
-                future = self.client.submit(execute, self.job, spec, pure=False,
-                                            key=f"moatsim-run-{spec.run_id}-{self.token}")
-                pending[future] = spec
+                key = f"moatsim-runs-{specs_[0].run_id}-{specs_[-1].run_id}-{self.token}"
+                future = self.client.submit(execute_batch, self.job, specs_, pure=False,
+                                            key=key)
+                pending[future] = specs_
                 queue.add(future)
 
         top_up()
         while pending:
             future = next(queue)
-            spec = pending.pop(future)
+            specs_ = pending.pop(future)
             try:
-                outcome = future.result()
+                outcomes_ = future.result()
             except Exception as exc:  # noqa: BLE001 - lost workers, closed connections
                 raise SweepAborted(f"the Dask cluster failed a task ({type(exc).__name__}: "
                                  f"{exc}); finished runs are saved: continue with "
                                  "--resume") from None
             future.release()
             top_up()
-            yield spec, outcome
+            yield from zip(specs_, outcomes_, strict=True)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -522,12 +579,13 @@ def make_job(loaded: LoadedExperiment) -> Job:
 
 def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path, *,
               workers: int | None = None, scheduler: str | None = None, resume: bool = False,
-              force: bool = False, progress: bool = False,
+              force: bool = False, progress: bool = False, batch: int | None = None,
               on_run: Callable[[RunSpec, dict[str, Any]], None] | None = None) -> SweepSummary:
     """Run every run of ``experiment`` not yet done in ``out``; see the module docstring.
 
     ``workers``: local processes (default: all cores; 1 runs in this process), or with
     ``scheduler`` (``tcp://host:port``) the most runs in flight on the Dask cluster.
+    ``batch``: runs per task (default :func:`batch_size`; results do not depend on it).
     ``force``: a non-empty ``out`` (another sweep, or anyone's files) is moved aside to
     ``out.old-<date>-<time>`` and the sweep starts afresh. Raises
     :class:`model.loading.ScenarioError` or :class:`SweepError` before writing anything when
@@ -574,7 +632,8 @@ def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path, *,
         bar = _bar(loaded.name, total, len(done), len(failed_ids), progress)
         executed = failed_now = 0
         try:
-            for spec, outcome in executor.map(runs(loaded, design, skip=done)):
+            size = batch or batch_size(total - len(done), executor.slots)
+            for spec, outcome in executor.map(runs(loaded, design, skip=done), size):
                 ids = {"run_id": spec.run_id, "point": spec.point,
                        "replicate": spec.replicate, "seed": spec.seed}
                 if outcome["ok"]:
