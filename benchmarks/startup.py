@@ -10,7 +10,8 @@ load):
 
 The reference commit (default 91125b2, before issue 11) is checked out into a temporary git
 worktree and run with ``PYTHONPATH=<worktree>`` and ``cwd=<worktree>``; this checkout the same
-way with its own root. Prints a Markdown table with both medians and their ratio.
+way with its own root. Prints a Markdown table with both medians and their ratio, for the
+wall time and for the CPU time (user + system, less sensitive to other load on the machine).
 
     .venv/bin/python benchmarks/startup.py [--reference 91125b2] [--repeats 7]
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -37,12 +39,16 @@ COMMANDS = {
 }
 
 
-def wall_time(source: Path, args: list[str]) -> float:
+def wall_time(source: Path, args: list[str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one command."""
     env = {**os.environ, "PYTHONPATH": str(source)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, *args], cwd=source, env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> int:
@@ -50,7 +56,7 @@ def main() -> int:
     parser.add_argument("--reference", default=REFERENCE)
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
-    times: dict[tuple[str, str], list[float]] = {}
+    times: dict[tuple[str, str], list[tuple[float, float]]] = {}
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as temp:
         tree = Path(temp) / "reference"
@@ -70,12 +76,17 @@ def main() -> int:
     print(f"Python {platform.python_version()}, {os.cpu_count()} cores, 1-minute load average "
           f"at the start {load:.1f}; medians of {args.repeats} runs, reference "
           f"{args.reference}\n")
-    print(f"| command | {args.reference} | now | now / {args.reference} |")
-    print("|---|---:|---:|---:|")
+    ref = args.reference
+    print(f"| command | wall {ref} | wall now | now / {ref} | CPU {ref} | CPU now | "
+          f"now / {ref} |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name in COMMANDS:
-        before = statistics.median(times[(name, "reference")])
-        after = statistics.median(times[(name, "now")])
-        print(f"| `{name}` | {before:.3f} s | {after:.3f} s | {after / before:.2f} |")
+        cells = []
+        for i in (0, 1):  # wall, CPU
+            before = statistics.median(t[i] for t in times[(name, "reference")])
+            after = statistics.median(t[i] for t in times[(name, "now")])
+            cells.append(f"{before:.3f} s | {after:.3f} s | {after / before:.2f}")
+        print(f"| `{name}` | {' | '.join(cells)} |")
     return 0
 
 
