@@ -36,6 +36,7 @@ compare: $(STAMP)
 	cp runs/compare-all/figures/final_outcomes.png docs/figures/compare_final.png
 
 bench: $(STAMP)
+	$(PY) benchmarks/model_speed.py
 	$(PY) benchmarks/population_scaling.py
 
 # a parameter sweep and its report: make sweep report [EXPERIMENT=experiments/funding.yaml]

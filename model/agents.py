@@ -352,7 +352,7 @@ class Lab(Seller):
     def update_markups(self) -> None:
         """Markup falls toward the floor as the best rival in a segment catches up (C4, C15)."""
         commod = self.model.config.commoditization
-        lead = self.segment_quality() - self.model.best_rival_quality(self)
+        lead = self.segment_quality() - self.model.market.best_rival_quality(self)
         target = pricing.target_markup(lead, commod.max_markup, commod.markup_floor,
                                        commod.lead_scale_points)
         if self.is_open and self.release == "open_weights":

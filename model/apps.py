@@ -51,14 +51,17 @@ class AppBuilder(Seller):
             return
         commod = model.config.commoditization
         users = float(model.users_of(self)[self.segment])
-        candidates = [lab for lab in model.labs if lab.serves(model.month)[self.segment]
-                      and users <= lab.licence_cap_users]
-        if not candidates:
+        # labs serving the segment, best value first, that take an app of this size
+        offers = (offer for offer in model.supplier_ranking[self.segment]
+                  if users <= offer[2].licence_cap_users)
+        best_value, _, best = next(offers, (None, None, None))
+        if best is None:
             return
-        value = {lab.firm_id: model.value_to_users(lab, self.segment) for lab in candidates}
-        best = max(candidates, key=lambda lab: (value[lab.firm_id], lab.firm_id))
-        current_ok = self.supplier.alive and self.supplier in candidates
-        gain = value[best.firm_id] - (value[self.supplier_id] if current_ok else -np.inf)
+        current = self.supplier
+        current_ok = (current.alive and bool(current.serves(model.month)[self.segment])
+                      and users <= current.licence_cap_users)
+        gain = best_value - (model.value_to_users(current, self.segment) if current_ok
+                             else -np.inf)
         if best.firm_id != self.supplier_id and gain >= commod.app_swap_min_gain_utils:
             old = self.supplier_id
             self.supplier_id = best.firm_id

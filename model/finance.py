@@ -9,7 +9,9 @@ and leaves it only as costs (compute, staff, swaps) — each a named category be
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+
 import numpy as np
 
 # categories of money coming in, and which of them are funding rather than earnings
@@ -41,23 +43,22 @@ class Ledger:
     """A firm's book of every dollar in and out, by month and category."""
 
     entries: list[Entry] = field(default_factory=list)
+    _months: list[int] = field(default_factory=list, repr=False, compare=False)
 
     def post(self, entry: Entry) -> None:
         if entry.category not in ALL_CATEGORIES:
             raise ValueError(f"unknown ledger category {entry.category!r}")
         if entry.account not in ACCOUNTS:
             raise ValueError(f"unknown account {entry.account!r}")
+        if self._months and entry.month < self._months[-1]:
+            raise ValueError(f"entry for month {entry.month} after month {self._months[-1]}")
         self.entries.append(entry)
+        self._months.append(entry.month)
 
     def month_entries(self, month: int) -> list[Entry]:
-        # entries are appended in month order, so scan from the end
-        found = []
-        for entry in reversed(self.entries):
-            if entry.month < month:
-                break
-            if entry.month == month:
-                found.append(entry)
-        return found[::-1]
+        """This month's entries, in the order they were posted (entries come in month order,
+        so they are a slice found by bisection)."""
+        return self.entries[bisect_left(self._months, month):bisect_right(self._months, month)]
 
     def total(self, month: int, categories: set[str]) -> float:
         """Sum of this month's entries in ``categories`` (signed)."""

@@ -111,7 +111,7 @@ def app_layer_margin_share(model: AIMarketModel) -> float:
     users = model.population.users()
     revenue = users * model.price_usd
     is_app = np.array([seller.kind == "app" for seller in model.sellers])
-    api_fees = sum(float(users[app.segment, model.sellers.index(app)])
+    api_fees = sum(float(users[app.segment, model.market.position(app)])
                    * app.supplier.price_usd[app.segment] for app in model.apps)
     margin = revenue.sum() - float(users.sum(axis=1) @ model.cost_to_serve_usd)
     return float((revenue[:, is_app].sum() - api_fees) / margin) if margin > 0 else 0.0
@@ -174,7 +174,7 @@ def model_reporters(segment_ids: list[str]) -> dict[str, Any]:
 
 def firm_users(firm: Firm) -> int:
     model = firm.model
-    return int(model.users_of(firm).sum()) if firm in model.sellers else 0
+    return int(model.users_of(firm).sum()) if id(firm) in model.market.index else 0
 
 
 def firm_share(firm: Firm) -> float:
@@ -192,7 +192,7 @@ def firm_quality(firm: Firm) -> float:
 def firm_price(firm: Firm) -> float:
     """User-weighted price over the firm's segments (mean list price if it has no users)."""
     model = firm.model
-    if firm not in model.sellers:
+    if id(firm) not in model.market.index:
         return math.nan
     users = model.users_of(firm)
     if users.sum() > 0:

@@ -38,7 +38,9 @@ from model.choice import offer_utility
 from model.community import OpenSourceCommunity
 from model.finance import VentureMarket
 from model.loading import load_scenario
+from model.market import MarketState
 from model.population import UserPopulation
+from model.recorder import Recorder
 from model.scenario import OUTSIDE_INVESTOR, Investment, Scenario
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
@@ -73,6 +75,7 @@ class AIMarketModel(mesa.Model):
         self.config: Scenario = switched_off(load_scenario(source, overrides))
         cfg = self.config
         self.month = 0
+        self._date = (-1, "")  # (month, its label), computed once per month
         self._transfers = 0
         self.events: list[dict[str, Any]] = []
         self.segment_ids = cfg.segment_ids()
@@ -93,7 +96,8 @@ class AIMarketModel(mesa.Model):
         # output order: the scenario's firms, then the community
         self.firms: list[Firm] = [self.firm_by_id[i] for i in cfg.firm_ids()] + [self.community]
         self.sellers: list[Seller] = [*self.labs, *self.apps, self.community]
-        self._seller_index = {id(s): k for k, s in enumerate(self.sellers)}
+        self.market = MarketState(self.sellers, len(self.segment_ids))
+        self._seller_index = self.market.index
 
         self.quality_weight = np.array([c.quality_weight_per_point for c in cfg.cohorts])
         self.price_weight = np.array([c.price_weight_per_usd for c in cfg.cohorts])
@@ -114,11 +118,7 @@ class AIMarketModel(mesa.Model):
         self._price_all()
         self._refresh_offers()
         self.utility = self.offer_utilities()
-        self.datacollector = mesa.DataCollector(
-            model_reporters=metrics.model_reporters(self.segment_ids),
-            agent_reporters=metrics.FIRM_REPORTERS,
-            tables={"segments": ["month", "segment", "firm", "users", "share"]},
-        )
+        self.recorder = Recorder(self)
         self._collect()
 
     # ---------------------------------------------------------------- schedule
@@ -138,6 +138,7 @@ class AIMarketModel(mesa.Model):
             lab.post_train()
             lab.consider_entry()
         self.community.step()
+        self._rank_suppliers()
         for app in self.apps:
             app.choose_supplier()
             app.post_train()
@@ -203,6 +204,7 @@ class AIMarketModel(mesa.Model):
     # ---------------------------------------------------------------- 3–6. prices and users
 
     def _price_all(self) -> None:
+        self.market.rank_rivals(self.month)
         for lab in self.labs:
             lab.update_markups()
             lab.set_prices()
@@ -219,10 +221,27 @@ class AIMarketModel(mesa.Model):
 
     def _refresh_offers(self) -> None:
         """Quality, price and availability of every seller's offer [S, P] at this month."""
-        self.quality = np.stack([s.segment_quality() for s in self.sellers], axis=1)
-        self.price_usd = np.stack([s.price_usd for s in self.sellers], axis=1)
-        self.available = np.stack([s.serves(self.month) for s in self.sellers], axis=1)
-        self.is_open = np.array([s.is_open for s in self.sellers])
+        self.market.refresh(self.month)
+
+    @property
+    def quality(self) -> np.ndarray:
+        """[S, P] quality of every seller's offer (as of the last refresh of the market)."""
+        return self.market.quality
+
+    @property
+    def price_usd(self) -> np.ndarray:
+        """[S, P] price of every seller's offer, USD per user-month."""
+        return self.market.price_usd
+
+    @property
+    def available(self) -> np.ndarray:
+        """[S, P] whether each seller serves each segment."""
+        return self.market.available
+
+    @property
+    def is_open(self) -> np.ndarray:
+        """[P] whether each seller's models are open-weights."""
+        return self.market.is_open
 
     def offer_utilities(self) -> np.ndarray:
         """[S, C, P] what each seller's offer is worth to each cohort this month."""
@@ -330,7 +349,9 @@ class AIMarketModel(mesa.Model):
     @property
     def date(self) -> str:
         """Calendar month (``YYYY-MM``) of the current state."""
-        return month_label(self.config.start, self.month)
+        if self._date[0] != self.month:
+            self._date = (self.month, month_label(self.config.start, self.month))
+        return self._date[1]
 
     def users_of(self, seller: Seller) -> np.ndarray:
         """[S] users of a seller."""
@@ -354,18 +375,19 @@ class AIMarketModel(mesa.Model):
 
     def best_offer_quality(self) -> np.ndarray:
         """[S] best quality on offer in each segment (−inf where nobody serves)."""
-        return np.where(self.available, self.quality, -np.inf).max(axis=1)
+        return self.market.best_offer_quality()
 
-    def best_rival_quality(self, lab: Lab) -> np.ndarray:
-        """[S] best quality offered by a seller not running on ``lab``'s model."""
-        month = self.month
-        best = np.full(len(self.segment_ids), -np.inf)
-        for seller in self.sellers:
-            if seller is lab or (isinstance(seller, AppBuilder) and seller.supplier is lab):
-                continue
-            served = seller.serves(month)
-            best = np.where(served, np.maximum(best, seller.segment_quality()), best)
-        return best
+    def _rank_suppliers(self) -> None:
+        """Each segment's labs by value to users, best first: what app builders choose from
+        (labs' models and prices do not change while apps choose)."""
+        ranking: list[list[tuple[float, str, Lab]]] = [[] for _ in self.segment_ids]
+        for lab in self.labs:
+            for segment in np.flatnonzero(lab.serves(self.month)):
+                ranking[segment].append((self.value_to_users(lab, int(segment)), lab.firm_id,
+                                         lab))
+        for offers in ranking:
+            offers.sort(key=lambda offer: offer[:2], reverse=True)
+        self.supplier_ranking = ranking
 
     def value_to_users(self, lab: Lab, segment: int) -> float:
         """Mean utility of a lab's API model in a segment, before brand and network effects."""
@@ -375,15 +397,14 @@ class AIMarketModel(mesa.Model):
                                           - self.price_weight * price))
 
     def _collect(self) -> None:
-        users = self.population.users()
-        shares = metrics.segment_shares(users)
-        for s, segment_id in enumerate(self.segment_ids):
-            for seller in self.sellers:
-                k = self._seller_index[id(seller)]
-                self.datacollector.add_table_row("segments", {
-                    "month": self.month, "segment": segment_id, "firm": seller.firm_id,
-                    "users": int(users[s, k]), "share": float(shares[s, k])})
-        self.datacollector.collect(self)
+        self.recorder.collect(self)
+
+    @property
+    def datacollector(self) -> mesa.DataCollector:
+        """The run's outputs so far as a ``mesa.DataCollector`` (model variables, one record
+        per firm and month, and the ``segments`` table), for Mesa tools such as
+        ``mesa.batch_run``; built from :attr:`recorder` when asked for."""
+        return self.recorder.datacollector()
 
 
 # ---------------------------------------------------------------- null and rival models

@@ -81,6 +81,8 @@ class UserPopulation:
         self.counts[:, :, 1:] = _split(initial, shares)  # [S, C, P]
         # non-adopters are split on their own, so a segment filled exactly stays exact
         self.counts[:, :, NOT_ADOPTED] = _split(not_adopted[:, None], shares)[:, :, 0]
+        self._users: np.ndarray | None = None
+        self._adopters: np.ndarray | None = None
 
     @property
     def potential(self) -> np.ndarray:
@@ -88,12 +90,18 @@ class UserPopulation:
         return self.counts.sum(axis=(1, 2))
 
     def users(self) -> np.ndarray:
-        """[S, P] users of each provider."""
-        return self.counts[:, :, 1:].sum(axis=1)
+        """[S, P] users of each provider (read-only; computed once per month)."""
+        if self._users is None:
+            self._users = self.counts[:, :, 1:].sum(axis=1)
+            self._users.flags.writeable = False
+        return self._users
 
     def adopters(self) -> np.ndarray:
-        """[S] people who use some provider."""
-        return self.counts[:, :, 1:].sum(axis=(1, 2))
+        """[S] people who use some provider (read-only; computed once per month)."""
+        if self._adopters is None:
+            self._adopters = self.counts[:, :, 1:].sum(axis=(1, 2))
+            self._adopters.flags.writeable = False
+        return self._adopters
 
     def step(
         self,
@@ -143,17 +151,31 @@ class UserPopulation:
         current = self.counts[:, :, 1:]
         look_p = np.where(avail, reconsider_share, 1.0)
         looking = choice_rng.binomial(current, look_p)
-        bonus = switching_cost * np.eye(n_providers)[None, None, :, :]
-        choose = logit_probabilities(utility[:, :, None, :] + bonus, avail[:, :, None, :])
+        # one choice row per (segment, cohort, provider) that somebody looks away from: rows
+        # with nobody looking draw nothing, so leaving them out changes no draw and keeps the
+        # cost linear in providers (instead of [S, C, P, P] rows)
+        s_idx, c_idx, j_idx = np.nonzero(looking)
+        n_rows = j_idx.size
+        current_one = np.zeros((n_rows, n_providers))
+        current_one[np.arange(n_rows), j_idx] = 1.0
+        choose = logit_probabilities(utility[s_idx, c_idx] + switching_cost * current_one,
+                                     avail[s_idx, c_idx])  # [R, P]
         stranded = ~avail.any(axis=2)  # [S, C]: nothing left to choose
-        drop = np.broadcast_to(stranded[:, :, None, None], (*looking.shape, 1)).astype(float)
-        moves = choice_rng.multinomial(looking, _normalised(np.concatenate([drop, choose], axis=3)))
+        drop = stranded[s_idx, c_idx][:, None].astype(float)
+        moves = (choice_rng.multinomial(looking[s_idx, c_idx, j_idx],
+                                        _normalised(np.concatenate([drop, choose], axis=1)))
+                 if n_rows else np.zeros((0, n_options), dtype=np.int64))  # [R, 1 + P]
 
-        arrived = moves[:, :, :, 1:].sum(axis=2)  # [S, C, k]
-        self.counts[:, :, NOT_ADOPTED] += moves[:, :, :, 0].sum(axis=2) - adopted.sum(axis=2)
+        arrived = np.zeros_like(current)  # [S, C, k]
+        np.add.at(arrived, (s_idx, c_idx), moves[:, 1:])
+        dropped = np.zeros_like(self.counts[:, :, NOT_ADOPTED])
+        np.add.at(dropped, (s_idx, c_idx), moves[:, 0])
+        stayed = np.zeros_like(current)  # [S, C, P]
+        stayed[s_idx, c_idx, j_idx] = moves[np.arange(n_rows), j_idx + 1]
+        self.counts[:, :, NOT_ADOPTED] += dropped - adopted.sum(axis=2)
         self.counts[:, :, 1:] += adopted - looking + arrived
+        self._users = self._adopters = None
 
-        stayed = np.diagonal(moves[:, :, :, 1:], axis1=2, axis2=3)  # [S, C, P]
         return MonthlyFlows(
             adopted=adopted.sum(axis=1),
             switched_in=(arrived - stayed).sum(axis=1),

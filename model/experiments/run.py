@@ -75,11 +75,11 @@ def run_scenario(
 
 def collect_result(market: AIMarketModel, *, seed: int) -> RunResult:
     """Tidy tables and a summary from a model that has been stepped."""
-    collector = market.datacollector
-    model_table = collector.get_model_vars_dataframe().reset_index(drop=True)
-    firms = (collector.get_agent_vars_dataframe().reset_index(drop=True)
+    recorder = market.recorder
+    model_table = recorder.model_frame().reset_index(drop=True)
+    firms = (recorder.firms_frame().reset_index(drop=True)
              .sort_values(["month"], kind="stable").reset_index(drop=True))
-    segments = collector.get_table_dataframe("segments")
+    segments = recorder.segments_frame()
     events = pd.DataFrame(market.events, columns=EVENT_COLUMNS)
     ledger = pd.DataFrame(
         [(e.month, firm.firm_id, e.category, e.account, e.amount_musd, e.counterparty,

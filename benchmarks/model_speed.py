@@ -1,0 +1,215 @@
+"""How fast is one run, and how does a month-step grow with firms and users — now against the
+pre-issue-11 implementation, measured in the same run with the same harness (issue 11).
+
+The reference (default: commit 91125b2) is checked out into a temporary git worktree and
+measured in a subprocess with ``PYTHONPATH`` and the working directory set to it; this
+checkout is measured the same way. Every figure is the median of ``--repeats`` repeats
+(after a warm-up run):
+
+1. *per run* — ``run_scenario("scenarios/baseline.yaml", seed=1)``, 96 months: building the
+   model, stepping it and building the output tables; reference / now is the speed-up. The
+   two take turns, one process per repeat (after an untimed warm-up run in that process), so
+   a change in the machine's load falls on both.
+2. *firms* — ms per month-step (stepping plus building the tables, divided by months) on
+   generated scenarios: the baseline with copies of its labs and apps (new ids, same
+   offerings, no initial users; a copied app runs on the copy of its supplier) until there are
+   17, 32, 64, 128, 256 firms. The log-log slope of ms/month against firms is the scaling
+   exponent (1 = linear); peak memory is the ``tracemalloc`` peak of a separate run.
+3. *users* — ms per month-step of the baseline rescaled to 10^4 … 10^9 people
+   (:func:`benchmarks.population_scaling.baseline_overrides`), this checkout only.
+
+    .venv/bin/python benchmarks/model_speed.py [--reference 91125b2] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = "91125b2"
+FIRM_COUNTS = (17, 32, 64, 128, 256)
+USER_SIZES = (10**4, 10**6, 10**9)
+SCALING_MONTHS = 24
+
+
+# ---------------------------------------------------------------- worker (runs in either tree)
+
+
+def generated_scenario(n_firms: int):
+    """The baseline with copies of its labs and apps until it has ``n_firms`` firms (counting
+    the open-source community, as the model's firm list does)."""
+    from model.loading import load_scenario
+
+    base = load_scenario(Path("scenarios/baseline.yaml").resolve())
+    scenario = base.model_copy(deep=True)
+    templates = [f for f in base.firms if f.kind in ("lab", "app")]
+    copy_number = 0
+    while len(scenario.firms) + 1 < n_firms:
+        copy_number += 1
+        for template in templates:
+            if len(scenario.firms) + 1 >= n_firms:
+                break
+            firm = template.model_copy(deep=True)
+            firm.id = f"{template.id}_copy{copy_number}"
+            firm.name = f"{template.name} (copy {copy_number})"
+            for offering in firm.offerings.values():
+                offering.initial_users = 0.0
+            if firm.kind == "app" and firm.supplier is not None:
+                firm.supplier = f"{firm.supplier}_copy{copy_number}"
+            scenario.firms.append(firm)
+    return scenario
+
+
+def _time_run(scenario, seed: int, months: int, overrides=None) -> float:
+    from model.experiments.run import run_scenario
+
+    gc.collect()
+    start = time.perf_counter()
+    run_scenario(scenario, seed=seed, months=months, overrides=overrides)
+    return time.perf_counter() - start
+
+
+def _peak_mb(scenario, months: int) -> float:
+    from model.experiments.run import run_scenario
+
+    gc.collect()
+    tracemalloc.start()
+    run_scenario(scenario, seed=0, months=months)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def _ms_per_month(scenario, months: int, repeats: int, overrides=None) -> float:
+    """Median over seeds 0… of (run minus build time) / months, in ms."""
+    from model.experiments.run import collect_result
+    from model.loading import load_scenario
+    from model.model import AIMarketModel
+
+    times = []
+    config = load_scenario(scenario, {**(overrides or {}), "months": months})
+    for seed in range(repeats):
+        gc.collect()
+        market = AIMarketModel(config, rng=seed)
+        start = time.perf_counter()
+        while market.running:
+            market.step()
+        collect_result(market, seed=seed)
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times) / months
+
+
+def worker(part: str, repeats: int) -> dict:
+    """One part of the measurements in this process: ``per_run`` (one warm-up run, then
+    ``repeats`` timed runs), ``firms`` or ``users``."""
+    baseline = Path("scenarios/baseline.yaml").resolve()
+    if part == "per_run":
+        _time_run(baseline, 1, 96)  # warm-up: imports, caches
+        return {"per_run_s": [_time_run(baseline, 1, 96) for _ in range(repeats)]}
+    if part == "firms":
+        firms = {}
+        for n in FIRM_COUNTS:
+            scenario = generated_scenario(n)
+            _time_run(scenario, 0, 2)
+            firms[n] = {"ms_per_month": _ms_per_month(scenario, SCALING_MONTHS, repeats),
+                        "peak_mb": _peak_mb(scenario, SCALING_MONTHS)}
+        return {"firms": firms}
+    sys.path.insert(0, str(Path.cwd() / "benchmarks"))
+    from population_scaling import baseline_overrides
+
+    _time_run(baseline, 1, 2)
+    def dotted(n: int) -> dict:  # flat names (a__b) → the loader's dotted paths (a.b)
+        return {key.replace("__", "."): value for key, value in baseline_overrides(n).items()}
+
+    return {"users": {n: _ms_per_month(baseline, 96, repeats, dotted(n)) for n in USER_SIZES}}
+
+
+# ---------------------------------------------------------------- driver
+
+
+def measure(tree: Path, part: str, repeats: int) -> dict:
+    """Run one part of the measurements with the model of ``tree`` (a checkout)."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", part,
+                           "--repeats", str(repeats)],
+                          cwd=tree, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{part} in {tree} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def exponent(firms: dict) -> float:
+    n = np.array([float(k) for k in firms])
+    ms = np.array([v["ms_per_month"] for v in firms.values()])
+    return float(np.polyfit(np.log(n), np.log(ms), 1)[0])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", default=REFERENCE)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--worker", choices=("per_run", "firms", "users"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.repeats)))
+        return 0
+    temp = Path(tempfile.mkdtemp(prefix="moatsim-model-speed-"))
+    tree = temp / "reference"
+    subprocess.run(["git", "worktree", "add", "--detach", str(tree), args.reference],
+                   cwd=ROOT, check=True, capture_output=True)
+    try:
+        # per run: reference and this checkout take turns, a process each, so a change in
+        # the machine's load falls on both
+        runs = {"reference": [], "now": []}
+        for _ in range(args.repeats):
+            for name, source in (("reference", tree), ("now", ROOT)):
+                runs[name] += measure(source, "per_run", 1)["per_run_s"]
+        ref_s, now_s = statistics.median(runs["reference"]), statistics.median(runs["now"])
+        print(f"model speed: reference {args.reference} vs this checkout, medians of "
+              f"{args.repeats} repeats\n")
+        print(f"  per run (baseline, seed 1, 96 months; build, step, tables): reference "
+              f"{ref_s:.3f} s, now {now_s:.3f} s — {ref_s / now_s:.1f}× faster", flush=True)
+        before = measure(tree, "firms", args.repeats)
+    finally:
+        removed = subprocess.run(["git", "worktree", "remove", "--force", str(tree)],
+                                 cwd=ROOT, capture_output=True, text=True)
+        if removed.returncode != 0:
+            print(f"(could not remove the worktree {tree}: {removed.stderr.strip()})",
+                  file=sys.stderr)
+        shutil.rmtree(temp, ignore_errors=True)
+    now = {**measure(ROOT, "firms", args.repeats), **measure(ROOT, "users", args.repeats)}
+    print(f"\n  firms (generated scenarios, {SCALING_MONTHS} months): ms per month-step, "
+          "tracemalloc peak MB")
+    print(f"  {'firms':>6} {'reference':>10} {'now':>8} {'ratio':>6} {'peak ref':>9} {'peak now':>9}")
+    for n in FIRM_COUNTS:
+        b, a = before["firms"][str(n)], now["firms"][str(n)]
+        print(f"  {n:>6} {b['ms_per_month']:>10.2f} {a['ms_per_month']:>8.2f} "
+              f"{b['ms_per_month'] / a['ms_per_month']:>5.1f}× {b['peak_mb']:>9.1f} "
+              f"{a['peak_mb']:>9.1f}")
+    print(f"  scaling exponent (log-log slope, {FIRM_COUNTS[0]}–{FIRM_COUNTS[-1]} firms): "
+          f"reference {exponent(before['firms']):.2f}, now {exponent(now['firms']):.2f}")
+    users = now["users"]
+    first = users[str(USER_SIZES[0])]
+    print("\n  users (baseline rescaled, 96 months, this checkout): ms per month-step")
+    for n in USER_SIZES:
+        print(f"  {n:>12,} people {users[str(n)]:>8.2f} ms  ({users[str(n)] / first:.2f}× the "
+              f"{USER_SIZES[0]:,}-people figure)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""The fast paths of issue 11 give the same results as the straightforward ones they replaced:
+
+* best rival quality from the ranked market arrays (:meth:`model.market.MarketState.
+  best_rival_quality`) = a loop over every seller for every lab;
+* app builders' choice of supplier from the month's ranking of labs = the maximum over all
+  candidate labs;
+* the users engine's reconsideration with one choice row per provider somebody leaves = the
+  full ``[S, C, P, P]`` choice, draw for draw (same counts from the same seed).
+
+Checked on the baseline and on a generated scenario with copies of its labs and apps
+(``benchmarks/model_speed.py``), and on random markets. Byte-identical outputs against the
+pre-issue implementation are checked in tests/test_golden.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+
+import numpy as np
+import pytest
+
+from model.apps import AppBuilder
+from model.model import AIMarketModel
+from model.population import NOT_ADOPTED, UserPopulation, _normalised, logit_probabilities
+from tests.conftest import BASELINE, ROOT
+
+_spec = importlib.util.spec_from_file_location("model_speed",
+                                               ROOT / "benchmarks" / "model_speed.py")
+model_speed = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(model_speed)
+
+
+def reference_best_rival_quality(model: AIMarketModel, lab) -> np.ndarray:
+    """[S] the pre-issue-11 loop: best quality of any seller not running on ``lab``'s model."""
+    best = np.full(len(model.segment_ids), -np.inf)
+    for seller in model.sellers:
+        if seller is lab or (isinstance(seller, AppBuilder) and seller.supplier is lab):
+            continue
+        served = seller.serves(model.month)
+        best = np.where(served, np.maximum(best, seller.segment_quality()), best)
+    return best
+
+
+def reference_supplier(model: AIMarketModel, app: AppBuilder):
+    """The pre-issue-11 choice: the best-value candidate lab (None if there is none)."""
+    users = float(model.users_of(app)[app.segment])
+    candidates = [lab for lab in model.labs if lab.serves(model.month)[app.segment]
+                  and users <= lab.licence_cap_users]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda lab: (model.value_to_users(lab, app.segment), lab.firm_id))
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "generated-40"])
+def test_ranked_market_matches_the_loops_over_sellers(scenario):
+    source = BASELINE if scenario == "baseline" else model_speed.generated_scenario(40)
+    model = AIMarketModel(source, rng=3, months=36)
+    checked = 0
+    while model.running:
+        model.step()
+        model.market.rank_rivals(model.month)
+        for lab in model.labs:
+            assert np.array_equal(model.market.best_rival_quality(lab),
+                                  reference_best_rival_quality(model, lab))
+        model._rank_suppliers()
+        for app in model.apps:
+            offers = [o for o in model.supplier_ranking[app.segment]
+                      if float(model.users_of(app)[app.segment]) <= o[2].licence_cap_users]
+            assert (offers[0][2] if offers else None) is reference_supplier(model, app)
+            checked += 1
+    assert checked > 0
+
+
+def reference_step(population: UserPopulation, rng, choice_rng, *, utility, available,
+                   outside_utility, bass_p, bass_q, reconsider_share, switching_cost):
+    """The pre-issue-11 month: reconsideration over the full [S, C, P, P] choice."""
+    counts = population.counts
+    n_segments, n_cohorts, n_options = counts.shape
+    n_providers = n_options - 1
+    avail = np.broadcast_to(available[:, None, :], (n_segments, n_cohorts, n_providers))
+    adopted_share = counts[:, :, 1:].sum(axis=(1, 2)) / np.maximum(counts.sum(axis=(1, 2)), 1)
+    hazard = np.clip(bass_p + bass_q * adopted_share, 0.0, 1.0)[:, None, None]
+    with_outside = np.concatenate(
+        [np.full((n_segments, n_cohorts, 1), outside_utility), utility], axis=2)
+    offer = logit_probabilities(
+        with_outside, np.concatenate([np.ones((n_segments, n_cohorts, 1), bool), avail], 2))
+    adopt_p = hazard * offer[:, :, 1:]
+    pvals = np.concatenate([1.0 - adopt_p.sum(axis=2, keepdims=True), adopt_p], axis=2)
+    adopted = rng.multinomial(counts[:, :, NOT_ADOPTED], _normalised(pvals))[:, :, 1:]
+    current = counts[:, :, 1:]
+    looking = choice_rng.binomial(current, np.where(avail, reconsider_share, 1.0))
+    bonus = switching_cost * np.eye(n_providers)[None, None, :, :]
+    choose = logit_probabilities(utility[:, :, None, :] + bonus, avail[:, :, None, :])
+    stranded = ~avail.any(axis=2)
+    drop = np.broadcast_to(stranded[:, :, None, None], (*looking.shape, 1)).astype(float)
+    moves = choice_rng.multinomial(looking, _normalised(np.concatenate([drop, choose], axis=3)))
+    arrived = moves[:, :, :, 1:].sum(axis=2)
+    counts[:, :, NOT_ADOPTED] += moves[:, :, :, 0].sum(axis=2) - adopted.sum(axis=2)
+    counts[:, :, 1:] += adopted - looking + arrived
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_users_engine_draws_like_the_full_choice(seed):
+    rng = np.random.default_rng(seed)
+    n_segments, n_cohorts, n_providers = 3, 2, 9
+    initial = rng.integers(0, 5000, size=(n_segments, n_providers)) * (
+        rng.random((n_segments, n_providers)) < 0.6)
+    fast = UserPopulation(np.full(n_segments, 10**6), np.array([0.7, 0.3]), initial)
+    slow = copy.deepcopy(fast)
+    streams = [np.random.default_rng([seed, k % 2]) for k in range(4)]  # same seeds twice
+    for month in range(18):
+        available = rng.random((n_segments, n_providers)) < 0.7
+        if month == 5:
+            available[0] = False  # a segment where nothing is offered: users drop out
+        inputs = dict(utility=rng.normal(0.0, 3.0, (n_segments, n_cohorts, n_providers)),
+                      available=available, outside_utility=1.0,
+                      bass_p=np.full(n_segments, 0.01), bass_q=np.full(n_segments, 0.3),
+                      reconsider_share=0.1, switching_cost=1.5)
+        fast.step(streams[0], choice_rng=streams[1], **inputs)
+        reference_step(slow, streams[2], streams[3], **inputs)
+        assert np.array_equal(fast.counts, slow.counts), f"month {month}"
+        assert np.array_equal(fast.users(), slow.counts[:, :, 1:].sum(axis=1))
