@@ -225,9 +225,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from model.experiments.outfolder import prepare_out
-    from model.experiments.outputs import write_run
-    from model.experiments.run import run_scenario
-    from model.experiments.tables import events_table, summary_table, top_events
     from model.loading import load_scenario, parse_assignments
 
     overrides = parse_assignments(args.assignments, file=f"{args.scenario} (from --set)")
@@ -236,6 +233,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_scenario(args.scenario, overrides)  # all validation before any output
     out = args.out or RUNS_DIR / f"{config.name}-seed{args.seed}"
     prepare_out(out, "run", [args.scenario], force=args.force)
+    # the simulation and its figures (Mesa, pandas, matplotlib) load only for good input
+    from model.experiments.outputs import write_run
+    from model.experiments.run import run_scenario
+    from model.experiments.tables import events_table, summary_table, top_events
 
     progress = _progress(config.months, quiet=args.quiet)
     result = run_scenario(config, seed=args.seed, on_month=lambda month: progress.update(1))
