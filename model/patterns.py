@@ -113,6 +113,13 @@ def _trailing_year(series: pd.Series, month: int) -> pd.Series:
     return series.loc[month - 11:month]
 
 
+def _2023_and_trailing_year(run: Any, column: str, month: int) -> tuple[float, float]:
+    """A model-table column's mean over 2023 and over the 12 months to ``month``."""
+    table = run.model.set_index("month")
+    early = table.loc[_year_mask(run.model, "2023").to_numpy(), column].mean()
+    return float(early), float(_trailing_year(table[column], month).mean())
+
+
 def p1(run: Any) -> Judged:
     judge = month_of(run.model, PATTERNS["P1"].date)
     if judge is None:
@@ -176,10 +183,8 @@ def p4(run: Any) -> Judged:
     judge = month_of(run.model, PATTERNS["P4"].date)
     if judge is None:
         return NOT_JUDGED
-    table = run.model.set_index("month")
-    early = table.loc[_year_mask(run.model, "2023").to_numpy(), "model_access_markup"].mean()
-    late = _trailing_year(table["model_access_markup"], judge).mean()
-    gap = _trailing_year(table["quality_gap"], judge).abs().mean()
+    early, late = _2023_and_trailing_year(run, "model_access_markup", judge)
+    gap = _trailing_year(run.model.set_index("month")["quality_gap"], judge).abs().mean()
     if not early > 0:
         return Judged(False, None)
     ratio = float(late / early)
@@ -212,10 +217,8 @@ def p6(run: Any) -> Judged:
     judge = month_of(run.model, PATTERNS["P6"].date)
     if judge is None:
         return NOT_JUDGED
-    table = run.model.set_index("month")
-    early = table.loc[_year_mask(run.model, "2023").to_numpy(), "app_layer_margin_share"].mean()
-    late = _trailing_year(table["app_layer_margin_share"], judge).mean()
-    gain = float(late - early)
+    early, late = _2023_and_trailing_year(run, "app_layer_margin_share", judge)
+    gain = late - early
     return Judged(bool(gain >= 0.05), gain)
 
 
