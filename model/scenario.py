@@ -84,6 +84,8 @@ class Section(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _numbers_are_not_flags(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, bool):  # the common case, decided without the annotation
+            return value
         field = cls.model_fields.get(info.field_name or "")
         return not_a_flag(value) if field is not None and _is_number(field.annotation) \
             else value
