@@ -157,7 +157,8 @@ def bigtech_invested(run: Any, *, investor: str, firm: str, period: list[str]) -
     return float(deals["amount_musd"].sum())
 
 
-def _backed_before(run: Any, firm: str, month: int) -> bool:
+def backed_before(run: Any, firm: str, month: int) -> bool:
+    """Whether ``firm`` had a big-tech backer or owner in some month before ``month``."""
     rows = _firm_rows(run, firm)
     if rows is None:
         return False
@@ -171,7 +172,7 @@ def unbacked_labs_absorbed(run: Any, *, period: list[str]) -> float | None:
     if events is None:
         return None
     deals = events[events["kind"] == "acquisition"]
-    return float(sum(not _backed_before(run, str(d.agent), int(d.month))
+    return float(sum(not backed_before(run, str(d.agent), int(d.month))
                      for d in deals.itertuples()))
 
 

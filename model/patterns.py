@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 import yaml
 
-from model.history import LAST_OBSERVATION, month_of
+from model.history import LAST_OBSERVATION, backed_before, month_of
 from model.metrics import first_mover
 
 ARTICLES_FILE = Path(__file__).resolve().parents[1] / "seeds" / "articles.yaml"
@@ -200,12 +200,11 @@ def p5(run: Any) -> Judged:
                           & (events["detail"].astype(str) == "cash ran out"))
                          | (events["kind"] == "acquisition")]
     first_out = out_of_cash.groupby("agent")["month"].min()
-    labs = run.firms[(run.firms["kind"] == "lab") & (run.firms["month"] <= judge)]
+    labs = run.firms.loc[run.firms["kind"] == "lab", "firm"].unique()
     backed, unbacked = [], []
-    for lab, rows in labs.groupby("firm"):
-        until = int(first_out.get(lab, judge + 1)) - 1
-        before = rows.loc[rows["month"] <= max(until, 0), "backers"].fillna("").astype(str)
-        (backed if (before.str.len() > 0).any() else unbacked).append(lab in first_out.index)
+    for lab in labs:  # a lab's buyer is not its backer: look before it ran out
+        was_backed = backed_before(run, lab, int(first_out.get(lab, judge + 1)))
+        (backed if was_backed else unbacked).append(lab in first_out.index)
     if not backed or not unbacked:
         return Judged(False, None)
     rate_unbacked, rate_backed = sum(unbacked) / len(unbacked), sum(backed) / len(backed)
