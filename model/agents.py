@@ -28,7 +28,7 @@ import numpy as np
 from model import pricing, technology
 from model import scenario as sc
 from model.calendar import month_index
-from model.finance import COSTS, FUNDING, REVENUE, Entry, Ledger
+from model.finance import Entry, Ledger
 
 if TYPE_CHECKING:
     from model.model import AIMarketModel
@@ -103,15 +103,15 @@ class Firm(mesa.Agent):
 
     @property
     def revenue_musd(self) -> float:
-        return self.ledger.total(self.model.month, REVENUE)
+        return self.ledger.month_total(self.model.month, "revenue")
 
     @property
     def funding_in_musd(self) -> float:
-        return self.ledger.total(self.model.month, FUNDING)
+        return self.ledger.month_total(self.model.month, "funding")
 
     @property
     def costs_musd(self) -> float:
-        return -self.ledger.total(self.model.month, COSTS)
+        return -self.ledger.month_total(self.model.month, "costs")
 
     def monthly_burn_musd(self) -> float:
         """Costs minus revenue in the last closed month (≤ 0 when profitable).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -24,10 +25,12 @@ INVESTED = {"stake_out", "tranche_out", "compute_credits_out", "acquisition_out"
             "owner_funding_out"}
 ALL_CATEGORIES = REVENUE | FUNDING | COSTS | INVESTED
 ACCOUNTS = ("cash", "credits")
+TOTALS = (("revenue", REVENUE), ("funding", FUNDING), ("costs", COSTS))
+"""The month totals every ledger keeps as entries are posted (what firms report monthly)."""
+_GROUP = {category: name for name, categories in TOTALS for category in categories}
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One line of a ledger (USD millions; positive = in, negative = out)."""
 
     month: int
@@ -40,10 +43,18 @@ class Entry:
 
 @dataclass
 class Ledger:
-    """A firm's book of every dollar in and out, by month and category."""
+    """A firm's book of every dollar in and out, by month and category.
+
+    Besides the entries it keeps this month's amounts of revenue, funding and costs
+    (:data:`TOTALS`) in posting order, so a month total is ``sum()`` of one short list — the
+    same sum :meth:`total` gives (Python's ``sum`` compensates float round-off, so the
+    amounts are summed together rather than kept as a running total).
+    """
 
     entries: list[Entry] = field(default_factory=list)
     _months: list[int] = field(default_factory=list, repr=False, compare=False)
+    _totals_month: int | None = field(default=None, repr=False, compare=False)
+    _totals: dict[str, list[float]] = field(default_factory=dict, repr=False, compare=False)
 
     def post(self, entry: Entry) -> None:
         if entry.category not in ALL_CATEGORIES:
@@ -54,6 +65,16 @@ class Ledger:
             raise ValueError(f"entry for month {entry.month} after month {self._months[-1]}")
         self.entries.append(entry)
         self._months.append(entry.month)
+        if entry.month != self._totals_month:
+            self._totals_month, self._totals = entry.month, {name: [] for name, _ in TOTALS}
+        group = _GROUP.get(entry.category)
+        if group is not None:
+            self._totals[group].append(entry.amount_musd)
+
+    def month_total(self, month: int, group: str) -> float:
+        """This month's signed total of ``group`` (a name in :data:`TOTALS`): equal to
+        ``total(month, categories)`` — the same additions in the same order."""
+        return sum(self._totals[group]) if month == self._totals_month else 0
 
     def month_entries(self, month: int) -> list[Entry]:
         """This month's entries, in the order they were posted (entries come in month order,

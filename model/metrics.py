@@ -189,16 +189,20 @@ def firm_quality(firm: Firm) -> float:
     return float(getattr(firm, "quality", math.nan))
 
 
+def price_of(users: np.ndarray, price_usd: np.ndarray, served: np.ndarray) -> float:
+    """User-weighted price over a seller's [S] segments (mean list price where it serves if
+    it has no users; NaN if it serves nowhere)."""
+    if users.sum() > 0:
+        return float(users @ price_usd / users.sum())
+    return float(price_usd[served].mean()) if served.any() else math.nan
+
+
 def firm_price(firm: Firm) -> float:
     """User-weighted price over the firm's segments (mean list price if it has no users)."""
     model = firm.model
     if id(firm) not in model.market.index:
         return math.nan
-    users = model.users_of(firm)
-    if users.sum() > 0:
-        return float(users @ firm.price_usd / users.sum())
-    offered = firm.serves(model.month)
-    return float(firm.price_usd[offered].mean()) if offered.any() else math.nan
+    return price_of(model.users_of(firm), firm.price_usd, firm.serves(model.month))
 
 
 FIRM_REPORTERS = {

@@ -11,8 +11,7 @@ real DataCollector from them on demand, for Mesa tools that read ``model.datacol
 
 from __future__ import annotations
 
-import itertools
-import operator
+import math
 from copy import deepcopy
 from typing import TYPE_CHECKING, Any
 
@@ -35,20 +34,28 @@ def _keep(value: Any) -> Any:
 
 
 class Recorder:
-    """Each month's indicators, firm records and users, for the output tables."""
+    """Each month's indicators, firm records and users, for the output tables.
+
+    A month is recorded as the raw values it needs (users, the offer arrays, each firm's
+    books); the firm columns derived from them (users, share, price) are computed when the
+    tables are built, by the same formulas :data:`model.metrics.FIRM_REPORTERS` applies to a
+    live model, so the tables are value for value the ones the reporters would give.
+    """
 
     def __init__(self, model: AIMarketModel):
         self.model_reporters = metrics.model_reporters(model.segment_ids)
         self.firm_reporters = metrics.FIRM_REPORTERS
-        self._firm_getters = [operator.attrgetter(r) if isinstance(r, str) else r
-                              for r in self.firm_reporters.values()]
         self.segment_ids = list(model.segment_ids)
         self.seller_ids = [s.firm_id for s in model.sellers]
         self.model_vars: dict[str, list[Any]] = {name: [] for name in self.model_reporters}
         self.steps: list[float] = []
-        self.agent_records: dict[float, list[tuple[Any, ...]]] = {}
         self.months: list[int] = []
+        self.dates: list[str] = []
         self.users: list[np.ndarray] = []  # [S, P] per collection (read-only, not copied)
+        self.adopters: list[int] = []
+        self.offers: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # price, served, quality
+        self.books: list[list[tuple[Any, ...]]] = []  # per month, one tuple per agent
+        self.agents: list[list[Any]] = []  # per month, the agents in Mesa's order
         self._collector: mesa.DataCollector | None = None
 
     def collect(self, model: AIMarketModel) -> None:
@@ -56,12 +63,21 @@ class Recorder:
         self.steps.append(model.time)
         for name, reporter in self.model_reporters.items():
             self.model_vars[name].append(_keep(reporter(model)))
-        getters = self._firm_getters
-        self.agent_records[model.time] = [
-            (model.time, agent.unique_id, *(_keep(get(agent)) for get in getters))
-            for agent in model.agents]
         self.months.append(model.month)
+        self.dates.append(model.date)
         self.users.append(model.population.users())
+        self.adopters.append(model.population.adopters().sum())
+        market = model.market
+        # the market's arrays are replaced at every refresh, never changed in place
+        self.offers.append((market.price_usd, market.available, market.quality))
+        agents = list(model.agents)
+        self.agents.append(agents)
+        self.books.append([
+            (agent.revenue_musd, agent.costs_musd, agent.funding_in_musd, agent.cash_musd,
+             agent.credits_musd, min(agent.runway_months(), 999.0), agent.backer_ids(),
+             float(getattr(agent, "quality", math.nan)),
+             float(getattr(agent, "absorbed_points", 0.0)), agent.alive)
+            for agent in agents])
         self._collector = None
 
     # ---------------------------------------------------------------- tables
@@ -70,11 +86,37 @@ class Recorder:
         """One row per month (the DataCollector's model variables)."""
         return pd.DataFrame(self.model_vars)
 
+    def _firm_rows(self) -> list[tuple[Any, ...]]:
+        """One tuple per month × agent, in :data:`model.metrics.FIRM_REPORTERS` order."""
+        column = {seller_id: k for k, seller_id in enumerate(self.seller_ids)}
+        rows = []
+        for step, month, date, users, adopters, (price, served, quality), agents, books in zip(
+                self.steps, self.months, self.dates, self.users, self.adopters, self.offers,
+                self.agents, self.books, strict=True):
+            for agent, (revenue, costs, funding, cash, credits, runway, backers, general,
+                        absorbed, alive) in zip(agents, books, strict=True):
+                k = column.get(agent.firm_id)
+                if k is None:  # big tech sells nothing itself
+                    n_users, share, firm_price = 0, (0 / adopters if adopters > 0 else 0.0), \
+                        math.nan
+                else:
+                    own = users[:, k]
+                    n_users = int(own.sum())
+                    share = n_users / adopters if adopters > 0 else 0.0
+                    firm_price = metrics.price_of(own, np.ascontiguousarray(price[:, k]),
+                                                  served[:, k])
+                    if agent.kind == "app":  # its quality in its one segment
+                        general = float(quality[agent.segment, k])
+                rows.append((step, agent.unique_id, month, date, agent.firm_id, agent.kind,
+                             n_users, share, revenue, costs, funding, cash, credits, runway,
+                             backers, general, absorbed, firm_price, alive))
+        return rows
+
     def firms_frame(self) -> pd.DataFrame:
         """One row per month × firm, indexed by (Step, AgentID) like the DataCollector's."""
         return pd.DataFrame.from_records(
-            data=itertools.chain.from_iterable(self.agent_records.values()),
-            columns=["Step", "AgentID", *self.firm_reporters], index=["Step", "AgentID"])
+            data=self._firm_rows(), columns=["Step", "AgentID", *self.firm_reporters],
+            index=["Step", "AgentID"])
 
     def segment_columns(self) -> dict[str, np.ndarray]:
         """The segments table as columns: month × segment × seller, in that order."""
@@ -103,7 +145,10 @@ class Recorder:
             collector._validated = True
             collector.model_vars = {name: list(v) for name, v in self.model_vars.items()}
             collector._collection_steps = list(self.steps)
-            collector._agent_records = dict(self.agent_records)
+            records: dict[float, list[tuple[Any, ...]]] = {}
+            for row in self._firm_rows():
+                records.setdefault(row[0], []).append(row)
+            collector._agent_records = records
             collector.tables["segments"] = {name: values.tolist() for name, values
                                             in self.segment_columns().items()}
             self._collector = collector
