@@ -4,15 +4,31 @@ overrides, flat keyword names, and one-line errors that name the file, line and 
 Paths address list entries by their ``id``: ``firms.openai.offerings.coding.markup``. The flat
 twin of a path (for ``mesa.batch_run``, SolaraViz and EMA Workbench, whose parameters must be
 Python identifiers) joins the same parts with ``__``: ``firms__openai__offerings__coding__markup``.
+
+Each file is parsed once per process while it stays unchanged: :func:`_read_yaml` keeps what it
+read (the data and the key-path lines) for the last :data:`READ_CACHE_SIZE` files, keyed on the
+path as given, the resolved path, and the file's ``os.stat`` (device, inode, size, mtime and
+ctime in ns), and hands every caller a fresh copy, so parameter sweeps, benchmarks and tests
+that load the same scenario many times pay for the YAML once. A file that is changed, replaced
+or deleted is read again (its stat no longer matches), and so is one changed within the last
+:data:`RECENT_CHANGE_NS` (a second write in the same filesystem timestamp tick would leave its
+stat as it was); a file that changes while it is read is not kept. Failures are never kept:
+every read of a bad file goes through the same checks and gives the same message.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime
 import difflib
+import os
 import re
+import stat
+import threading
+import time
 import typing
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -55,6 +71,24 @@ MAX_NODES = 100_000
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
+READ_CACHE_SIZE = 32
+"""Files whose parsed YAML is kept per process (least recently used first out): a sweep,
+benchmark or test session loads a handful of files (a scenario, its ``extends`` parents, an
+experiment) many times, and the 11 scenarios and 4 experiments here fit together. An entry
+is ~0.25 MB for the baseline; a file at the limits above could take tens of MB, so a
+bound on the number of files also bounds memory."""
+RECENT_CHANGE_NS = 2_000_000_000
+"""A file whose mtime or ctime is less than this before the read is parsed but not kept:
+filesystems stamp times in ticks (a few ms on Linux, 1-2 s on FAT, HFS+ and some network
+mounts), so a same-size rewrite in the tick of the read would leave the stat unchanged and
+the kept copy stale. Older files cannot be changed without changing their stat."""
+
+_Signature = tuple[int, int, int, int, int]
+_read_cache: OrderedDict[tuple[str, str], tuple[_Signature, dict[str, Any], Origins]] = \
+    OrderedDict()
+_read_cache_lock = threading.Lock()
+
+
 def _read_yaml(file: Path) -> tuple[dict[str, Any], Origins]:
     """The mapping in ``file`` and the line of every key path in it.
 
@@ -62,9 +96,38 @@ def _read_yaml(file: Path) -> tuple[dict[str, Any], Origins]:
     (depth, expanded size, one document, aliases only to finished anchors); duplicate mapping
     keys and duplicate entry ids are refused on the graph; Python objects are built from the
     same graph. Every problem is a :class:`ScenarioError` naming the line.
+
+    An unchanged file read before is not parsed again (see the module docstring): the caller
+    gets a fresh copy of what was read, which it may change freely.
     """
     shown = str(file)
-    text = _read_text(file, shown)
+    try:
+        key = (shown, os.path.realpath(file))
+        signature = _signature(os.stat(file))
+    except (OSError, ValueError):
+        key = signature = None  # not there or not readable: the read below says why
+    if key is not None:
+        with _read_cache_lock:
+            kept = _read_cache.get(key)
+            if kept is not None and kept[0] == signature:
+                _read_cache.move_to_end(key)
+            else:
+                kept = None
+        if kept is not None:
+            return _fresh_copy(kept[1], {}), dict(kept[2])
+    text, read_signature = _read_text(file, shown)
+    data, origins = _parse(text, shown)
+    if key is not None and read_signature is not None:
+        with _read_cache_lock:
+            _read_cache[key] = (read_signature, data, origins)
+            _read_cache.move_to_end(key)
+            while len(_read_cache) > READ_CACHE_SIZE:
+                _read_cache.popitem(last=False)
+        return _fresh_copy(data, {}), dict(origins)
+    return data, origins
+
+
+def _parse(text: str, shown: str) -> tuple[dict[str, Any], Origins]:
     try:
         node, alias_lines = _compose(text, shown)
         if node is None:
@@ -80,10 +143,20 @@ def _read_yaml(file: Path) -> tuple[dict[str, Any], Origins]:
     return data, origins
 
 
-def _read_text(file: Path, shown: str) -> str:
+def _signature(status: os.stat_result) -> _Signature:
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
+
+
+def _read_text(file: Path, shown: str) -> tuple[str, _Signature | None]:
+    """The file's text, and its stat if what was read may be kept: a regular file (not a pipe
+    or device, whose stat says nothing of what the next read gives), the stat of the open file
+    (so of the bytes read), the same before and after the read, and not changed recently."""
     try:
         with file.open("rb") as stream:
+            opened = os.fstat(stream.fileno())
+            before = _signature(opened)
             raw = stream.read(MAX_FILE_BYTES + 1)
+            after = _signature(os.fstat(stream.fileno()))
     except FileNotFoundError:
         raise ScenarioError(shown, "file not found") from None
     except OSError as exc:
@@ -92,9 +165,42 @@ def _read_text(file: Path, shown: str) -> str:
         raise ScenarioError(shown, f"file is larger than {MAX_FILE_BYTES // 2**20} MiB; scenario "
                             "and experiment files are hand-written YAML of a few KB")
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ScenarioError(shown, f"cannot read file ({exc.__class__.__name__}: {exc})") from None
+    settled = time.time_ns() - max(after[3], after[4]) >= RECENT_CHANGE_NS
+    keep = stat.S_ISREG(opened.st_mode) and before == after and settled
+    return text, (after if keep else None)
+
+
+_ATOMS = frozenset({str, int, float, bool, type(None), bytes, datetime.date, datetime.datetime})
+"""Types of the immutable values YAML's safe constructor builds (shared, never copied)."""
+
+
+def _fresh_copy(value: Any, memo: dict[int, Any]) -> Any:
+    """``copy.deepcopy`` for what the safe constructor builds, ~3× faster: dicts and lists
+    are copied, immutable scalars shared; a value an alias reuses stays one object (``memo``,
+    as deepcopy's); anything else (a ``!!set``, the tuples of ``!!omap``) goes to deepcopy.
+    Recursion is bounded: the file's depth is checked when it is read."""
+    cls = type(value)
+    if cls in _ATOMS:
+        return value
+    done = memo.get(id(value))
+    if done is not None:
+        return done
+    if cls is dict:
+        new_dict: dict[Any, Any] = {}
+        memo[id(value)] = new_dict
+        for key, item in value.items():
+            new_dict[key] = item if type(item) in _ATOMS else _fresh_copy(item, memo)
+        return new_dict
+    if cls is list:
+        new_list: list[Any] = []
+        memo[id(value)] = new_list
+        new_list.extend(item if type(item) in _ATOMS else _fresh_copy(item, memo)
+                        for item in value)
+        return new_list
+    return copy.deepcopy(value, memo)
 
 
 def _syntax_error(exc: yaml.YAMLError, shown: str) -> ScenarioError:

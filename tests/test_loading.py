@@ -568,3 +568,195 @@ def test_the_schema_walk_sees_dict_values_and_optional_numbers() -> None:
     assert [w for w, _ in _numeric_slots(VCPool.model_fields["annual_musd"].annotation, "a")] \
         == ["a key", "a value"]
     assert _numeric_slots(ScheduledEvent.model_fields["quality"].annotation, "q") == [("q", [])]
+
+
+# ---------------------------------------------------------------- issue 11: files parsed once
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files ``_compose`` parses during the test, starting from an empty read cache (the
+    process's own cache is put back afterwards)."""
+    from collections import OrderedDict
+
+    monkeypatch.setattr(loading, "_read_cache", OrderedDict())
+    parsed: list[str] = []
+    compose = loading._compose
+
+    def counting(text: str, shown: str):
+        parsed.append(shown)
+        return compose(text, shown)
+
+    monkeypatch.setattr(loading, "_compose", counting)
+    return parsed
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written by the test count as settled at once (no wait of RECENT_CHANGE_NS)."""
+    monkeypatch.setattr(loading, "RECENT_CHANGE_NS", 0)
+
+
+def same_size_same_mtime(path: Path, text: str, *, replace: bool) -> None:
+    """``text`` (as long as the old one) written to ``path`` with the old mtime put back: in
+    place (same inode) until the ctime has moved on, or as a new file renamed over it."""
+    import os
+    import time
+
+    before = os.stat(path)
+    assert len(text.encode()) == before.st_size
+    deadline = time.monotonic() + 5
+    while True:
+        target = path.with_name(path.name + ".new") if replace else path
+        target.write_text(text, encoding="utf-8")
+        os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+        if replace:
+            os.replace(target, path)
+        after = os.stat(path)
+        if replace or after.st_ctime_ns != before.st_ctime_ns or time.monotonic() > deadline:
+            break
+        time.sleep(0.005)  # the filesystem's clock has not ticked since the last write
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    if replace:
+        assert after.st_ino != before.st_ino  # created while the old file still held its inode
+    else:
+        assert after.st_ino == before.st_ino and after.st_ctime_ns != before.st_ctime_ns
+
+
+def test_an_unchanged_file_is_parsed_once(tmp_path: Path, parses, settled) -> None:
+    path = write(tmp_path, "once.yaml", "a: 1\nb: [x, {id: y, v: 2}]\n")
+    first = loading._read_yaml(path)
+    second = loading._read_yaml(path)
+    assert first == second == loading._read_yaml(path)
+    assert parses == [str(path)]
+
+
+def test_a_file_changed_just_now_is_parsed_every_time(tmp_path: Path, parses) -> None:
+    # a second same-size write in the same timestamp tick would leave the stat as it was
+    path = write(tmp_path, "fresh.yaml", "a: 1\n")
+    assert loading._read_yaml(path)[0] == loading._read_yaml(path)[0] == {"a": 1}
+    assert parses == [str(path)] * 2
+
+
+@pytest.mark.parametrize("replace", [False, True], ids=["in-place", "renamed-over"])
+def test_same_size_and_mtime_but_new_content_is_read_again(
+        tmp_path: Path, parses, settled, replace: bool) -> None:
+    path = write(tmp_path, "same.yaml", "a: 1\n")
+    assert loading._read_yaml(path)[0] == loading._read_yaml(path)[0] == {"a": 1}
+    assert len(parses) == 1
+    same_size_same_mtime(path, "a: 2\n", replace=replace)  # ctime (in place) or inode differs
+    assert loading._read_yaml(path)[0] == {"a": 2}
+    assert len(parses) == 2
+
+
+def test_a_bigger_newer_or_deleted_file_is_read_again(tmp_path: Path, parses, settled) -> None:
+    import os
+
+    path = write(tmp_path, "grow.yaml", "a: 1\n")
+    os.utime(path, ns=(10**18, 10**18))  # 2001
+    assert loading._read_yaml(path)[0] == {"a": 1}
+    write(tmp_path, "grow.yaml", "a: 1\nb: 2\n")
+    assert loading._read_yaml(path)[0] == {"a": 1, "b": 2}
+    path.unlink()
+    for _ in range(2):
+        with pytest.raises(ScenarioError, match=r"grow.yaml: file not found$"):
+            loading._read_yaml(path)
+    write(tmp_path, "grow.yaml", "c: 3\n")
+    assert loading._read_yaml(path)[0] == {"c": 3}
+    assert len(parses) == 3
+
+
+def test_a_file_changed_while_it_is_read_is_not_kept(tmp_path: Path, parses, settled,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    path = write(tmp_path, "racing.yaml", "a: 1\n")
+    fstat = os.fstat
+    calls: list[int] = []
+
+    def fstat_then_append(fd: int):
+        result = fstat(fd)
+        if not calls:  # the stat before the read: another process writes right after it
+            calls.append(fd)
+            with path.open("a", encoding="utf-8") as stream:
+                stream.write("b: 2\n")
+        return result
+
+    monkeypatch.setattr(os, "fstat", fstat_then_append)
+    loading._read_yaml(path)
+    monkeypatch.setattr(os, "fstat", fstat)
+    assert loading._read_yaml(path)[0] == {"a": 1, "b": 2}
+    assert loading._read_yaml(path)[0] == {"a": 1, "b": 2}
+    assert len(parses) == 2  # the racing read was not kept; the next one was
+
+
+def test_what_a_caller_changes_does_not_reach_the_next_read(tmp_path: Path, parses,
+                                                            settled) -> None:
+    text = "a: &a {x: [1, 2]}\nb: *a\nfirms: [{id: f, cash: 1}]\n"
+    path = write(tmp_path, "mutable.yaml", text)
+    data, origins = loading._read_yaml(path)
+    expected, expected_origins = copy.deepcopy(data), dict(origins)
+    assert data["a"] is data["b"]  # an alias is one object, as yaml.safe_load makes it
+    data["a"]["x"].append(3)
+    data["firms"][0]["cash"] = 99
+    data["new"] = 1
+    origins[("new",)] = ("elsewhere", 1)
+    origins.pop(("a",))
+    for _ in range(2):
+        again, again_origins = loading._read_yaml(path)
+        assert again == expected and again_origins == expected_origins
+        assert again["a"] is again["b"] and again["a"] is not data["a"]
+        again["firms"].clear()
+    assert parses == [str(path)]
+
+
+def test_a_bad_file_gives_the_same_error_every_time(tmp_path: Path, parses, settled) -> None:
+    path = write(tmp_path, "bad.yaml", "a: 1\nb: 2\na: 3\n")
+    messages = []
+    for _ in range(3):
+        with pytest.raises(ScenarioError) as caught:
+            loading._read_yaml(path)
+        messages.append(str(caught.value))
+    assert messages == [f"{path}:3: a: duplicate key 'a' (first at line 1); a key may appear "
+                        "once in a mapping"] * 3
+    assert len(parses) == 3  # failures are not kept: every read goes through every check
+
+
+def test_the_cache_keeps_the_most_recently_used_files(tmp_path: Path, parses, settled,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loading, "READ_CACHE_SIZE", 2)
+    a, b, c = (write(tmp_path, f"{n}.yaml", f"{n}: 1\n") for n in "abc")
+    for path in (a, b, a, c, a, b):  # c pushes out b (a was used more recently)
+        loading._read_yaml(path)
+    assert parses == [str(a), str(b), str(c), str(b)]
+    assert len(loading._read_cache) == 2
+
+
+def test_the_same_file_named_two_ways_keeps_each_name_in_its_errors(
+        tmp_path: Path, parses, settled, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "named.yaml", "a: 1\n")
+    monkeypatch.chdir(tmp_path)
+    assert loading._read_yaml(Path("named.yaml"))[1][("a",)] == ("named.yaml", 1)
+    assert loading._read_yaml(path)[1][("a",)] == (str(path), 1)
+
+
+def test_loading_the_baseline_twice_gives_equal_scenarios(parses) -> None:
+    first = load_scenario(BASELINE)
+    changed = load_scenario(BASELINE, {"firms.openai.cash_musd": 5})  # changes its copy
+    second = load_scenario(BASELINE)
+    assert first == second and first.model_dump() == second.model_dump()
+    assert firm(changed, "openai").cash_musd == 5 != firm(second, "openai").cash_musd
+    assert len(parses) in (1, 3)  # 3 only if the checkout's baseline was written just now
+
+
+def test_a_changed_parent_reaches_its_child(folder: Path, parses, settled) -> None:
+    child = write(folder, "child.yaml", CHILD)
+    assert load_scenario(child).months == 96
+    assert load_scenario(child).months == 96
+    parent = folder / "baseline.yaml"
+    text = parent.read_text(encoding="utf-8")
+    assert text.count("\nmonths: 96\n") == 1
+    # a new size: a same-size rewrite this soon could fall in the tick of the last read
+    write(folder, "baseline.yaml", text.replace("\nmonths: 96\n", "\nmonths: 108\n"))
+    assert load_scenario(child).months == 108
+    assert parses == [str(child), str(parent), str(parent)]  # the child is still kept
