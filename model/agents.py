@@ -29,12 +29,10 @@ from model import pricing, technology
 from model import scenario as sc
 from model.calendar import month_index
 from model.finance import Entry, Ledger
+from model.market import LAB, NEVER, Cell, Row
 
 if TYPE_CHECKING:
     from model.model import AIMarketModel
-
-NEVER = 10**9
-"""Entry month of a segment a seller does not serve."""
 
 
 class Firm(mesa.Agent):
@@ -60,6 +58,7 @@ class Firm(mesa.Agent):
         self.exit_month: int | None = None
         self.owner: BigTech | None = None
         self.backers: set[str] = set()
+        model.firm_by_id[firm_id] = self
 
     # ---------------------------------------------------------------- money
 
@@ -141,18 +140,25 @@ class Firm(mesa.Agent):
 
 
 class Seller(Firm):
-    """A firm whose products users can choose, segment by segment."""
+    """A firm whose products users can choose, segment by segment.
 
-    is_open = False
+    Its offers live in the model's :class:`model.market.MarketState` (its column there):
+    ``entry_month``, ``quality_bonus``, ``markup`` and ``price_usd`` are its rows, ``is_open``
+    its cell, so reads over all sellers are array operations.
+    """
+
+    market_kind = LAB
+    entry_month = Row()
+    quality_bonus = Row()
+    markup = Row()
+    price_usd = Row("list_price_usd")
+    is_open = Cell("open_weights")
 
     def __init__(self, model: AIMarketModel, spec: sc.Firm, start: str):
         founded = 0 if spec.founded is None else month_index(start, spec.founded)
         super().__init__(model, spec.id, spec.name, spec.cash_musd, spec.staff_cost_musd_month,
                          founded)
-        n_segments = len(model.segment_ids)
-        self.entry_month = np.full(n_segments, NEVER, dtype=np.int64)
-        self.quality_bonus = np.zeros(n_segments)
-        self.markup = np.zeros(n_segments)
+        self.column = model.market.claim(self, self.market_kind, founded)
         self.post_training_spend_musd_month = spec.post_training_spend_musd_month
         for index, segment_id in enumerate(model.segment_ids):
             offering = spec.offerings.get(segment_id)
@@ -164,11 +170,14 @@ class Seller(Firm):
                 entry, founded, 0)
             self.quality_bonus[index] = offering.quality_bonus
             self.markup[index] = offering.markup
-        self.price_usd = np.zeros(n_segments)
 
     def serves(self, month: int) -> np.ndarray:
         """[S] whether it offers a product in each segment this month."""
         return (self.entry_month <= month) & self.active(month)
+
+    def exit(self, reason: str) -> None:
+        super().exit(reason)
+        self.model.market.alive[self.column] = False
 
     def enter(self, segment: int) -> None:
         """Enter a segment now (recorded with the month's other entries)."""
@@ -178,41 +187,11 @@ class Seller(Firm):
     def segment_quality(self) -> np.ndarray:
         raise NotImplementedError
 
-    def unit_cost_usd(self) -> np.ndarray:
-        """[S] what serving one user a month costs it."""
-        return self.model.cost_to_serve_usd
-
-    def set_prices(self) -> None:
-        """Price = unit cost × (1 + markup); record big cuts where it serves."""
-        previous = self.price_usd.copy()
-        self.price_usd = self.unit_cost_usd() * (1.0 + self.markup)
-        served = self.serves(self.model.month)
-        share = self.model.config.commoditization.price_cut_event_share
-        cut = served & (previous > 0) & (self.price_usd < previous * (1.0 - share))
-        for segment in np.flatnonzero(cut):
-            self.model.record(self.firm_id, "price_cut",
-                              f"{self.model.segment_ids[segment]}: ${previous[segment]:.2f} → "
-                              f"${self.price_usd[segment]:.2f} per user-month")
-
-    def post_train(self) -> None:
-        """Split the post-training budget over served segments by users (C3)."""
-        month = self.model.month
-        served = self.serves(month)
-        cfg = self.model.config
-        budget = max(self.post_training_spend_musd_month,
-                     cfg.commoditization.posttrain_share_of_revenue * self.last_revenue_musd)
-        if not served.any() or budget <= 0:
-            return
-        users = self.model.users_of(self)[served].astype(float)
-        weights = (users + 1.0) / (users + 1.0).sum()
-        spend = np.zeros(len(served))
-        spend[served] = budget * weights
-        self.spend_compute("post_training", float(spend.sum()))
-        gain = technology.posttrain_gain(spend, cfg.technology.training_reference_musd,
-                                         cfg.commoditization.posttrain_points_per_doubling_year)
-        # every edge wears off as rivals copy it (C14, C29) unless it is renewed
-        self.quality_bonus += served * (gain - cfg.commoditization.posttrain_depreciation_monthly
-                                        * np.maximum(self.quality_bonus, 0.0))
+    def post_training_budget_musd(self) -> float:
+        """This month's post-training budget: its plan, or a share of last month's revenue
+        when that is more (C3). The model splits it over the segments it serves."""
+        share = self.model.config.commoditization.posttrain_share_of_revenue
+        return max(self.post_training_spend_musd_month, share * self.last_revenue_musd)
 
     def raise_money(self) -> None:
         """Raise a VC round when runway is short and its product is close enough to the frontier
@@ -258,6 +237,8 @@ class Lab(Seller):
     """A model maker: trains, releases, prices, serves, raises money, may exit or be bought."""
 
     kind = "lab"
+    quality = Cell("capability")
+    """General capability (an MMLU-like index, quality points)."""
 
     def __init__(self, model: AIMarketModel, spec: sc.Firm, start: str):
         super().__init__(model, spec, start)
@@ -270,8 +251,17 @@ class Lab(Seller):
         self.run_fund_musd = 0.0
         self.months_since_run = 0
         self.absorbed_points = 0.0
-        self.licensed_quality: float | None = None  # a stopgap licence's model (C22)
         self.owner_id = spec.owner
+
+    @property
+    def licensed_quality(self) -> float | None:
+        """Capability of a stopgap licence's model it serves (C22), or None."""
+        value = self.model.market.licensed_capability[self.column]
+        return None if np.isnan(value) else float(value)
+
+    @licensed_quality.setter
+    def licensed_quality(self, value: float | None) -> None:
+        self.model.market.licensed_capability[self.column] = np.nan if value is None else value
 
     # ---------------------------------------------------------------- capability
 
@@ -347,17 +337,9 @@ class Lab(Seller):
         self.model.record(self.firm_id, "open_release" if open_ else "close_release",
                           f"quality {self.quality:.1f}")
 
-    # ---------------------------------------------------------------- prices
-
-    def update_markups(self) -> None:
-        """Markup falls toward the floor as the best rival in a segment catches up (C4, C15)."""
-        commod = self.model.config.commoditization
-        lead = self.segment_quality() - self.model.market.best_rival_quality(self)
-        target = pricing.target_markup(lead, commod.max_markup, commod.markup_floor,
-                                       commod.lead_scale_points)
-        if self.is_open and self.release == "open_weights":
-            target = np.zeros_like(target)  # open weights: users pay only for hosting
-        self.markup = pricing.adjust(self.markup, target, commod.price_adjust_share_monthly)
+    def sells_at_hosting_cost(self) -> bool:
+        """Open weights are priced at what hosting costs: users pay only for serving."""
+        return self.is_open and self.release == "open_weights"
 
     # ---------------------------------------------------------------- money
 

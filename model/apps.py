@@ -13,21 +13,36 @@ import numpy as np
 
 from model import scenario as sc
 from model.agents import Lab, Seller
+from model.market import APP
 
 
 class AppBuilder(Seller):
     """An application built on someone else's model, in one segment."""
 
     kind = "app"
+    market_kind = APP
 
     def __init__(self, model, spec: sc.Firm, start: str):
         super().__init__(model, spec, start)
         self.segment = model.segment_ids.index(next(iter(spec.offerings)))
+        model.market.app_segment[self.column] = self.segment
         self.supplier_id = spec.supplier
 
     @property
+    def supplier_id(self) -> str:
+        """Id of the lab whose model it runs on."""
+        return self._supplier_id
+
+    @supplier_id.setter
+    def supplier_id(self, firm_id: str) -> None:
+        self._supplier_id = firm_id
+        self._supplier = self.model.firm_by_id[firm_id]
+        self.model.market.supplier_column[self.column] = self.model.market.position(
+            self._supplier)
+
+    @property
     def supplier(self) -> Lab:
-        return self.model.firm_by_id[self.supplier_id]
+        return self._supplier
 
     def serves(self, month: int) -> np.ndarray:
         """An app serves only while the model beneath it exists."""
@@ -38,11 +53,6 @@ class AppBuilder(Seller):
         # the API gives the supplier's model, not the supplier's own product work (C3)
         quality[self.segment] = self.supplier.api_quality() + self.quality_bonus[self.segment]
         return quality
-
-    def unit_cost_usd(self) -> np.ndarray:
-        cost = np.zeros(len(self.model.segment_ids))
-        cost[self.segment] = self.supplier.price_usd[self.segment]
-        return cost
 
     def choose_supplier(self) -> None:
         """Swap to the model with the best value for this segment when the gain is worth it."""
@@ -60,7 +70,7 @@ class AppBuilder(Seller):
         current = self.supplier
         current_ok = (current.alive and bool(current.serves(model.month)[self.segment])
                       and users <= current.licence_cap_users)
-        gain = best_value - (model.value_to_users(current, self.segment) if current_ok
+        gain = best_value - (model.supplier_value_of(current, self.segment) if current_ok
                              else -np.inf)
         if best.firm_id != self.supplier_id and gain >= commod.app_swap_min_gain_utils:
             old = self.supplier_id

@@ -17,13 +17,15 @@ import numpy as np
 
 from model import technology
 from model.agents import Lab, Seller
+from model.market import COMMUNITY, Cell
 
 
 class OpenSourceCommunity(Seller):
     """Independent developers and their derivative models."""
 
     kind = "open_source"
-    is_open = True
+    market_kind = COMMUNITY
+    quality = Cell("capability")
 
     def __init__(self, model):
         cfg = model.config.open_source
@@ -33,6 +35,7 @@ class OpenSourceCommunity(Seller):
         spec = Firm(id="open_source", name="Open-source community", kind="lab", cash_musd=0,
                     staff_cost_musd_month=0, post_training_spend_musd_month=0)
         super().__init__(model, spec, model.config.start)
+        self.is_open = True
         self.contributors = cfg.initial_contributors
         self.quality = 0.0
         self.base: Lab | None = None
@@ -70,9 +73,6 @@ class OpenSourceCommunity(Seller):
             base.absorb(cfg.owner_absorb_share * improvement)
         for segment in np.flatnonzero(self.wanted):
             self.enter(int(segment))
-
-    def set_prices(self) -> None:
-        self.price_usd = self.unit_cost_usd().copy()  # hosting cost, no markup
 
     def settle(self, users: np.ndarray) -> None:
         """No books: users pay hosts outside the model for what they use."""

@@ -1,50 +1,211 @@
-"""The market as arrays over segments × sellers: what every offer is, read by agents and metrics.
+"""The market as arrays over sellers × segments: what every offer is, read and written by agents.
 
-:class:`MarketState` holds, for the S segments and the P sellers of a model (labs, apps, the
-community, in the model's seller order), the ``[S, P]`` arrays of offer quality, price and
-availability and the ``[P]`` openness of each seller. Agents write their own state (quality,
-markups, entries); the model refreshes the arrays at fixed points of the month
-(:meth:`refresh`), and reads like "the best rival's quality" are array operations on them
-instead of loops over sellers, so a month costs time linear in the number of firms.
+:class:`MarketState` holds the state of the P sellers of a model (labs, apps, the community,
+in the model's seller order) that the market is made of, one row per seller:
+
+* ``[P, S]`` per segment: entry month, post-training quality bonus, markup, list price;
+* ``[P]`` per seller: general capability, a licensed model's capability (NaN if none), alive,
+  founding month, open weights, the column of the model beneath it (its own for labs and the
+  community; the supplier's for apps) and, for apps, their one segment.
+
+Agents keep these as attributes (:class:`Row` and :class:`Cell` descriptors map
+``lab.quality`` or ``seller.markup`` to their cell or row of the arrays), so a Mesa agent still
+reads and decides like one, while every read over all sellers — who serves where, the quality
+of every offer, the best rival, the offers users choose among — is one array operation, and a
+month costs time linear in the number of firms.
+
+The offer arrays users see (``quality``, ``price_usd``, ``available`` as ``[S, P]``, ``is_open``
+as ``[P]``) are a snapshot taken at fixed points of the month (:meth:`refresh`), replaced at
+every refresh and never changed in place, so a reader may keep them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from model import pricing
 
 if TYPE_CHECKING:
     from model.agents import Lab, Seller
 
+NEVER = 10**9
+"""Entry month of a segment a seller does not serve."""
+
+LAB, APP, COMMUNITY = 0, 1, 2
+"""Kinds of seller, as stored in :attr:`MarketState.kind`."""
+
+
+class Row:
+    """A seller's row of a ``[P, S]`` market array, as an attribute: reading gives a view
+    (writes into it go to the market), assigning writes the row in place."""
+
+    def __init__(self, array: str | None = None):
+        self.name = array  # the market's attribute; by default the agent attribute's name
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = self.name or name
+
+    def __get__(self, seller: Any, owner: type | None = None) -> Any:
+        if seller is None:
+            return self
+        return getattr(seller.model.market, self.name)[seller.column]
+
+    def __set__(self, seller: Any, value: Any) -> None:
+        getattr(seller.model.market, self.name)[seller.column] = value
+
+
+class Cell(Row):
+    """A seller's cell of a ``[P]`` market array, as a Python number attribute."""
+
+    def __get__(self, seller: Any, owner: type | None = None) -> Any:
+        if seller is None:
+            return self
+        return getattr(seller.model.market, self.name)[seller.column].item()
+
 
 class MarketState:
-    """``[S, P]`` quality, price and availability of every seller's offers."""
+    """Sellers' offers and the state they are made of, as arrays (see the module docstring)."""
 
-    def __init__(self, sellers: Sequence[Seller], n_segments: int):
-        self.sellers = list(sellers)
-        self.index = {id(s): k for k, s in enumerate(self.sellers)}
-        shape = (n_segments, len(self.sellers))
-        self.quality = np.zeros(shape)
-        self.price_usd = np.zeros(shape)
-        self.available = np.zeros(shape, dtype=bool)
-        self.is_open = np.zeros(len(self.sellers), dtype=bool)
+    def __init__(self, n_segments: int, capacity: int = 16):
+        self.n_segments = n_segments
+        self.sellers: list[Seller] = []
+        self.index: dict[int, int] = {}  # id(seller) → column
+        capacity = max(capacity, 1)
+        shape = (capacity, n_segments)
+        self.entry_month = np.full(shape, NEVER, dtype=np.int64)
+        self.quality_bonus = np.zeros(shape)
+        self.markup = np.zeros(shape)
+        self.list_price_usd = np.zeros(shape)
+        self.capability = np.full(capacity, np.nan)
+        self.licensed_capability = np.full(capacity, np.nan)
+        self.alive = np.zeros(capacity, dtype=bool)
+        self.founded_month = np.zeros(capacity, dtype=np.int64)
+        self.open_weights = np.zeros(capacity, dtype=bool)
+        self.supplier_column = np.arange(capacity)
+        self.kind = np.zeros(capacity, dtype=np.int64)
+        self.app_segment = np.zeros(capacity, dtype=np.int64)
+        # the offers users see, [S, P] (see refresh)
+        self.quality = np.zeros((n_segments, 0))
+        self.price_usd = np.zeros((n_segments, 0))
+        self.available = np.zeros((n_segments, 0), dtype=bool)
+        self.is_open = np.zeros(0, dtype=bool)
         self._rivals: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    # ---------------------------------------------------------------- sellers
+
+    def claim(self, seller: Seller, kind: int, founded_month: int) -> int:
+        """Give ``seller`` the next column (growing the arrays when full); returns it."""
+        column = len(self.sellers)
+        if column == self.capability.size:
+            self._grow()
+        self.sellers.append(seller)
+        self.index[id(seller)] = column
+        self.kind[column] = kind
+        self.alive[column] = True
+        self.founded_month[column] = founded_month
+        self.supplier_column[column] = column
+        return column
+
+    def _grow(self) -> None:
+        for name, value in vars(self).items():
+            if isinstance(value, np.ndarray) and value.shape[:1] == self.capability.shape \
+                    and name not in ("quality", "price_usd", "available", "is_open"):
+                extra = np.empty_like(value)
+                if name == "entry_month":
+                    extra.fill(NEVER)
+                elif name == "supplier_column":
+                    extra[:] = np.arange(value.size, 2 * value.size)
+                elif value.dtype == bool or value.dtype == np.int64:
+                    extra.fill(0)
+                else:
+                    extra.fill(np.nan if value.ndim == 1 else 0.0)
+                setattr(self, name, np.concatenate([value, extra]))
 
     def position(self, seller: Seller) -> int:
         """Column of ``seller`` in the arrays."""
         return self.index[id(seller)]
 
+    @property
+    def size(self) -> int:
+        return len(self.sellers)
+
+    # ---------------------------------------------------------------- reads over all sellers
+
+    def serving(self, month: int) -> np.ndarray:
+        """[P, S] whether each seller offers a product in each segment at ``month``: entered,
+        founded and alive, and (for apps) the model beneath it still exists."""
+        p = self.size
+        active = self.alive[:p] & (self.founded_month[:p] <= month)
+        return ((self.entry_month[:p] <= month) & active[:, None]
+                & self.alive[self.supplier_column[:p]][:, None])
+
+    def best_capability(self, month: int, *, closed_only: bool = False,
+                        default: float) -> float:
+        """Best capability of a lab active at ``month`` (of a closed one, if asked), else
+        ``default``."""
+        p = self.size
+        labs = (self.kind[:p] == LAB) & self.alive[:p] & (self.founded_month[:p] <= month)
+        if closed_only:
+            labs &= ~self.open_weights[:p]
+        return self.capability[:p][labs].max().item() if labs.any() else default
+
+    def api_capability(self) -> np.ndarray:
+        """[P] capability of the model each seller's API sells: its own or a licensed one."""
+        p = self.size
+        own, licensed = self.capability[:p], self.licensed_capability[:p]
+        return np.where(np.isnan(licensed), own, np.maximum(own, licensed))
+
+    def offer_quality(self) -> np.ndarray:
+        """[P, S] quality of every seller's product in every segment: a lab's capability plus
+        its post-training bonus (or a licensed model's, when better); an app's supplier's API
+        model plus its own bonus, in its one segment (−inf elsewhere); the community's
+        capability everywhere."""
+        p = self.size
+        bonus, kind = self.quality_bonus[:p], self.kind[:p]
+        licensed = self.licensed_capability[:p]
+        quality = self.capability[:p, None] + bonus
+        has_licence = ~np.isnan(licensed)
+        if has_licence.any():
+            quality[has_licence] = np.maximum(quality[has_licence],
+                                              licensed[has_licence, None] + bonus[has_licence])
+        apps = np.flatnonzero(kind == APP)
+        if apps.size:
+            segment = self.app_segment[apps]
+            quality[apps] = -np.inf
+            quality[apps, segment] = (self.api_capability()[self.supplier_column[apps]]
+                                      + bonus[apps, segment])
+        community = np.flatnonzero(kind == COMMUNITY)
+        quality[community] = self.capability[community, None]
+        return quality
+
     def refresh(self, month: int) -> None:
-        """Read every seller's quality, price and availability at ``month``."""
-        self.quality = np.stack([s.segment_quality() for s in self.sellers], axis=1)
-        self.price_usd = np.stack([s.price_usd for s in self.sellers], axis=1)
-        self.available = np.stack([s.serves(month) for s in self.sellers], axis=1)
-        self.is_open = np.array([s.is_open for s in self.sellers])
+        """Take the snapshot of every offer users see at ``month`` (new arrays)."""
+        p = self.size
+        self.quality = np.ascontiguousarray(self.offer_quality().T)
+        self.price_usd = np.ascontiguousarray(self.list_price_usd[:p].T)
+        self.available = np.ascontiguousarray(self.serving(month).T)
+        self.is_open = self.open_weights[:p].copy()
+
+    def set_prices(self, cost_to_serve_usd: np.ndarray) -> None:
+        """Every seller's list price = unit cost × (1 + markup): labs and the community pay the
+        [S] cost of serving; an app pays its supplier's price in its segment, so apps are
+        priced after the labs."""
+        p = self.size
+        apps = np.flatnonzero(self.kind[:p] == APP)
+        others = np.flatnonzero(self.kind[:p] != APP)
+        self.list_price_usd[others] = pricing.list_prices(cost_to_serve_usd[None, :],
+                                                          self.markup[others])
+        segment = self.app_segment[apps]
+        cost = np.zeros((apps.size, self.n_segments))
+        cost[np.arange(apps.size), segment] = self.list_price_usd[self.supplier_column[apps],
+                                                                 segment]
+        self.list_price_usd[apps] = pricing.list_prices(cost, self.markup[apps])
 
     def best_offer_quality(self) -> np.ndarray:
-        """[S] best quality on offer in each segment (−inf where nobody serves)."""
+        """[S] best quality on offer in each segment (−inf where nobody serves), as of the last
+        :meth:`refresh`."""
         return np.where(self.available, self.quality, -np.inf).max(axis=1)
 
     # ---------------------------------------------------------------- rivals of labs
@@ -58,12 +219,10 @@ class MarketState:
         sellers' current quality and availability without replacing the offer arrays users
         see (:meth:`refresh`).
         """
-        quality = np.stack([s.segment_quality() for s in self.sellers], axis=1)
-        served = np.stack([s.serves(month) for s in self.sellers], axis=1)
-        offered = np.where(served, quality, -np.inf)  # [S, P]
-        group = np.array([self.index[id(getattr(s, "supplier", s))] for s in self.sellers])
-        best_of_group = np.full(offered.T.shape, -np.inf)  # [G = P, S]
-        np.maximum.at(best_of_group, group, offered.T)
+        p = self.size
+        offered = np.where(self.serving(month), self.offer_quality(), -np.inf)  # [P, S]
+        best_of_group = np.full(offered.shape, -np.inf)  # [G = P, S]
+        np.maximum.at(best_of_group, self.supplier_column[:p], offered)
         top = np.argmax(best_of_group, axis=0)  # [S]
         columns = np.arange(best_of_group.shape[1])
         first = best_of_group[top, columns]
@@ -71,10 +230,15 @@ class MarketState:
         without_top[top, columns] = -np.inf
         self._rivals = (top, first, without_top.max(axis=0))
 
+    def rivals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """[S] each segment's best group (its column), the best quality and the best quality
+        outside that group, as ranked by the last :meth:`rank_rivals`."""
+        if self._rivals is None:
+            raise RuntimeError("rank_rivals() must be called first")
+        return self._rivals
+
     def best_rival_quality(self, lab: Lab) -> np.ndarray:
         """[S] best quality offered by a seller not running on ``lab``'s model (as ranked by
         the last :meth:`rank_rivals`)."""
-        if self._rivals is None:
-            raise RuntimeError("rank_rivals() must be called first")
-        top, first, second = self._rivals
+        top, first, second = self.rivals()
         return np.where(top == self.index[id(lab)], second, first)

@@ -30,7 +30,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from model import metrics, technology
+from model import metrics, pricing, technology
 from model.agents import BigTech, Firm, Lab, Seller
 from model.apps import AppBuilder
 from model.calendar import month_index, month_label
@@ -82,12 +82,12 @@ class AIMarketModel(mesa.Model):
         self.cost_to_serve_usd = np.array(
             [s.cost_to_serve_usd_per_user_month for s in cfg.segments])
 
+        self.firm_by_id: dict[str, Firm] = {}  # filled as firms are created
+        self.market = MarketState(len(self.segment_ids), capacity=len(cfg.firms) + 1)
         self.bigtechs = [BigTech(self, spec, cfg.start) for spec in cfg.firms_of("bigtech")]
         self.labs = [Lab(self, spec, cfg.start) for spec in cfg.firms_of("lab")]
         self.apps = [AppBuilder(self, spec, cfg.start) for spec in cfg.firms_of("app")]
         self.community = OpenSourceCommunity(self)
-        self.firm_by_id: dict[str, Firm] = {
-            f.firm_id: f for f in (*self.bigtechs, *self.labs, *self.apps, self.community)}
         for lab in self.labs:
             lab.owner = self.firm_by_id[lab.owner_id] if lab.owner_id else None
         for bigtech in self.bigtechs:
@@ -96,7 +96,6 @@ class AIMarketModel(mesa.Model):
         # output order: the scenario's firms, then the community
         self.firms: list[Firm] = [self.firm_by_id[i] for i in cfg.firm_ids()] + [self.community]
         self.sellers: list[Seller] = [*self.labs, *self.apps, self.community]
-        self.market = MarketState(self.sellers, len(self.segment_ids))
         self._seller_index = self.market.index
 
         self.quality_weight = np.array([c.quality_weight_per_point for c in cfg.cohorts])
@@ -135,13 +134,14 @@ class AIMarketModel(mesa.Model):
             bigtech.apply_licence()
         for lab in self.labs:
             lab.pretrain()
-            lab.post_train()
+        self._post_train(self.labs)
+        for lab in self.labs:
             lab.consider_entry()
         self.community.step()
         self._rank_suppliers()
         for app in self.apps:
             app.choose_supplier()
-            app.post_train()
+        self._post_train(self.apps)
         self._price_all()
         self._note_entries()
         self._users_choose()
@@ -203,21 +203,61 @@ class AIMarketModel(mesa.Model):
 
     # ---------------------------------------------------------------- 3–6. prices and users
 
+    def _post_train(self, sellers: list[Seller]) -> None:
+        """Each seller splits its post-training budget over the segments it serves, by users
+        (C3); every edge wears off as rivals copy it (C14, C29) unless it is renewed."""
+        cfg = self.config
+        columns = np.array([seller.column for seller in sellers], dtype=np.int64)
+        budget = np.array([seller.post_training_budget_musd() for seller in sellers])
+        served = self.market.serving(self.month)[columns]
+        training = (budget > 0) & served.any(axis=1)
+        if not training.any():
+            return
+        columns, served, budget = columns[training], served[training], budget[training]
+        spend = technology.posttrain_spend(budget, self.population.users()[:, columns].T,
+                                           served)
+        for seller, total in zip(np.array(sellers, dtype=object)[training], spend.sum(axis=1),
+                                 strict=True):
+            seller.spend_compute("post_training", float(total))
+        gain = technology.posttrain_gain(spend, cfg.technology.training_reference_musd,
+                                         cfg.commoditization.posttrain_points_per_doubling_year)
+        bonus = self.market.quality_bonus
+        bonus[columns] += served * (gain - cfg.commoditization.posttrain_depreciation_monthly
+                                    * np.maximum(bonus[columns], 0.0))
+
     def _price_all(self) -> None:
-        self.market.rank_rivals(self.month)
-        for lab in self.labs:
-            lab.update_markups()
-            lab.set_prices()
-        for seller in (*self.apps, self.community):
-            seller.set_prices()
+        """Labs move their markups toward what their lead over the best rival allows (C4,
+        C15; open weights at hosting cost); every seller prices at unit cost × (1 + markup) —
+        apps' unit cost is their supplier's new price — and big cuts are recorded."""
+        market, commod = self.market, self.config.commoditization
+        market.rank_rivals(self.month)
+        labs = np.array([lab.column for lab in self.labs], dtype=np.int64)
+        top, first, second = market.rivals()
+        rival = np.where(top[None, :] == labs[:, None], second[None, :], first[None, :])
+        target = pricing.target_markup(market.offer_quality()[labs] - rival, commod.max_markup,
+                                       commod.markup_floor, commod.lead_scale_points)
+        at_cost = np.array([lab.sells_at_hosting_cost() for lab in self.labs], dtype=bool)
+        target[at_cost] = 0.0
+        market.markup[labs] = pricing.adjust(market.markup[labs], target,
+                                             commod.price_adjust_share_monthly)
+        previous = market.list_price_usd[:market.size].copy()
+        market.set_prices(self.cost_to_serve_usd)
+        price = market.list_price_usd[:market.size]
+        served = market.serving(self.month)
+        cut = served & (previous > 0) & (price < previous * (1.0 - commod.price_cut_event_share))
+        for column, segment in zip(*np.nonzero(cut), strict=True):
+            self.record(self.sellers[column].firm_id, "price_cut",
+                        f"{self.segment_ids[segment]}: ${previous[column, segment]:.2f} → "
+                        f"${price[column, segment]:.2f} per user-month")
 
     def _note_entries(self) -> None:
         """Record the segment entries that were scheduled for this month."""
-        for seller in self.sellers:
-            if not seller.active(self.month):
-                continue
-            for segment in np.flatnonzero(seller.entry_month == self.month):
-                self.record(seller.firm_id, "segment_entry", self.segment_ids[segment])
+        market = self.market
+        size = market.size
+        active = market.alive[:size] & (market.founded_month[:size] <= self.month)
+        entered = (market.entry_month[:size] == self.month) & active[:, None]
+        for column, segment in zip(*np.nonzero(entered), strict=True):
+            self.record(self.sellers[column].firm_id, "segment_entry", self.segment_ids[segment])
 
     def _refresh_offers(self) -> None:
         """Quality, price and availability of every seller's offer [S, P] at this month."""
@@ -365,13 +405,12 @@ class AIMarketModel(mesa.Model):
 
     def frontier_quality(self) -> float:
         """Best general capability of any lab still alive."""
-        return max((lab.quality for lab in self.labs if lab.active(self.month)), default=0.0)
+        return self.market.best_capability(self.month, default=0.0)
 
     def closed_frontier_quality(self) -> float:
         """Best general capability of a closed model (what open models catch up with)."""
-        return max((lab.quality for lab in self.labs
-                    if lab.active(self.month) and not lab.is_open),
-                   default=self.frontier_quality())
+        return self.market.best_capability(self.month, closed_only=True,
+                                           default=self.frontier_quality())
 
     def best_offer_quality(self) -> np.ndarray:
         """[S] best quality on offer in each segment (−inf where nobody serves)."""
@@ -380,14 +419,25 @@ class AIMarketModel(mesa.Model):
     def _rank_suppliers(self) -> None:
         """Each segment's labs by value to users, best first: what app builders choose from
         (labs' models and prices do not change while apps choose)."""
-        ranking: list[list[tuple[float, str, Lab]]] = [[] for _ in self.segment_ids]
-        for lab in self.labs:
-            for segment in np.flatnonzero(lab.serves(self.month)):
-                ranking[segment].append((self.value_to_users(lab, int(segment)), lab.firm_id,
-                                         lab))
-        for offers in ranking:
+        columns = np.array([lab.column for lab in self.labs], dtype=np.int64)
+        market = self.market
+        serving = market.serving(self.month)[columns]  # [L, S]
+        # mean utility over cohorts of each lab's API model in each segment, [L, S]
+        utility = (self.quality_weight * market.api_capability()[columns, None, None]
+                   - self.price_weight * market.list_price_usd[columns][:, :, None])
+        self.supplier_value = (self.cohort_share * utility).sum(axis=2)
+        ranking: list[list[tuple[float, str, Lab]]] = []
+        for segment in range(len(self.segment_ids)):
+            offers = [(float(self.supplier_value[row, segment]), self.labs[row].firm_id,
+                       self.labs[row]) for row in np.flatnonzero(serving[:, segment])]
             offers.sort(key=lambda offer: offer[:2], reverse=True)
+            ranking.append(offers)
         self.supplier_ranking = ranking
+        self._lab_row = {id(lab): row for row, lab in enumerate(self.labs)}
+
+    def supplier_value_of(self, lab: Lab, segment: int) -> float:
+        """:meth:`value_to_users` of ``lab`` in ``segment`` as ranked this month."""
+        return float(self.supplier_value[self._lab_row[id(lab)], segment])
 
     def value_to_users(self, lab: Lab, segment: int) -> float:
         """Mean utility of a lab's API model in a segment, before brand and network effects."""

@@ -18,6 +18,11 @@ def target_markup(lead_points: np.ndarray, max_markup: float, floor: float,
     return floor + (max_markup - floor) * (1.0 - np.exp(-lead / scale_points))
 
 
+def list_prices(unit_cost_usd: np.ndarray, markup: np.ndarray) -> np.ndarray:
+    """Price = unit cost × (1 + markup), elementwise."""
+    return unit_cost_usd * (1.0 + markup)
+
+
 def adjust(current: np.ndarray, target: np.ndarray, share: float) -> np.ndarray:
     """Move ``share`` of the way from ``current`` to ``target``."""
     return current + share * (target - current)

@@ -33,6 +33,16 @@ def posttrain_gain(spend_musd: np.ndarray, reference_musd: float,
     return points_per_doubling_year / 12.0 * np.log2(1.0 + np.asarray(spend_musd) / reference_musd)
 
 
+def posttrain_spend(budget_musd: np.ndarray, users: np.ndarray,
+                    served: np.ndarray) -> np.ndarray:
+    """[N, S] each seller's post-training budget [N] split over the segments it serves
+    ([N, S] mask) in proportion to users + 1 there (C3: effort goes where the users are)."""
+    weight = np.where(served, np.asarray(users, dtype=float) + 1.0, 0.0)
+    total = weight.sum(axis=1, keepdims=True)
+    share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
+    return budget_musd[:, None] * share
+
+
 def catch_up(quality: float, frontier: float, rate: float, contributors: float,
              half_strength: float, innovation_points_per_year: float = 0.0) -> float:
     """Community quality after a month of closing the gap to the frontier and innovating."""
