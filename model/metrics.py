@@ -189,12 +189,17 @@ def firm_quality(firm: Firm) -> float:
     return float(getattr(firm, "quality", math.nan))
 
 
-def price_of(users: np.ndarray, price_usd: np.ndarray, served: np.ndarray) -> float:
-    """User-weighted price over a seller's [S] segments (mean list price where it serves if
-    it has no users; NaN if it serves nowhere)."""
-    if users.sum() > 0:
-        return float(users @ price_usd / users.sum())
-    return float(price_usd[served].mean()) if served.any() else math.nan
+def prices_of(users: np.ndarray, price_usd: np.ndarray, served: np.ndarray) -> np.ndarray:
+    """[R] user-weighted price over each row's segments, for rows of [R, S] users, prices and
+    served masks (the mean list price where it serves if it has no users; NaN if it serves
+    nowhere)."""
+    total = users.sum(axis=1)
+    offered = served.sum(axis=1)
+    weighted = np.divide((users * price_usd).sum(axis=1), total, out=np.full(total.shape, np.nan),
+                         where=total > 0)
+    listed = np.divide(np.where(served, price_usd, 0.0).sum(axis=1), offered,
+                       out=np.full(total.shape, np.nan), where=offered > 0)
+    return np.where(total > 0, weighted, listed)
 
 
 def firm_price(firm: Firm) -> float:
@@ -202,7 +207,8 @@ def firm_price(firm: Firm) -> float:
     model = firm.model
     if id(firm) not in model.market.index:
         return math.nan
-    return price_of(model.users_of(firm), firm.price_usd, firm.serves(model.month))
+    return float(prices_of(model.users_of(firm)[None, :], firm.price_usd[None, :],
+                           firm.serves(model.month)[None, :])[0])
 
 
 FIRM_REPORTERS = {

@@ -72,7 +72,10 @@ class AIMarketModel(mesa.Model):
             zip(RANDOM_STREAMS, self.rng.spawn(len(RANDOM_STREAMS)), strict=True))
         source = DEFAULT_SCENARIO if scenario is None else scenario
         overrides = {key.replace("__", "."): value for key, value in flat_overrides.items()}
-        self.config: Scenario = switched_off(load_scenario(source, overrides))
+        # a Scenario is validated when it is made; the model reads it and never changes it
+        validated = isinstance(source, Scenario) and not overrides
+        self.config: Scenario = switched_off(
+            source if validated else load_scenario(source, overrides))
         cfg = self.config
         self.month = 0
         self._date = (-1, "")  # (month, its label), computed once per month

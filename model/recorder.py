@@ -86,37 +86,60 @@ class Recorder:
         """One row per month (the DataCollector's model variables)."""
         return pd.DataFrame(self.model_vars)
 
-    def _firm_rows(self) -> list[tuple[Any, ...]]:
-        """One tuple per month × agent, in :data:`model.metrics.FIRM_REPORTERS` order."""
-        column = {seller_id: k for k, seller_id in enumerate(self.seller_ids)}
-        rows = []
-        for step, month, date, users, adopters, (price, served, quality), agents, books in zip(
-                self.steps, self.months, self.dates, self.users, self.adopters, self.offers,
-                self.agents, self.books, strict=True):
-            for agent, (revenue, costs, funding, cash, credits, runway, backers, general,
-                        absorbed, alive) in zip(agents, books, strict=True):
-                k = column.get(agent.firm_id)
-                if k is None:  # big tech sells nothing itself
-                    n_users, share, firm_price = 0, (0 / adopters if adopters > 0 else 0.0), \
-                        math.nan
-                else:
-                    own = users[:, k]
-                    n_users = int(own.sum())
-                    share = n_users / adopters if adopters > 0 else 0.0
-                    firm_price = metrics.price_of(own, np.ascontiguousarray(price[:, k]),
-                                                  served[:, k])
-                    if agent.kind == "app":  # its quality in its one segment
-                        general = float(quality[agent.segment, k])
-                rows.append((step, agent.unique_id, month, date, agent.firm_id, agent.kind,
-                             n_users, share, revenue, costs, funding, cash, credits, runway,
-                             backers, general, absorbed, firm_price, alive))
-        return rows
+    def firm_columns(self) -> dict[str, np.ndarray]:
+        """The firms table as columns, one row per month × agent (in Mesa's agent order), with
+        ``Step`` and ``AgentID`` first; users, share and price computed for all rows at once
+        by :func:`model.metrics.firm_users`' and :func:`model.metrics.price_of`'s formulas."""
+        column_of = {seller_id: k for k, seller_id in enumerate(self.seller_ids)}
+        month_of_row = np.repeat(np.arange(len(self.months)),
+                                 [len(agents) for agents in self.agents])
+        agents = [agent for month_agents in self.agents for agent in month_agents]
+        column = np.array([column_of.get(agent.firm_id, -1) for agent in agents], dtype=np.int64)
+        books = list(zip(*(book for month_books in self.books for book in month_books),
+                         strict=True))
+        (revenue, costs, funding, cash, credits, runway, backers, quality, absorbed,
+         alive) = books if books else ((),) * 10
+        n_rows = len(agents)
+        users = np.zeros(n_rows, dtype=np.int64)
+        price = np.full(n_rows, np.nan)
+        quality = np.array(quality, dtype=float)
+        seller = np.flatnonzero(column >= 0)
+        if seller.size:
+            months, columns = month_of_row[seller], column[seller]
+            own_users = np.stack(self.users)[months, :, columns]  # [R, S]
+            offers = [np.stack(parts) for parts in zip(*self.offers, strict=True)]
+            own_price = offers[0][months, :, columns]
+            own_served = offers[1][months, :, columns]
+            users[seller] = own_users.sum(axis=1)
+            price[seller] = metrics.prices_of(own_users, own_price, own_served)
+            app = np.array([agents[row].kind == "app" for row in seller], dtype=bool)
+            segment = np.array([agents[row].segment for row in seller[app]], dtype=np.int64)
+            quality[seller[app]] = offers[2][months[app], segment, columns[app]]
+        adopters = np.asarray(self.adopters, dtype=np.int64)[month_of_row]
+        share = np.divide(users, adopters, out=np.zeros(n_rows), where=adopters > 0)
+        return {
+            "Step": np.asarray(self.steps)[month_of_row],
+            "AgentID": np.array([agent.unique_id for agent in agents], dtype=np.int64),
+            "month": np.asarray(self.months, dtype=np.int64)[month_of_row],
+            "date": np.asarray(self.dates, dtype=object)[month_of_row],
+            "firm": np.array([agent.firm_id for agent in agents], dtype=object),
+            "kind": np.array([agent.kind for agent in agents], dtype=object),
+            "users": users, "share": share,
+            "revenue": np.array(revenue, dtype=float), "costs": np.array(costs, dtype=float),
+            "funding_in": np.array(funding, dtype=float), "cash": np.array(cash, dtype=float),
+            "credits": np.array(credits, dtype=float),
+            "runway_months": np.array(runway, dtype=float),
+            "backers": np.array(backers, dtype=object), "quality": quality,
+            "absorbed_points": np.array(absorbed, dtype=float), "price": price,
+            "alive": np.array(alive, dtype=bool),
+        }
 
     def firms_frame(self) -> pd.DataFrame:
         """One row per month × firm, indexed by (Step, AgentID) like the DataCollector's."""
-        return pd.DataFrame.from_records(
-            data=self._firm_rows(), columns=["Step", "AgentID", *self.firm_reporters],
-            index=["Step", "AgentID"])
+        columns = self.firm_columns()
+        index = pd.MultiIndex.from_arrays([columns.pop("Step"), columns.pop("AgentID")],
+                                          names=["Step", "AgentID"])
+        return pd.DataFrame(columns, index=index, columns=list(self.firm_reporters))
 
     def segment_columns(self) -> dict[str, np.ndarray]:
         """The segments table as columns: month × segment × seller, in that order."""
@@ -145,8 +168,9 @@ class Recorder:
             collector._validated = True
             collector.model_vars = {name: list(v) for name, v in self.model_vars.items()}
             collector._collection_steps = list(self.steps)
+            columns = self.firm_columns()
             records: dict[float, list[tuple[Any, ...]]] = {}
-            for row in self._firm_rows():
+            for row in zip(*(values.tolist() for values in columns.values()), strict=True):
                 records.setdefault(row[0], []).append(row)
             collector._agent_records = records
             collector.tables["segments"] = {name: values.tolist() for name, values

@@ -20,10 +20,11 @@ Tables (one row per observation):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from model.loading import load_scenario
@@ -35,16 +36,39 @@ LEDGER_COLUMNS = ["month", "firm", "category", "account", "amount_musd", "counte
                   "transfer_id"]
 
 
-@dataclass
 class RunResult:
-    """The tables and summary of one run."""
+    """The tables and summary of one run: ``model``, ``firms``, ``segments``, ``events``,
+    ``ledger`` (pandas DataFrames) and ``summary`` (a dict). Each is built from the run's
+    records the first time it is read, so a sweep that needs only final values never pays
+    for the tables it does not read."""
 
-    model: pd.DataFrame
-    firms: pd.DataFrame
-    segments: pd.DataFrame
-    events: pd.DataFrame
-    ledger: pd.DataFrame
-    summary: dict[str, Any]
+    def __init__(self, market: AIMarketModel, seed: int):
+        self._market = market
+        self._seed = seed
+
+    @cached_property
+    def model(self) -> pd.DataFrame:
+        return self._market.recorder.model_frame().reset_index(drop=True)
+
+    @cached_property
+    def firms(self) -> pd.DataFrame:
+        return self._market.recorder.firms_frame().reset_index(drop=True)  # in month order
+
+    @cached_property
+    def segments(self) -> pd.DataFrame:
+        return self._market.recorder.segments_frame()
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        return pd.DataFrame(self._market.events, columns=EVENT_COLUMNS)
+
+    @cached_property
+    def ledger(self) -> pd.DataFrame:
+        return ledger_frame(self._market)
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        return summarize(self._market, self._seed, self.model, self.firms, self.segments)
 
 
 def run_scenario(
@@ -74,21 +98,30 @@ def run_scenario(
 
 
 def collect_result(market: AIMarketModel, *, seed: int) -> RunResult:
-    """Tidy tables and a summary from a model that has been stepped."""
-    recorder = market.recorder
-    model_table = recorder.model_frame().reset_index(drop=True)
-    firms = (recorder.firms_frame().reset_index(drop=True)
-             .sort_values(["month"], kind="stable").reset_index(drop=True))
-    segments = recorder.segments_frame()
-    events = pd.DataFrame(market.events, columns=EVENT_COLUMNS)
-    ledger = pd.DataFrame(
-        [(e.month, firm.firm_id, e.category, e.account, e.amount_musd, e.counterparty,
-          e.transfer_id) for firm in market.firms for e in firm.ledger.entries],
-        columns=LEDGER_COLUMNS,
-    ).sort_values(["month", "firm"], kind="stable").reset_index(drop=True)
-    ledger["transfer_id"] = ledger["transfer_id"].astype("Int64")
-    return RunResult(model=model_table, firms=firms, segments=segments, events=events,
-                     ledger=ledger, summary=summarize(market, seed, model_table, firms, segments))
+    """Tidy tables and a summary from a model that has been stepped (built when read)."""
+    return RunResult(market, seed)
+
+
+def ledger_frame(market: AIMarketModel) -> pd.DataFrame:
+    """Every ledger entry, by month, then firm id, then posting order."""
+    firms = sorted(market.firms, key=lambda firm: firm.firm_id)
+    entries = [entry for firm in firms for entry in firm.ledger.entries]
+    firm_ids = np.repeat(np.array([firm.firm_id for firm in firms], dtype=object),
+                         [len(firm.ledger.entries) for firm in firms])
+    if not entries:
+        return pd.DataFrame(columns=LEDGER_COLUMNS).astype({"transfer_id": "Int64"})
+    month, category, amount, account, counterparty, transfer = zip(*entries, strict=True)
+    month = np.array(month, dtype=np.int64)
+    order = np.argsort(month, kind="stable")  # firms are already in id order
+    transfer_ids = pd.array(transfer, dtype="Int64")
+    return pd.DataFrame({
+        "month": month[order], "firm": firm_ids[order],
+        "category": np.array(category, dtype=object)[order],
+        "account": np.array(account, dtype=object)[order],
+        "amount_musd": np.array(amount, dtype=float)[order],
+        "counterparty": np.array(counterparty, dtype=object)[order],
+        "transfer_id": transfer_ids[order],
+    }, columns=LEDGER_COLUMNS)
 
 
 def summarize(market: AIMarketModel, seed: int, model_table: pd.DataFrame,
