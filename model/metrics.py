@@ -24,10 +24,13 @@ The patterns P1–P7 are checked in :mod:`model.patterns`, from the output table
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from model.market import APP, LAB
 
 if TYPE_CHECKING:
     from model.agents import Firm
@@ -35,29 +38,64 @@ if TYPE_CHECKING:
 
 
 def segment_shares(users: np.ndarray) -> np.ndarray:
-    """[S, P] each provider's share of its segment's adopters (0 where a segment has none)."""
-    totals = users.sum(axis=1, keepdims=True)
+    """[..., S, P] each provider's share of its segment's adopters (0 where a segment has none)."""
+    totals = users.sum(axis=-1, keepdims=True)
     return np.divide(users, totals, out=np.zeros(users.shape), where=totals > 0)
 
 
 # ---------------------------------------------------------------- model-level indicators
 
 
-def hhi(model: AIMarketModel) -> float:
-    users = model.population.users()
-    per_segment = (segment_shares(users) ** 2).sum(axis=1)
-    weights = users.sum(axis=1)
-    return float(per_segment @ weights / weights.sum()) if weights.sum() > 0 else float("nan")
+@dataclass(frozen=True)
+class MarketRecords:
+    """What the model-level indicators are computed from, for T months stacked (T may be 1).
+
+    Per month: ``users`` [T, S, P]; the offers users saw, ``price_usd`` and ``available``
+    [T, S, P] and ``is_open`` [T, P]; ``cost_to_serve_usd`` [T, S]; the column of each seller's
+    supplier, ``supplier`` [T, P]; ``utility`` [T, S, C, P]; adopters by cohort,
+    ``cohort_adopters`` [T, S, C]; the best capability of any lab, of a closed lab and of an open
+    model (``frontier``, ``closed_frontier``, ``open_quality`` [T]); the first entrant of each
+    segment, ``first_movers`` (T dicts segment → (column, month)). Constant: ``kind`` and
+    ``app_segment`` [P] (:data:`model.market.LAB`, ``APP``, ``COMMUNITY``), the sellers' ids,
+    the cohorts' ``price_weight`` [C] and the outside option's utility.
+    """
+
+    months: np.ndarray
+    dates: list[str]
+    users: np.ndarray
+    price_usd: np.ndarray
+    available: np.ndarray
+    is_open: np.ndarray
+    cost_to_serve_usd: np.ndarray
+    supplier: np.ndarray
+    utility: np.ndarray
+    cohort_adopters: np.ndarray
+    frontier: np.ndarray
+    closed_frontier: np.ndarray
+    open_quality: np.ndarray
+    first_movers: list[dict[int, tuple[int, int]]]
+    kind: np.ndarray
+    app_segment: np.ndarray
+    seller_ids: list[str]
+    segment_ids: list[str]
+    price_weight: np.ndarray
+    outside_utility: float
 
 
-def open_share(model: AIMarketModel) -> float:
-    users = model.population.users().sum(axis=0)
-    total = users.sum()
-    return float(users[model.is_open].sum() / total) if total > 0 else 0.0
+def _flat_sum(values: np.ndarray) -> np.ndarray:
+    """[T] sum over everything but the month axis (each month summed as one flat array)."""
+    return values.reshape(values.shape[0], -1).sum(axis=1)
 
 
-def frontier_quality(model: AIMarketModel) -> float:
-    return model.frontier_quality()
+def _selection_sum(values: np.ndarray) -> np.ndarray:
+    """[T] sum of each month's [S, K] values taken over the sellers of one kind, added up in
+    the order numpy sums such a selection ``a[:, mask]`` of a month (column by column)."""
+    return _flat_sum(np.swapaxes(values, 1, 2))
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray, empty: float) -> np.ndarray:
+    return np.divide(numerator, denominator, out=np.full(numerator.shape, empty, dtype=float),
+                     where=denominator > 0)
 
 
 def open_quality(model: AIMarketModel) -> float:
@@ -68,105 +106,81 @@ def open_quality(model: AIMarketModel) -> float:
     return max(values) if values else float("nan")
 
 
-def quality_gap(model: AIMarketModel) -> float:
-    """Best closed model minus best open model (negative when open models lead)."""
-    return model.closed_frontier_quality() - open_quality(model)
+def indicator_names(segment_ids: list[str]) -> list[str]:
+    """Names of the model-level indicators, in the order of :func:`indicators`."""
+    names = ["month", "date", "adopters", "hhi", "open_share", "frontier_quality",
+             "open_quality", "quality_gap", "mean_price", "mean_cost_to_serve",
+             "model_access_markup", "app_layer_revenue_share", "app_layer_margin_share",
+             "consumer_surplus"]
+    for segment_id in segment_ids:
+        names += [f"leader.{segment_id}", f"first_mover.{segment_id}",
+                  f"first_mover_share.{segment_id}"]
+    return names
 
 
-def _user_weighted(model: AIMarketModel, values: np.ndarray) -> float:
-    users = model.population.users()
-    total = users.sum()
-    return float((users * values).sum() / total) if total > 0 else float("nan")
-
-
-def mean_price(model: AIMarketModel) -> float:
-    return _user_weighted(model, model.price_usd)
-
-
-def mean_cost_to_serve(model: AIMarketModel) -> float:
-    return _user_weighted(model, np.broadcast_to(model.cost_to_serve_usd[:, None],
-                                                 model.price_usd.shape))
-
-
-def model_access_markup(model: AIMarketModel) -> float:
-    """Labs' user-weighted price over their cost to serve, minus 1 (what model access earns)."""
-    users = model.population.users()
-    is_lab = np.array([seller.kind == "lab" for seller in model.sellers])
-    lab_users = users[:, is_lab]
-    cost = (lab_users * model.cost_to_serve_usd[:, None]).sum()
-    return float((lab_users * model.price_usd[:, is_lab]).sum() / cost - 1.0) if cost > 0 \
-        else float("nan")
-
-
-def app_layer_revenue_share(model: AIMarketModel) -> float:
-    revenue = model.population.users() * model.price_usd  # [S, P] USD/month paid by users
-    is_app = np.array([seller.kind == "app" for seller in model.sellers])
-    total = revenue.sum()
-    return float(revenue[:, is_app].sum() / total) if total > 0 else 0.0
-
-
-def app_layer_margin_share(model: AIMarketModel) -> float:
-    """App builders' share of the margin users' money leaves after the cost of serving them:
-    (app revenue − API fees) / (all user revenue − cost to serve). Where value sits (C4)."""
-    users = model.population.users()
-    revenue = users * model.price_usd
-    is_app = np.array([seller.kind == "app" for seller in model.sellers])
-    api_fees = sum(float(users[app.segment, model.market.position(app)])
-                   * app.supplier.price_usd[app.segment] for app in model.apps)
-    margin = revenue.sum() - float(users.sum(axis=1) @ model.cost_to_serve_usd)
-    return float((revenue[:, is_app].sum() - api_fees) / margin) if margin > 0 else 0.0
-
-
-def consumer_surplus(model: AIMarketModel) -> float:
-    """USD millions per month: logit inclusive value of adopters, in money (Small & Rosen 1981)."""
-    utility = np.where(model.available[:, None, :], model.utility, -np.inf)
-    peak = utility.max(axis=2, keepdims=True)
+def indicators(r: MarketRecords) -> dict[str, Any]:
+    """Every model-level indicator (module docstring) for each month: name → [T] values."""
+    users = r.users
+    n_months = users.shape[0]
+    segment_users = users.sum(axis=2)  # [T, S]
+    total = segment_users.sum(axis=1)  # [T]
+    shares = segment_shares(users)
+    per_segment = (shares ** 2).sum(axis=2)
+    revenue = users * r.price_usd  # [T, S, P] USD/month paid by users
+    is_lab, is_app = r.kind == LAB, r.kind == APP
+    lab_users = users[:, :, is_lab]
+    lab_cost = _selection_sum(lab_users * r.cost_to_serve_usd[:, :, None])
+    all_revenue = _flat_sum(revenue)
+    app_revenue = _selection_sum(revenue[:, :, is_app])
+    # app builders pay their supplier's price for each of their users (added up in app order)
+    apps = np.flatnonzero(is_app)
+    segment = r.app_segment[apps]
+    months = np.arange(n_months)[:, None]
+    fees = (users[months, segment, apps].astype(float)
+            * r.price_usd[months, segment, r.supplier[:, apps]])  # [T, apps]
+    api_fees = np.cumsum(fees, axis=1)[:, -1] if apps.size else np.zeros(n_months)
+    margin = all_revenue - (segment_users * r.cost_to_serve_usd).sum(axis=1)
+    # consumer surplus: adopters' logit inclusive value over not adopting, in money
+    utility = np.where(r.available[:, :, None, :], r.utility, -np.inf)
+    peak = utility.max(axis=3, keepdims=True)
     peak = np.where(np.isfinite(peak), peak, 0.0)
-    inclusive = np.log(np.exp(utility - peak).sum(axis=2)) + peak[:, :, 0]  # [S, C]
-    # surplus over not adopting, so a market with nothing worth having is worth zero
-    inclusive = np.where(np.isfinite(inclusive),
-                         inclusive - model.config.choice.outside_option_utils, 0.0)
-    adopters = model.population.counts[:, :, 1:].sum(axis=2)  # [S, C]
-    weight = np.where(model.price_weight > 0, model.price_weight, np.inf)
-    return float((adopters * inclusive / weight[None, :]).sum() / 1e6)
-
-
-def _leader(model: AIMarketModel, segment: int) -> str:
-    users = model.population.users()[segment]
-    return model.sellers[int(np.argmax(users))].firm_id if users.sum() > 0 else ""
-
-
-def _first_mover_share(model: AIMarketModel, segment: int) -> float:
-    if segment not in model.first_mover:
-        return float("nan")
-    seller, _ = model.first_mover[segment]
-    users = model.population.users()[segment]
-    return float(users[seller] / users.sum()) if users.sum() > 0 else 0.0
-
-
-def model_reporters(segment_ids: list[str]) -> dict[str, Any]:
-    reporters: dict[str, Any] = {
-        "month": lambda m: m.month,
-        "date": lambda m: m.date,
-        "adopters": lambda m: int(m.population.adopters().sum()),
-        "hhi": hhi,
-        "open_share": open_share,
-        "frontier_quality": frontier_quality,
-        "open_quality": open_quality,
-        "quality_gap": quality_gap,
-        "mean_price": mean_price,
-        "mean_cost_to_serve": mean_cost_to_serve,
-        "model_access_markup": model_access_markup,
-        "app_layer_revenue_share": app_layer_revenue_share,
-        "app_layer_margin_share": app_layer_margin_share,
-        "consumer_surplus": consumer_surplus,
+    inclusive = np.log(np.exp(utility - peak).sum(axis=3)) + peak[:, :, :, 0]  # [T, S, C]
+    inclusive = np.where(np.isfinite(inclusive), inclusive - r.outside_utility, 0.0)
+    weight = np.where(r.price_weight > 0, r.price_weight, np.inf)
+    columns: dict[str, Any] = {
+        "month": r.months,
+        "date": list(r.dates),
+        "adopters": total,
+        "hhi": _ratio((per_segment * segment_users).sum(axis=1), total, np.nan),
+        "open_share": _ratio(np.where(r.is_open[:, None, :], users, 0).sum(axis=(1, 2)), total,
+                             0.0),
+        "frontier_quality": r.frontier,
+        "open_quality": r.open_quality,
+        "quality_gap": r.closed_frontier - r.open_quality,
+        "mean_price": _ratio(_flat_sum(users * r.price_usd), total, np.nan),
+        "mean_cost_to_serve": _ratio(_flat_sum(users * np.broadcast_to(
+            r.cost_to_serve_usd[:, :, None], users.shape)), total, np.nan),
+        "model_access_markup": _ratio(_selection_sum(lab_users * r.price_usd[:, :, is_lab]), lab_cost,
+                                      np.nan) - 1.0,
+        "app_layer_revenue_share": _ratio(app_revenue, all_revenue, 0.0),
+        "app_layer_margin_share": _ratio(app_revenue - api_fees, margin, 0.0),
+        "consumer_surplus": _flat_sum(r.cohort_adopters * inclusive / weight[None, None, :])
+        / 1e6,
     }
-    for index, segment_id in enumerate(segment_ids):
-        reporters[f"leader.{segment_id}"] = lambda m, s=index: _leader(m, s)
-        reporters[f"first_mover.{segment_id}"] = lambda m, s=index: (
-            m.sellers[m.first_mover[s][0]].firm_id if s in m.first_mover else "")
-        reporters[f"first_mover_share.{segment_id}"] = lambda m, s=index: _first_mover_share(m, s)
-    return reporters
+    leader = np.argmax(users, axis=2)  # [T, S]
+    for s, segment_id in enumerate(r.segment_ids):
+        columns[f"leader.{segment_id}"] = [
+            r.seller_ids[leader[t, s]] if segment_users[t, s] > 0 else ""
+            for t in range(n_months)]
+        firsts = [first.get(s) for first in r.first_movers]
+        columns[f"first_mover.{segment_id}"] = [
+            "" if first is None else r.seller_ids[first[0]] for first in firsts]
+        columns[f"first_mover_share.{segment_id}"] = [
+            math.nan if first is None else
+            (float(users[t, s, first[0]] / segment_users[t, s]) if segment_users[t, s] > 0
+             else 0.0)
+            for t, first in enumerate(firsts)]
+    return columns
 
 
 # ---------------------------------------------------------------- firm-level indicators

@@ -1,10 +1,11 @@
 """What a run records each month, and the output tables built from it once, at the end.
 
-:class:`Recorder` keeps each month's model indicators (:func:`model.metrics.model_reporters`),
-one record per firm (:data:`model.metrics.FIRM_REPORTERS`) and the ``[S, P]`` users array of
-the population; the segments table (month × segment × seller) is built from those arrays in
-one go instead of one row per segment × seller × month. The tables are the ones
-``mesa.DataCollector`` would hold, value for value; :meth:`Recorder.datacollector` fills a
+:class:`Recorder` keeps, each month, the raw state the outputs are made of — the ``[S, P]``
+users array, the offers users saw, each firm's books — and builds the tables from them when
+they are read: the model indicators for all months at once (:func:`model.metrics.indicators`),
+the firm columns (users, share, price) and the segments table (month × segment × seller) as
+array operations instead of one call per reporter, firm or row per month. The tables are the
+ones ``mesa.DataCollector`` would hold, value for value; :meth:`Recorder.datacollector` fills a
 real DataCollector from them on demand, for Mesa tools that read ``model.datacollector``
 (``mesa.batch_run``, the browser page).
 """
@@ -12,7 +13,6 @@ real DataCollector from them on demand, for Mesa tools that read ``model.datacol
 from __future__ import annotations
 
 import math
-from copy import deepcopy
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -25,51 +25,71 @@ if TYPE_CHECKING:
     from model.model import AIMarketModel
 
 SEGMENT_COLUMNS = ["month", "segment", "firm", "users", "share"]
-_IMMUTABLE = (str, int, bool, float, tuple)
 
 
-def _keep(value: Any) -> Any:
-    """What the DataCollector stores: immutable values as they are, others copied."""
-    return value if isinstance(value, _IMMUTABLE) else deepcopy(value)
+def month_record(model: AIMarketModel) -> dict[str, Any]:
+    """The model's current month as :class:`model.metrics.MarketRecords` fields (one month).
+
+    Arrays the model replaces every month are kept as they are; the population's counts and
+    the market's supplier columns change in place, so what is kept of them is a copy.
+    """
+    market = model.market
+    return {
+        "users": model.population.users(),
+        "price_usd": market.price_usd,
+        "available": market.available,
+        "quality": market.quality,
+        "is_open": market.is_open,
+        "cost_to_serve_usd": model.cost_to_serve_usd,
+        "supplier": market.supplier_column[:market.size].copy(),
+        "utility": model.utility,
+        "cohort_adopters": model.population.counts[:, :, 1:].sum(axis=2),
+        "frontier": model.frontier_quality(),
+        "closed_frontier": model.closed_frontier_quality(),
+        "open_quality": metrics.open_quality(model),
+        "first_movers": dict(model.first_mover),
+    }
 
 
 class Recorder:
-    """Each month's indicators, firm records and users, for the output tables.
+    """Each month's market state and firm records, for the output tables.
 
-    A month is recorded as the raw values it needs (users, the offer arrays, each firm's
-    books); the firm columns derived from them (users, share, price) are computed when the
-    tables are built, by the same formulas :data:`model.metrics.FIRM_REPORTERS` applies to a
-    live model, so the tables are value for value the ones the reporters would give.
+    A month is recorded as the raw values it needs (:func:`month_record`, each firm's books);
+    the indicators and firm columns derived from them are computed when the tables are built,
+    by the formulas of :mod:`model.metrics`, so the tables are value for value the ones the
+    reporters would give on the live model.
     """
 
     def __init__(self, model: AIMarketModel):
-        self.model_reporters = metrics.model_reporters(model.segment_ids)
         self.firm_reporters = metrics.FIRM_REPORTERS
         self.segment_ids = list(model.segment_ids)
         self.seller_ids = [s.firm_id for s in model.sellers]
-        self.model_vars: dict[str, list[Any]] = {name: [] for name in self.model_reporters}
+        market = model.market
+        self._constants = {
+            "kind": market.kind[:market.size].copy(),
+            "app_segment": market.app_segment[:market.size].copy(),
+            "seller_ids": self.seller_ids, "segment_ids": self.segment_ids,
+            "price_weight": model.price_weight,
+            "outside_utility": model.config.choice.outside_option_utils}
         self.steps: list[float] = []
         self.months: list[int] = []
         self.dates: list[str] = []
-        self.users: list[np.ndarray] = []  # [S, P] per collection (read-only, not copied)
-        self.adopters: list[int] = []
-        self.offers: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # price, served, quality
+        self.market: list[dict[str, Any]] = []  # per month, month_record()
         self.books: list[list[tuple[Any, ...]]] = []  # per month, one tuple per agent
         self.agents: list[list[Any]] = []  # per month, the agents in Mesa's order
         self._collector: mesa.DataCollector | None = None
 
+    @property
+    def users(self) -> list[np.ndarray]:
+        """[S, P] users of every month recorded (read-only arrays)."""
+        return [month["users"] for month in self.market]
+
     def collect(self, model: AIMarketModel) -> None:
         """Record the model's current month."""
         self.steps.append(model.time)
-        for name, reporter in self.model_reporters.items():
-            self.model_vars[name].append(_keep(reporter(model)))
         self.months.append(model.month)
         self.dates.append(model.date)
-        self.users.append(model.population.users())
-        self.adopters.append(model.population.adopters().sum())
-        market = model.market
-        # the market's arrays are replaced at every refresh, never changed in place
-        self.offers.append((market.price_usd, market.available, market.quality))
+        self.market.append(month_record(model))
         agents = list(model.agents)
         self.agents.append(agents)
         self.books.append([
@@ -82,9 +102,21 @@ class Recorder:
 
     # ---------------------------------------------------------------- tables
 
+    def _stacked(self, name: str) -> np.ndarray:
+        return np.stack([month[name] for month in self.market])
+
+    def records(self) -> metrics.MarketRecords:
+        """Every recorded month, stacked."""
+        fields = {name: self._stacked(name) for name in self.market[0]
+                  if name not in ("first_movers", "quality")}
+        return metrics.MarketRecords(
+            months=np.asarray(self.months, dtype=np.int64), dates=list(self.dates),
+            first_movers=[month["first_movers"] for month in self.market],
+            **fields, **self._constants)
+
     def model_frame(self) -> pd.DataFrame:
         """One row per month (the DataCollector's model variables)."""
-        return pd.DataFrame(self.model_vars)
+        return pd.DataFrame(metrics.indicators(self.records()))
 
     def firm_columns(self) -> dict[str, np.ndarray]:
         """The firms table as columns, one row per month × agent (in Mesa's agent order), with
@@ -106,16 +138,15 @@ class Recorder:
         seller = np.flatnonzero(column >= 0)
         if seller.size:
             months, columns = month_of_row[seller], column[seller]
-            own_users = np.stack(self.users)[months, :, columns]  # [R, S]
-            offers = [np.stack(parts) for parts in zip(*self.offers, strict=True)]
-            own_price = offers[0][months, :, columns]
-            own_served = offers[1][months, :, columns]
+            own_users = self._stacked("users")[months, :, columns]  # [R, S]
+            own_price = self._stacked("price_usd")[months, :, columns]
+            own_served = self._stacked("available")[months, :, columns]
             users[seller] = own_users.sum(axis=1)
             price[seller] = metrics.prices_of(own_users, own_price, own_served)
             app = np.array([agents[row].kind == "app" for row in seller], dtype=bool)
             segment = np.array([agents[row].segment for row in seller[app]], dtype=np.int64)
-            quality[seller[app]] = offers[2][months[app], segment, columns[app]]
-        adopters = np.asarray(self.adopters, dtype=np.int64)[month_of_row]
+            quality[seller[app]] = self._stacked("quality")[months[app], segment, columns[app]]
+        adopters = self._stacked("users").sum(axis=(1, 2))[month_of_row]
         share = np.divide(users, adopters, out=np.zeros(n_rows), where=adopters > 0)
         return {
             "Step": np.asarray(self.steps)[month_of_row],
@@ -143,9 +174,9 @@ class Recorder:
 
     def segment_columns(self) -> dict[str, np.ndarray]:
         """The segments table as columns: month × segment × seller, in that order."""
-        users = np.stack(self.users)  # [T, S, P]
+        users = self._stacked("users")  # [T, S, P]
         n_months, n_segments, n_sellers = users.shape
-        shares = np.stack([metrics.segment_shares(u) for u in self.users])
+        shares = metrics.segment_shares(users)
         return {
             "month": np.repeat(np.asarray(self.months, dtype=np.int64), n_segments * n_sellers),
             "segment": np.tile(np.repeat(np.array(self.segment_ids, dtype=object), n_sellers),
@@ -162,11 +193,15 @@ class Recorder:
     def datacollector(self) -> mesa.DataCollector:
         """A ``mesa.DataCollector`` holding what was recorded (built again after a month)."""
         if self._collector is None:
-            collector = mesa.DataCollector(model_reporters=self.model_reporters,
+            indicators = metrics.indicators(self.records())
+            # reporters for Mesa's own collect(): the same indicators of the live model
+            reporters = {name: _live_indicator(name, self) for name in indicators}
+            collector = mesa.DataCollector(model_reporters=reporters,
                                            agent_reporters=self.firm_reporters,
                                            tables={"segments": SEGMENT_COLUMNS})
             collector._validated = True
-            collector.model_vars = {name: list(v) for name, v in self.model_vars.items()}
+            collector.model_vars = {name: list(np.asarray(values, dtype=object).tolist())
+                                    for name, values in indicators.items()}
             collector._collection_steps = list(self.steps)
             columns = self.firm_columns()
             records: dict[float, list[tuple[Any, ...]]] = {}
@@ -177,3 +212,16 @@ class Recorder:
                                             in self.segment_columns().items()}
             self._collector = collector
         return self._collector
+
+
+def _live_indicator(name: str, recorder: Recorder) -> Any:
+    """A model reporter: indicator ``name`` of the live model's current month."""
+    def report(model: AIMarketModel) -> Any:
+        one = metrics.MarketRecords(
+            months=np.array([model.month]), dates=[model.date],
+            first_movers=[dict(model.first_mover)],
+            **{key: np.asarray(value)[None] for key, value in month_record(model).items()
+               if key not in ("first_movers", "quality")},
+            **recorder._constants)
+        return metrics.indicators(one)[name][0]
+    return report
