@@ -29,7 +29,7 @@ from model import pricing, technology
 from model import scenario as sc
 from model.calendar import month_index
 from model.finance import Entry, Ledger
-from model.market import LAB, NEVER, Cell, Row
+from model.market import LAB, NEVER, Cell, ReadOnlyRow, Row
 
 if TYPE_CHECKING:
     from model.model import AIMarketModel
@@ -148,7 +148,7 @@ class Seller(Firm):
     """
 
     market_kind = LAB
-    entry_month = Row()
+    entry_month = ReadOnlyRow()
     quality_bonus = Row()
     markup = Row()
     price_usd = Row("list_price_usd")
@@ -166,8 +166,8 @@ class Seller(Firm):
                 continue
             entry = 0 if offering.entry is None else month_index(start, offering.entry)
             # a seller with users at the start is in the segment from the start
-            self.entry_month[index] = 0 if offering.initial_users > 0 else max(
-                entry, founded, 0)
+            model.market.set_entry(self.column, index, 0 if offering.initial_users > 0
+                                   else max(entry, founded, 0))
             self.quality_bonus[index] = offering.quality_bonus
             self.markup[index] = offering.markup
 
@@ -177,12 +177,12 @@ class Seller(Firm):
 
     def exit(self, reason: str) -> None:
         super().exit(reason)
-        self.model.market.alive[self.column] = False
+        self.model.market.leave(self.column)
 
     def enter(self, segment: int) -> None:
         """Enter a segment now (recorded with the month's other entries)."""
         if self.entry_month[segment] > self.model.month:
-            self.entry_month[segment] = self.model.month
+            self.model.market.set_entry(self.column, segment, self.model.month)
 
     def segment_quality(self) -> np.ndarray:
         raise NotImplementedError

@@ -37,8 +37,7 @@ class AppBuilder(Seller):
     def supplier_id(self, firm_id: str) -> None:
         self._supplier_id = firm_id
         self._supplier = self.model.firm_by_id[firm_id]
-        self.model.market.supplier_column[self.column] = self.model.market.position(
-            self._supplier)
+        self.model.market.set_supplier(self.column, self.model.market.position(self._supplier))
 
     @property
     def supplier(self) -> Lab:

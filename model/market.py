@@ -56,6 +56,21 @@ class Row:
         getattr(seller.model.market, self.name)[seller.column] = value
 
 
+class ReadOnlyRow(Row):
+    """A row that agents read but change only through :class:`MarketState` methods (which
+    keep the market's caches right): reading gives a read-only view."""
+
+    def __get__(self, seller: Any, owner: type | None = None) -> Any:
+        if seller is None:
+            return self
+        view = getattr(seller.model.market, self.name)[seller.column]
+        view.flags.writeable = False
+        return view
+
+    def __set__(self, seller: Any, value: Any) -> None:
+        raise AttributeError(f"{self.name} changes through MarketState methods")
+
+
 class Cell(Row):
     """A seller's cell of a ``[P]`` market array, as a Python number attribute."""
 
@@ -92,6 +107,8 @@ class MarketState:
         self.available = np.zeros((n_segments, 0), dtype=bool)
         self.is_open = np.zeros(0, dtype=bool)
         self._rivals: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._version = 0  # bumped by every change to who serves where (see serving)
+        self._serving: tuple[int, int, np.ndarray] | None = None
 
     # ---------------------------------------------------------------- sellers
 
@@ -106,22 +123,43 @@ class MarketState:
         self.alive[column] = True
         self.founded_month[column] = founded_month
         self.supplier_column[column] = column
+        self._version += 1
         return column
 
+    def set_entry(self, column: int, segment: int, month: int) -> None:
+        """The month a seller enters (or entered) a segment."""
+        self.entry_month[column, segment] = month
+        self._version += 1
+
+    def leave(self, column: int) -> None:
+        """A seller exits the market."""
+        self.alive[column] = False
+        self._version += 1
+
+    def set_supplier(self, column: int, supplier_column: int) -> None:
+        """An app now runs on the model of the seller in ``supplier_column``."""
+        self.supplier_column[column] = supplier_column
+        self._version += 1
+
+    _PER_SELLER = ("entry_month", "quality_bonus", "markup", "list_price_usd", "capability",
+                   "licensed_capability", "alive", "founded_month", "open_weights",
+                   "supplier_column", "kind", "app_segment")
+
     def _grow(self) -> None:
-        for name, value in vars(self).items():
-            if isinstance(value, np.ndarray) and value.shape[:1] == self.capability.shape \
-                    and name not in ("quality", "price_usd", "available", "is_open"):
-                extra = np.empty_like(value)
-                if name == "entry_month":
-                    extra.fill(NEVER)
-                elif name == "supplier_column":
-                    extra[:] = np.arange(value.size, 2 * value.size)
-                elif value.dtype == bool or value.dtype == np.int64:
-                    extra.fill(0)
-                else:
-                    extra.fill(np.nan if value.ndim == 1 else 0.0)
-                setattr(self, name, np.concatenate([value, extra]))
+        """Double the room for sellers (for sellers that enter after the start)."""
+        capacity = self.capability.size
+        for name in self._PER_SELLER:
+            value = getattr(self, name)
+            extra = np.empty_like(value)
+            if name == "entry_month":
+                extra.fill(NEVER)
+            elif name == "supplier_column":
+                extra[:] = np.arange(capacity, 2 * capacity)
+            elif name in ("capability", "licensed_capability"):
+                extra.fill(np.nan)
+            else:
+                extra.fill(0)
+            setattr(self, name, np.concatenate([value, extra]))
 
     def position(self, seller: Seller) -> int:
         """Column of ``seller`` in the arrays."""
@@ -135,11 +173,19 @@ class MarketState:
 
     def serving(self, month: int) -> np.ndarray:
         """[P, S] whether each seller offers a product in each segment at ``month``: entered,
-        founded and alive, and (for apps) the model beneath it still exists."""
+        founded and alive, and (for apps) the model beneath it still exists.
+
+        Read-only; computed once per month and change of who serves where (entries, exits,
+        app swaps all go through this class's methods)."""
+        if self._serving is not None and self._serving[:2] == (month, self._version):
+            return self._serving[2]
         p = self.size
         active = self.alive[:p] & (self.founded_month[:p] <= month)
-        return ((self.entry_month[:p] <= month) & active[:, None]
-                & self.alive[self.supplier_column[:p]][:, None])
+        serving = ((self.entry_month[:p] <= month) & active[:, None]
+                   & self.alive[self.supplier_column[:p]][:, None])
+        serving.flags.writeable = False
+        self._serving = (month, self._version, serving)
+        return serving
 
     def best_capability(self, month: int, *, closed_only: bool = False,
                         default: float) -> float:

@@ -121,3 +121,23 @@ def test_users_engine_draws_like_the_full_choice(seed):
         reference_step(slow, streams[2], streams[3], **inputs)
         assert np.array_equal(fast.counts, slow.counts), f"month {month}"
         assert np.array_equal(fast.users(), slow.counts[:, :, 1:].sum(axis=1))
+
+
+def test_market_arrays_grow_for_sellers_beyond_the_first_capacity():
+    from model.market import APP, LAB, NEVER, MarketState
+
+    market = MarketState(n_segments=3, capacity=1)
+    sellers = [object(), object(), object()]
+    columns = [market.claim(seller, kind, founded_month=month)
+               for seller, kind, month in zip(sellers, (LAB, LAB, APP), (0, 2, 0), strict=True)]
+    assert columns == [0, 1, 2] and market.size == 3
+    assert market.capability.size >= 3 and market.entry_month.shape[1] == 3
+    market.set_entry(1, 2, 4)
+    market.set_supplier(2, 0)
+    assert market.entry_month[:3].tolist() == [[NEVER] * 3, [NEVER, NEVER, 4], [NEVER] * 3]
+    assert market.supplier_column[:3].tolist() == [0, 1, 0]
+    assert np.isnan(market.capability[:3]).all()
+    # seller 1 (founded in month 2) serves segment 2 from month 4; exits take it out
+    assert not market.serving(3)[1, 2] and market.serving(4)[1, 2]
+    market.leave(1)
+    assert not market.serving(4)[1, 2]
