@@ -19,6 +19,7 @@ Each month, in this order:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,12 +42,34 @@ def logit_probabilities(utility: np.ndarray, available: np.ndarray) -> np.ndarra
 
     Rows with no available option are all zeros.
     """
-    masked = np.where(available, utility, -np.inf)
-    peak = masked.max(axis=-1, keepdims=True)
+    return _logit_of_masked(np.where(available, utility, -np.inf))
+
+
+def _logit_of_masked(masked: np.ndarray, out: np.ndarray | None = None,
+                     peak: np.ndarray | None = None) -> np.ndarray:
+    """:func:`logit_probabilities` of utilities already set to -inf where unavailable.
+
+    After the peak is made finite, exp(-inf - peak) is exactly 0, so unavailable options
+    need no second mask. ``out``, if given, must be zeros. ``peak`` may be passed in as
+    ``masked.max(axis=-1, keepdims=True)`` computed in some faster order: a maximum is the
+    same whatever the order (up to the sign of a zero peak, which changes no exp).
+    """
+    if peak is None:
+        peak = masked.max(axis=-1, keepdims=True)
     peak = np.where(np.isfinite(peak), peak, 0.0)
-    weights = np.where(available, np.exp(masked - peak), 0.0)
+    weights = np.exp(masked - peak)
     total = weights.sum(axis=-1, keepdims=True)
-    return np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+    return _divide_rows(weights, total, out)
+
+
+def _divide_rows(values: np.ndarray, total: np.ndarray,
+                 out: np.ndarray | None = None) -> np.ndarray:
+    """``values / total`` where ``total > 0``, zeros elsewhere (``out``, if given, must be
+    zeros); a plain division when every total is positive, as it nearly always is."""
+    if total.size and np.minimum.reduce(total, axis=None) > 0:  # NaN fails this too
+        return np.divide(values, total, out=out)
+    return np.divide(values, total, out=np.zeros_like(values) if out is None else out,
+                     where=total > 0)
 
 
 def _normalised(pvals: np.ndarray) -> np.ndarray:
@@ -54,6 +77,14 @@ def _normalised(pvals: np.ndarray) -> np.ndarray:
     pvals = np.clip(pvals, 0.0, 1.0)
     total = pvals.sum(axis=-1, keepdims=True)
     return np.divide(pvals, total, out=np.zeros_like(pvals), where=total > 0)
+
+
+@functools.lru_cache(maxsize=8)
+def _identity(n: int) -> np.ndarray:
+    """[n, n] identity matrix (read-only, shared)."""
+    eye = np.eye(n)
+    eye.flags.writeable = False
+    return eye
 
 
 class UserPopulation:
@@ -130,56 +161,82 @@ class UserPopulation:
             choice_rng: a separate generator for reconsideration draws, so that a change in
                 adoption does not reshuffle who switches (one stream per mechanism).
         """
+        # Every probability is computed with the float operations of logit_probabilities and
+        # _normalised, in the same order, on rows of the same length and layout, so each draw
+        # gets bit-identical pvals; only the bookkeeping around them is restructured
+        # (tests/test_population.py checks both against the straightforward month).
         choice_rng = rng if choice_rng is None else choice_rng
-        n_segments, n_cohorts, n_options = self.counts.shape
+        counts = self.counts
+        n_segments, n_cohorts, n_options = counts.shape
         n_providers = n_options - 1
-        avail = np.broadcast_to(available[:, None, :], (n_segments, n_cohorts, n_providers))
+        available = np.asarray(available, dtype=bool)
+        avail = available[:, None, :]  # [S, 1, P]: the same for every cohort
 
         # 1. adoption: outcome 0 = stay out, outcome k = adopt provider k
-        adopted_share = self.adopters() / np.maximum(self.potential, 1)
+        potential = counts.sum(axis=(1, 2))
+        adopters = (self._adopters if self._adopters is not None
+                    else potential - counts[:, :, NOT_ADOPTED].sum(axis=1))
+        adopted_share = adopters / np.maximum(potential, 1)
         hazard = np.clip(bass_p + bass_q * adopted_share, 0.0, 1.0)[:, None, None]
-        with_outside = np.concatenate(
-            [np.full((n_segments, n_cohorts, 1), outside_utility), utility], axis=2)
-        offer = logit_probabilities(
-            with_outside, np.concatenate([np.ones((n_segments, n_cohorts, 1), bool), avail], 2))
-        adopt_p = hazard * offer[:, :, 1:]
-        pvals = np.concatenate([1.0 - adopt_p.sum(axis=2, keepdims=True), adopt_p], axis=2)
-        outcome = rng.multinomial(self.counts[:, :, NOT_ADOPTED], _normalised(pvals))
-        adopted = outcome[:, :, 1:]
+        # masked utilities with the outside option in front (always available)
+        masked = np.empty((n_segments, n_cohorts, n_options))
+        masked[:, :, NOT_ADOPTED] = outside_utility
+        masked[:, :, 1:] = np.where(avail, utility, -np.inf)
+        pvals = _logit_of_masked(masked)  # the offer's logit shares, overwritten in place
+        adopt_p = hazard * pvals[:, :, 1:]
+        # _normalised(pvals), whose clip to [0, 1] can only act on 1 − Σ adopt_p (< 0 by
+        # round-off); the adoption shares are already in [0, 1]
+        np.maximum(1.0 - adopt_p.sum(axis=2), 0.0, out=pvals[:, :, NOT_ADOPTED])
+        pvals[:, :, 1:] = adopt_p
+        outcome = rng.multinomial(counts[:, :, NOT_ADOPTED],
+                                  _divide_rows(pvals, pvals.sum(axis=2, keepdims=True)))
 
         # 2. reconsideration: looking[s, c, j] users of provider j choose among k (0 = drop out)
-        current = self.counts[:, :, 1:]
-        look_p = np.where(avail, reconsider_share, 1.0)
-        looking = choice_rng.binomial(current, look_p)
+        looking = choice_rng.binomial(counts[:, :, 1:], np.where(avail, reconsider_share, 1.0))
         # one choice row per (segment, cohort, provider) that somebody looks away from: rows
         # with nobody looking draw nothing, so leaving them out changes no draw and keeps the
-        # cost linear in providers (instead of [S, C, P, P] rows)
-        s_idx, c_idx, j_idx = np.nonzero(looking)
-        n_rows = j_idx.size
-        current_one = np.zeros((n_rows, n_providers))
-        current_one[np.arange(n_rows), j_idx] = 1.0
-        choose = logit_probabilities(utility[s_idx, c_idx] + switching_cost * current_one,
-                                     avail[s_idx, c_idx])  # [R, P]
-        stranded = ~avail.any(axis=2)  # [S, C]: nothing left to choose
-        drop = stranded[s_idx, c_idx][:, None].astype(float)
-        moves = (choice_rng.multinomial(looking[s_idx, c_idx, j_idx],
-                                        _normalised(np.concatenate([drop, choose], axis=1)))
-                 if n_rows else np.zeros((0, n_options), dtype=np.int64))  # [R, 1 + P]
+        # cost linear in providers (instead of [S, C, P, P] rows); rows come in (s, c, j) order
+        flat = np.flatnonzero(looking)  # into [S·C·P]
+        cell, j_idx = np.divmod(flat, n_providers)  # cell = s·C + c
+        n_rows = flat.size
+        moved = np.zeros((n_segments * n_cohorts * n_providers, n_options), dtype=np.int64)
+        if n_rows:
+            # masked utilities plus the bonus of the row's current provider: -inf + bonus
+            # stays -inf, so this is where(available, utility + bonus, -inf) (a bonus that is
+            # not finite makes NaN rows, i.e. zero probabilities, either way)
+            bonus = switching_cost * _identity(n_providers)  # [P, P]
+            rows = (masked.reshape(-1, n_options).take(cell, axis=0)[:, 1:]
+                    + bonus.take(j_idx, axis=0))  # [R, P]
+            choice = np.zeros((n_rows, n_options))  # [R, 1 + P]: drop out, then providers
+            # (the row maxima over a transposed copy: many short rows reduce slowly)
+            _logit_of_masked(rows, out=choice[:, 1:],
+                             peak=np.maximum.reduce(rows.T.copy(), axis=0)[:, None])
+            offered = available.any(axis=1)  # [S]; where nothing is, users drop out
+            if not offered.all():
+                choice[:, NOT_ADOPTED] = ~offered[cell // n_cohorts]
+            # _normalised without its clip: every entry is already in [0, 1] (or NaN)
+            moved[flat] = choice_rng.multinomial(
+                looking.reshape(-1)[flat],
+                _divide_rows(choice, choice.sum(axis=1, keepdims=True)))
+        moved = moved.reshape(n_segments, n_cohorts, n_providers, n_options)
+        into = np.einsum("scjk->sck", moved)  # [S, C, 1 + P]: dropped out (0), arrived (k)
+        # stayed[s, c, j] = moved[s, c, j, 1 + j]: the diagonal, as a strided view
+        stayed = moved.reshape(n_segments, n_cohorts, n_providers * n_options)[
+            :, :, 1::n_options + 1]
 
-        arrived = np.zeros_like(current)  # [S, C, k]
-        np.add.at(arrived, (s_idx, c_idx), moves[:, 1:])
-        dropped = np.zeros_like(self.counts[:, :, NOT_ADOPTED])
-        np.add.at(dropped, (s_idx, c_idx), moves[:, 0])
-        stayed = np.zeros_like(current)  # [S, C, P]
-        stayed[s_idx, c_idx, j_idx] = moves[np.arange(n_rows), j_idx + 1]
-        self.counts[:, :, NOT_ADOPTED] += dropped - adopted.sum(axis=2)
-        self.counts[:, :, 1:] += adopted - looking + arrived
+        adopted = outcome[:, :, 1:].sum(axis=1)
+        # multinomial outcomes sum to n, so outcome[:, :, 0] = non-adopters − new adopters
+        counts[:, :, NOT_ADOPTED] = 0
+        counts[:, :, 1:] -= looking
+        counts += outcome
+        counts += into
         self._users = self._adopters = None
 
+        stayed = stayed.sum(axis=1)
         return MonthlyFlows(
-            adopted=adopted.sum(axis=1),
-            switched_in=(arrived - stayed).sum(axis=1),
-            switched_out=(looking - stayed).sum(axis=1),
+            adopted=adopted,
+            switched_in=into[:, :, 1:].sum(axis=1) - stayed,
+            switched_out=looking.sum(axis=1) - stayed,
         )
 
 

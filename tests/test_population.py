@@ -9,7 +9,9 @@ b. *Invariants* at every step of random scenarios (hypothesis, derandomized): pe
    conserved per segment and cohort, counts are int64 and ≥ 0, shares are finite and sum to 1,
    flows add up to the change in counts, nobody stays with an unavailable provider; the same
    conservation on the full AIMarketModel, and its DataCollector reports the counts' adopters.
-c. Unit tests of ``logit_probabilities`` and of the initial split into cohorts.
+c. Unit tests of ``logit_probabilities`` and of the initial split into cohorts; the month's
+   fast bookkeeping makes the same draws (same ``n``, bit-identical ``pvals``, same generators
+   in the same order) and the same counts and flows as the straightforward month.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from scipy import stats
 
 from model.metrics import segment_shares
 from model.model import AIMarketModel
-from model.population import NOT_ADOPTED, UserPopulation, _split, logit_probabilities
+from model.population import (NOT_ADOPTED, UserPopulation, _normalised, _split,
+                              logit_probabilities)
 
 # ====================================================================== a. reference engine
 
@@ -449,3 +452,108 @@ def test_constructor_rejects_initial_users_above_potential():
 def test_initial_users_that_fill_a_segment_exactly():
     population = UserPopulation(np.array([10]), np.array([0.5, 0.5]), np.array([[5, 5]]))
     np.testing.assert_array_equal(population.users(), [[5, 5]])
+
+
+def straightforward_logit(utility: np.ndarray, available: np.ndarray) -> np.ndarray:
+    """logit_probabilities as first written (two masks, a division into zeros)."""
+    masked = np.where(available, utility, -np.inf)
+    peak = masked.max(axis=-1, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0.0)
+    weights = np.where(available, np.exp(masked - peak), 0.0)
+    total = weights.sum(axis=-1, keepdims=True)
+    return np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+
+
+def straightforward_step(counts, rng, choice_rng, *, utility, available, outside_utility,
+                         bass_p, bass_q, reconsider_share, switching_cost):
+    """The month as first written (concatenations, np.add.at): (flows, new counts)."""
+    counts = counts.copy()
+    n_segments, n_cohorts, n_options = counts.shape
+    n_providers = n_options - 1
+    avail = np.broadcast_to(available[:, None, :], (n_segments, n_cohorts, n_providers))
+    adopted_share = counts[:, :, 1:].sum(axis=(1, 2)) / np.maximum(counts.sum(axis=(1, 2)), 1)
+    hazard = np.clip(bass_p + bass_q * adopted_share, 0.0, 1.0)[:, None, None]
+    with_outside = np.concatenate(
+        [np.full((n_segments, n_cohorts, 1), outside_utility), utility], axis=2)
+    offer = straightforward_logit(
+        with_outside, np.concatenate([np.ones((n_segments, n_cohorts, 1), bool), avail], 2))
+    adopt_p = hazard * offer[:, :, 1:]
+    pvals = np.concatenate([1.0 - adopt_p.sum(axis=2, keepdims=True), adopt_p], axis=2)
+    adopted = rng.multinomial(counts[:, :, NOT_ADOPTED], _normalised(pvals))[:, :, 1:]
+    current = counts[:, :, 1:]
+    looking = choice_rng.binomial(current, np.where(avail, reconsider_share, 1.0))
+    s_idx, c_idx, j_idx = np.nonzero(looking)
+    n_rows = j_idx.size
+    current_one = np.zeros((n_rows, n_providers))
+    current_one[np.arange(n_rows), j_idx] = 1.0
+    choose = straightforward_logit(utility[s_idx, c_idx] + switching_cost * current_one,
+                                   avail[s_idx, c_idx])
+    drop = (~avail.any(axis=2))[s_idx, c_idx][:, None].astype(float)
+    moves = (choice_rng.multinomial(looking[s_idx, c_idx, j_idx],
+                                    _normalised(np.concatenate([drop, choose], axis=1)))
+             if n_rows else np.zeros((0, n_options), dtype=np.int64))
+    arrived = np.zeros_like(current)
+    np.add.at(arrived, (s_idx, c_idx), moves[:, 1:])
+    dropped = np.zeros_like(counts[:, :, NOT_ADOPTED])
+    np.add.at(dropped, (s_idx, c_idx), moves[:, 0])
+    stayed = np.zeros_like(current)
+    stayed[s_idx, c_idx, j_idx] = moves[np.arange(n_rows), j_idx + 1]
+    counts[:, :, NOT_ADOPTED] += dropped - adopted.sum(axis=2)
+    counts[:, :, 1:] += adopted - looking + arrived
+    return (adopted.sum(axis=1), (arrived - stayed).sum(axis=1),
+            (looking - stayed).sum(axis=1)), counts
+
+
+class RecordingGenerator:
+    """Passes draws on to a generator and records each call's n and pvals, bit for bit."""
+
+    def __init__(self, seed):
+        self.generator, self.calls = np.random.default_rng(seed), []
+
+    def _record(self, name, n, p):
+        n, p = np.asarray(n), np.asarray(p, dtype=float)
+        self.calls.append((name, n.shape, p.shape, n.tobytes(), p.tobytes()))
+
+    def multinomial(self, n, pvals):
+        self._record("multinomial", n, pvals)
+        return self.generator.multinomial(n, pvals)
+
+    def binomial(self, n, p):
+        self._record("binomial", *np.broadcast_arrays(n, p))  # (the p of a cell, however shaped)
+        return self.generator.binomial(n, p)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_fast_month_draws_and_moves_like_the_straightforward_month(seed):
+    rng = np.random.default_rng(seed)
+    n_segments, n_cohorts, n_providers = rng.integers(1, 6), rng.integers(1, 4), rng.integers(1, 15)
+    counts = rng.integers(0, [30, 10**9][seed % 2], size=(n_segments, n_cohorts, n_providers + 1))
+    counts *= rng.random(counts.shape) < 0.7
+    fast = UserPopulation.__new__(UserPopulation)  # any state, not only the constructor's
+    fast.counts, fast._users, fast._adopters = counts.copy(), None, None
+    shared = seed % 3 == 0  # one generator for both mechanisms: the order of draws matters
+    # streams 0, 1 for the engine and 2, 3 for the straightforward month, from the same seeds
+    streams = [RecordingGenerator([seed, 0 if shared else k % 2]) for k in range(4)]
+    for month in range(6):
+        available = rng.random((n_segments, n_providers)) < rng.choice([0.3, 0.7, 1.0])
+        if month % 3 == 1:
+            available[rng.integers(n_segments)] = False  # users there drop out
+        utility = rng.normal(0.0, rng.choice([0.5, 3.0, 400.0]),
+                             (n_segments, n_cohorts, n_providers))
+        if month == 4:
+            utility[rng.random(utility.shape) < 0.2] = rng.choice([np.inf, -np.inf, -0.0])
+        inputs = dict(utility=utility, available=available,
+                      outside_utility=float(rng.choice([0.0, 8.0, rng.normal(0, 10)])),
+                      bass_p=rng.random(n_segments) * 0.05, bass_q=rng.random(n_segments),
+                      reconsider_share=float(rng.choice([0.0, 0.08, 1.0])),
+                      switching_cost=float(rng.choice([0.0, 1.5, -1.0, 40.0])))
+        with np.errstate(over="ignore", invalid="ignore"):  # the infinite utilities
+            flows = fast.step(streams[0], choice_rng=None if shared else streams[1], **inputs)
+            expected, counts = straightforward_step(
+                counts, streams[2], streams[2] if shared else streams[3], **inputs)
+        assert streams[0].calls == streams[2].calls, f"month {month}"
+        assert streams[1].calls == streams[3].calls, f"month {month}"
+        assert np.array_equal(fast.counts, counts) and fast.counts.dtype == np.int64
+        for got, want in zip((flows.adopted, flows.switched_in, flows.switched_out), expected,
+                             strict=True):
+            assert got.dtype == want.dtype and np.array_equal(got, want), f"month {month}"
