@@ -29,7 +29,7 @@ from model import pricing, technology
 from model import scenario as sc
 from model.calendar import month_index
 from model.finance import Entry, Ledger
-from model.market import LAB, NEVER, Cell, ReadOnlyRow, Row
+from model.market import LAB, NEVER, Cell, QualityCell, ReadOnlyRow, Row
 
 if TYPE_CHECKING:
     from model.model import AIMarketModel
@@ -149,7 +149,7 @@ class Seller(Firm):
 
     market_kind = LAB
     entry_month = ReadOnlyRow()
-    quality_bonus = Row()
+    quality_bonus = ReadOnlyRow()
     markup = Row()
     price_usd = Row("list_price_usd")
     is_open = Cell("open_weights")
@@ -159,6 +159,7 @@ class Seller(Firm):
         super().__init__(model, spec.id, spec.name, spec.cash_musd, spec.staff_cost_musd_month,
                          founded)
         self.column = model.market.claim(self, self.market_kind, founded)
+        bonus = np.zeros(len(model.segment_ids))
         self.post_training_spend_musd_month = spec.post_training_spend_musd_month
         for index, segment_id in enumerate(model.segment_ids):
             offering = spec.offerings.get(segment_id)
@@ -168,8 +169,9 @@ class Seller(Firm):
             # a seller with users at the start is in the segment from the start
             model.market.set_entry(self.column, index, 0 if offering.initial_users > 0
                                    else max(entry, founded, 0))
-            self.quality_bonus[index] = offering.quality_bonus
+            bonus[index] = offering.quality_bonus
             self.markup[index] = offering.markup
+        model.market.add_to_bonus(np.array([self.column]), bonus[None, :])
 
     def serves(self, month: int) -> np.ndarray:
         """[S] whether it offers a product in each segment this month."""
@@ -237,7 +239,7 @@ class Lab(Seller):
     """A model maker: trains, releases, prices, serves, raises money, may exit or be bought."""
 
     kind = "lab"
-    quality = Cell("capability")
+    quality = QualityCell("capability")
     """General capability (an MMLU-like index, quality points)."""
 
     def __init__(self, model: AIMarketModel, spec: sc.Firm, start: str):
@@ -261,7 +263,7 @@ class Lab(Seller):
 
     @licensed_quality.setter
     def licensed_quality(self, value: float | None) -> None:
-        self.model.market.licensed_capability[self.column] = np.nan if value is None else value
+        self.model.market.set_licensed(self.column, value)
 
     # ---------------------------------------------------------------- capability
 

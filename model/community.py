@@ -17,7 +17,7 @@ import numpy as np
 
 from model import technology
 from model.agents import Lab, Seller
-from model.market import COMMUNITY, Cell
+from model.market import COMMUNITY, QualityCell
 
 
 class OpenSourceCommunity(Seller):
@@ -25,7 +25,7 @@ class OpenSourceCommunity(Seller):
 
     kind = "open_source"
     market_kind = COMMUNITY
-    quality = Cell("capability")
+    quality = QualityCell("capability")
 
     def __init__(self, model):
         cfg = model.config.open_source

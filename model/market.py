@@ -80,6 +80,15 @@ class Cell(Row):
         return getattr(seller.model.market, self.name)[seller.column].item()
 
 
+class QualityCell(Cell):
+    """A cell offers' quality is made of: writing it tells the market (see offer_quality)."""
+
+    def __set__(self, seller: Any, value: Any) -> None:
+        market = seller.model.market
+        getattr(market, self.name)[seller.column] = value
+        market.quality_changed()
+
+
 class MarketState:
     """Sellers' offers and the state they are made of, as arrays (see the module docstring)."""
 
@@ -109,6 +118,8 @@ class MarketState:
         self._rivals: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._version = 0  # bumped by every change to who serves where (see serving)
         self._serving: tuple[int, int, np.ndarray] | None = None
+        self._quality_version = 0  # bumped by every change to what offers' quality is made of
+        self._offer_quality: tuple[int, np.ndarray] | None = None
 
     # ---------------------------------------------------------------- sellers
 
@@ -124,6 +135,7 @@ class MarketState:
         self.founded_month[column] = founded_month
         self.supplier_column[column] = column
         self._version += 1
+        self._quality_version += 1
         return column
 
     def set_entry(self, column: int, segment: int, month: int) -> None:
@@ -140,6 +152,21 @@ class MarketState:
         """An app now runs on the model of the seller in ``supplier_column``."""
         self.supplier_column[column] = supplier_column
         self._version += 1
+        self._quality_version += 1
+
+    def set_licensed(self, column: int, capability: float | None) -> None:
+        """A lab serves a licensed model of ``capability`` where it is better (None: stop)."""
+        self.licensed_capability[column] = np.nan if capability is None else capability
+        self._quality_version += 1
+
+    def add_to_bonus(self, columns: np.ndarray, delta: np.ndarray) -> None:
+        """Post-training moves the ``[N, S]`` quality bonus of the sellers in ``columns``."""
+        self.quality_bonus[columns] += delta
+        self._quality_version += 1
+
+    def quality_changed(self) -> None:
+        """A capability or bonus was written directly (agents' attributes)."""
+        self._quality_version += 1
 
     _PER_SELLER = ("entry_month", "quality_bonus", "markup", "list_price_usd", "capability",
                    "licensed_capability", "alive", "founded_month", "open_weights",
@@ -207,7 +234,11 @@ class MarketState:
         """[P, S] quality of every seller's product in every segment: a lab's capability plus
         its post-training bonus (or a licensed model's, when better); an app's supplier's API
         model plus its own bonus, in its one segment (−inf elsewhere); the community's
-        capability everywhere."""
+        capability everywhere.
+
+        Read-only; computed again only after a change to what it is made of."""
+        if self._offer_quality is not None and self._offer_quality[0] == self._quality_version:
+            return self._offer_quality[1]
         p = self.size
         bonus, kind = self.quality_bonus[:p], self.kind[:p]
         licensed = self.licensed_capability[:p]
@@ -224,6 +255,8 @@ class MarketState:
                                       + bonus[apps, segment])
         community = np.flatnonzero(kind == COMMUNITY)
         quality[community] = self.capability[community, None]
+        quality.flags.writeable = False
+        self._offer_quality = (self._quality_version, quality)
         return quality
 
     def refresh(self, month: int) -> None:

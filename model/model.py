@@ -224,9 +224,9 @@ class AIMarketModel(mesa.Model):
             seller.spend_compute("post_training", float(total))
         gain = technology.posttrain_gain(spend, cfg.technology.training_reference_musd,
                                          cfg.commoditization.posttrain_points_per_doubling_year)
-        bonus = self.market.quality_bonus
-        bonus[columns] += served * (gain - cfg.commoditization.posttrain_depreciation_monthly
-                                    * np.maximum(bonus[columns], 0.0))
+        bonus = self.market.quality_bonus[columns]
+        self.market.add_to_bonus(columns, served * (
+            gain - cfg.commoditization.posttrain_depreciation_monthly * np.maximum(bonus, 0.0)))
 
     def _price_all(self) -> None:
         """Labs move their markups toward what their lead over the best rival allows (C4,

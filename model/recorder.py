@@ -105,13 +105,16 @@ class Recorder:
     def _stacked(self, name: str) -> np.ndarray:
         return np.stack([month[name] for month in self.market])
 
-    def records(self) -> metrics.MarketRecords:
-        """Every recorded month, stacked."""
-        fields = {name: self._stacked(name) for name in self.market[0]
+    def records(self, *, last_only: bool = False) -> metrics.MarketRecords:
+        """Every recorded month (or only the last), stacked."""
+        months = slice(-1, None) if last_only else slice(None)
+        market = self.market[months]
+        fields = {name: np.stack([month[name] for month in market]) for name in market[0]
                   if name not in ("first_movers", "quality")}
         return metrics.MarketRecords(
-            months=np.asarray(self.months, dtype=np.int64), dates=list(self.dates),
-            first_movers=[month["first_movers"] for month in self.market],
+            months=np.asarray(self.months[months], dtype=np.int64),
+            dates=list(self.dates[months]),
+            first_movers=[month["first_movers"] for month in market],
             **fields, **self._constants)
 
     def model_frame(self) -> pd.DataFrame:

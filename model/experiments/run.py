@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model import metrics
 from model.loading import load_scenario
 from model.model import AIMarketModel
 from model.scenario import Scenario
@@ -68,7 +69,7 @@ class RunResult:
 
     @cached_property
     def summary(self) -> dict[str, Any]:
-        return summarize(self._market, self._seed, self.model, self.firms, self.segments)
+        return summarize(self._market, self._seed)
 
 
 def run_scenario(
@@ -124,17 +125,24 @@ def ledger_frame(market: AIMarketModel) -> pd.DataFrame:
     }, columns=LEDGER_COLUMNS)
 
 
-def summarize(market: AIMarketModel, seed: int, model_table: pd.DataFrame,
-              firms: pd.DataFrame, segments: pd.DataFrame) -> dict[str, Any]:
-    """Headline results of a run, as plain JSON-ready values."""
-    last = int(model_table["month"].iloc[-1])
-    final_firms = firms[firms["month"] == last]
-    final_segments = segments[segments["month"] == last]
+def summarize(market: AIMarketModel, seed: int) -> dict[str, Any]:
+    """Headline results of a run, as plain JSON-ready values (from its last recorded month,
+    without building the tables)."""
+    recorder = market.recorder
+    last, users = recorder.months[-1], recorder.users[-1]
+    final_model = {name: values[0] for name, values
+                   in metrics.indicators(recorder.records(last_only=True)).items()}
+    adopters = users.sum()
+    column = {seller_id: k for k, seller_id in enumerate(recorder.seller_ids)}
+    shares = {}
+    for agent in recorder.agents[-1]:
+        k = column.get(agent.firm_id)
+        n_users = int(users[:, k].sum()) if k is not None else 0
+        shares[agent.firm_id] = round(float(n_users / adopters if adopters > 0 else 0.0), 6)
     leaders = {}
-    for segment_id, rows in final_segments.groupby("segment", sort=False):
-        top = rows.loc[rows["users"].idxmax()]
-        leaders[segment_id] = top["firm"] if top["users"] > 0 else None
-    final_model = model_table.iloc[-1]
+    for s, segment_id in enumerate(recorder.segment_ids):
+        top = int(np.argmax(users[s]))
+        leaders[segment_id] = recorder.seller_ids[top] if users[s, top] > 0 else None
     return {
         "scenario": market.config.name,
         "description": market.config.description,
@@ -142,10 +150,10 @@ def summarize(market: AIMarketModel, seed: int, model_table: pd.DataFrame,
         "months": last,
         "start": market.config.start,
         "end": str(final_model["date"]),
-        "final_shares": {row.firm: round(float(row.share), 6) for row in final_firms.itertuples()},
+        "final_shares": shares,
         "leader_per_segment": leaders,
         "exits": [{"firm": f.firm_id, "month": f.exit_month,
-                   "date": str(model_table.loc[model_table["month"] == f.exit_month, "date"].iloc[0])}
+                   "date": recorder.dates[recorder.months.index(f.exit_month)]}
                   for f in market.firms if f.exit_month is not None],
         "final": {key: _plain(final_model[key]) for key in
                   ("adopters", "hhi", "open_share", "quality_gap", "mean_price",
