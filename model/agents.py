@@ -29,7 +29,7 @@ from model import pricing, technology
 from model import scenario as sc
 from model.calendar import month_index
 from model.finance import Entry, Ledger
-from model.market import LAB, NEVER, Cell, QualityCell, ReadOnlyRow, Row
+from model.market import LAB, Cell, QualityCell, ReadOnlyRow, Row
 
 if TYPE_CHECKING:
     from model.model import AIMarketModel
@@ -273,17 +273,10 @@ class Lab(Seller):
             return np.maximum(own, self.licensed_quality + self.quality_bonus)
         return own
 
-    def consider_entry(self) -> None:
-        """Enter a segment it does not serve when its model is good enough there (M3)."""
-        model = self.model
-        rules = model.config.first_mover
-        if not self.active(model.month) or self.runway_months() < rules.entry_min_runway_months:
-            return
-        best = model.best_offer_quality()
-        for segment in np.flatnonzero(~self.serves(model.month) & (self.entry_month == NEVER)):
-            if self.quality >= best[segment] - rules.entry_max_gap_points:
-                self.markup[segment] = model.config.commoditization.max_markup / 2
-                self.enter(int(segment))
+    def ready_to_expand(self) -> bool:
+        """Active, with the runway entry into a new segment needs (M3)."""
+        return self.active(self.model.month) and (
+            self.runway_months() >= self.model.config.first_mover.entry_min_runway_months)
 
     def api_quality(self) -> float:
         """Quality of the model it sells through its API: its general capability."""

@@ -38,7 +38,7 @@ from model.choice import offer_utility
 from model.community import OpenSourceCommunity
 from model.finance import VentureMarket
 from model.loading import load_scenario
-from model.market import MarketState
+from model.market import NEVER, MarketState
 from model.population import UserPopulation
 from model.recorder import Recorder
 from model.scenario import OUTSIDE_INVESTOR, Investment, Scenario
@@ -116,6 +116,7 @@ class AIMarketModel(mesa.Model):
         self.first_mover = self._initial_first_movers(initial)
         self.last_shares = metrics.segment_shares(self.population.users())
 
+        self.scheduled = self._schedule()
         self._run_scheduled(month=0)
         self._price_all()
         self._refresh_offers()
@@ -138,8 +139,7 @@ class AIMarketModel(mesa.Model):
         for lab in self.labs:
             lab.pretrain()
         self._post_train(self.labs)
-        for lab in self.labs:
-            lab.consider_entry()
+        self._enter_segments()
         self.community.step()
         self._rank_suppliers()
         for app in self.apps:
@@ -155,14 +155,21 @@ class AIMarketModel(mesa.Model):
 
     # ---------------------------------------------------------------- 1. scheduled
 
+    def _schedule(self) -> dict[int, list[tuple[Any, Any]]]:
+        """month → (action, item) for the enabled events, then deals, dated then (in the
+        scenario's order; anything dated before the start happens in month 0)."""
+        start, schedule = self.config.start, {}
+        dated = [(event, self._apply_event) for event in self.config.events] + [
+            (deal, self._pay_deal) for deal in self.config.funding.investments]
+        for item, action in dated:
+            if item.enabled:
+                schedule.setdefault(max(month_index(start, item.date), 0), []).append(
+                    (action, item))
+        return schedule
+
     def _run_scheduled(self, month: int) -> None:
-        start = self.config.start
-        for event in self.config.events:
-            if event.enabled and max(month_index(start, event.date), 0) == month:
-                self._apply_event(event)
-        for deal in self.config.funding.investments:
-            if deal.enabled and max(month_index(start, deal.date), 0) == month:
-                self._pay_deal(deal)
+        for action, item in self.scheduled.get(month, ()):
+            action(item)
 
     def _apply_event(self, event: Any) -> None:
         firm = self.firm_by_id[event.firm]
@@ -227,6 +234,22 @@ class AIMarketModel(mesa.Model):
         bonus = self.market.quality_bonus[columns]
         self.market.add_to_bonus(columns, served * (
             gain - cfg.commoditization.posttrain_depreciation_monthly * np.maximum(bonus, 0.0)))
+
+    def _enter_segments(self) -> None:
+        """Labs with the runway to expand enter every segment they have not served yet where
+        their model is within ``entry_max_gap_points`` of the best offer there (M3)."""
+        rules = self.config.first_mover
+        ready = [lab for lab in self.labs if lab.ready_to_expand()]
+        if not ready:
+            return
+        market = self.market
+        columns = np.array([lab.column for lab in ready], dtype=np.int64)
+        new = ~market.serving(self.month)[columns] & (market.entry_month[columns] == NEVER)
+        close = (market.capability[columns][:, None]
+                 >= market.best_offer_quality()[None, :] - rules.entry_max_gap_points)
+        for row, segment in zip(*np.nonzero(new & close), strict=True):
+            ready[row].markup[segment] = self.config.commoditization.max_markup / 2
+            ready[row].enter(int(segment))
 
     def _price_all(self) -> None:
         """Labs move their markups toward what their lead over the best rival allows (C4,
