@@ -217,20 +217,15 @@ class Seller(Firm):
             self.book("vc", amount, counterparty="venture_capital")
             model.record(self.firm_id, "funding_round", f"VC round from the {pool} pool", amount)
 
-    def book_revenue(self, users: np.ndarray) -> None:
-        """What its [S] users paid this month at its prices."""
-        revenue = float(users @ self.price_usd) / 1e6
-        if revenue > 0:
-            self.book("revenue", revenue)
-
-    def settle(self, users: np.ndarray) -> None:
-        """Book the month's revenue from users and the costs of serving them and staff."""
+    def settle(self, users: np.ndarray, revenue_musd: float, serving_musd: float) -> None:
+        """Book the month's revenue from its [S] users (``revenue_musd`` at its prices), the
+        cost of serving them (``serving_musd``) and staff."""
         if not self.active(self.model.month):
             return
-        self.book_revenue(users)
-        serving = float(users @ self.model.cost_to_serve_usd) / 1e6
-        if serving > 0:
-            self.spend_compute("serving", serving)
+        if revenue_musd > 0:
+            self.book("revenue", revenue_musd)
+        if serving_musd > 0:
+            self.spend_compute("serving", serving_musd)
         if self.staff_cost_musd_month > 0:
             self.book("staff", -self.staff_cost_musd_month)
 

@@ -78,11 +78,12 @@ class AppBuilder(Seller):
             model.record(self.firm_id, "model_swap", f"{old} → {best.firm_id}",
                          commod.app_swap_cost_musd)
 
-    def settle(self, users: np.ndarray) -> None:
-        """Revenue from users; API fees to the supplier instead of its own serving costs."""
+    def settle(self, users: np.ndarray, revenue_musd: float, serving_musd: float) -> None:
+        """Revenue from users; API fees to the supplier, who bears the cost of serving them."""
         if not self.active(self.model.month):
             return
-        self.book_revenue(users)
+        if revenue_musd > 0:
+            self.book("revenue", revenue_musd)
         if not self.supplier.alive:
             return  # no model beneath it: it served nobody this month
         served = float(users[self.segment])

@@ -74,5 +74,5 @@ class OpenSourceCommunity(Seller):
         for segment in np.flatnonzero(self.wanted):
             self.enter(int(segment))
 
-    def settle(self, users: np.ndarray) -> None:
+    def settle(self, users: np.ndarray, revenue_musd: float, serving_musd: float) -> None:
         """No books: users pay hosts outside the model for what they use."""

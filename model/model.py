@@ -223,12 +223,12 @@ class AIMarketModel(mesa.Model):
         training = (budget > 0) & served.any(axis=1)
         if not training.any():
             return
-        columns, served, budget = columns[training], served[training], budget[training]
+        rows = np.flatnonzero(training)
+        columns, served, budget = columns[rows], served[rows], budget[rows]
         spend = technology.posttrain_spend(budget, self.population.users()[:, columns].T,
                                            served)
-        for seller, total in zip(np.array(sellers, dtype=object)[training], spend.sum(axis=1),
-                                 strict=True):
-            seller.spend_compute("post_training", float(total))
+        for row, total in zip(rows.tolist(), spend.sum(axis=1).tolist(), strict=True):
+            sellers[row].spend_compute("post_training", total)
         gain = technology.posttrain_gain(spend, cfg.technology.training_reference_musd,
                                          cfg.commoditization.posttrain_points_per_doubling_year)
         bonus = self.market.quality_bonus[columns]
@@ -373,8 +373,11 @@ class AIMarketModel(mesa.Model):
 
     def _settle_money(self) -> None:
         users = self.population.users()
-        for seller in self.sellers:
-            seller.settle(users[:, self._seller_index[id(seller)]])
+        size = self.market.size
+        revenue = ((users * self.market.list_price_usd[:size].T).sum(axis=0) / 1e6).tolist()
+        serving = ((users * self.cost_to_serve_usd[:, None]).sum(axis=0) / 1e6).tolist()
+        for column, seller in enumerate(self.sellers):
+            seller.settle(users[:, column], revenue[column], serving[column])
         for bigtech in self.bigtechs:
             bigtech.pay_licence_fees()
             if bigtech.active(self.month) and bigtech.staff_cost_musd_month > 0:

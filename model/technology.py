@@ -36,11 +36,10 @@ def posttrain_gain(spend_musd: np.ndarray, reference_musd: float,
 def posttrain_spend(budget_musd: np.ndarray, users: np.ndarray,
                     served: np.ndarray) -> np.ndarray:
     """[N, S] each seller's post-training budget [N] split over the segments it serves
-    ([N, S] mask) in proportion to users + 1 there (C3: effort goes where the users are)."""
+    ([N, S] mask, at least one per row) in proportion to users + 1 there (C3: effort goes
+    where the users are)."""
     weight = np.where(served, np.asarray(users, dtype=float) + 1.0, 0.0)
-    total = weight.sum(axis=1, keepdims=True)
-    share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
-    return budget_musd[:, None] * share
+    return budget_musd[:, None] * (weight / weight.sum(axis=1, keepdims=True))
 
 
 def catch_up(quality: float, frontier: float, rate: float, contributors: float,
