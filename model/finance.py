@@ -27,7 +27,9 @@ ALL_CATEGORIES = REVENUE | FUNDING | COSTS | INVESTED
 ACCOUNTS = ("cash", "credits")
 TOTALS = (("revenue", REVENUE), ("funding", FUNDING), ("costs", COSTS))
 """The month totals every ledger keeps as entries are posted (what firms report monthly)."""
-_GROUP = {category: name for name, categories in TOTALS for category in categories}
+_GROUP: dict[str, str | None] = {category: None for category in ALL_CATEGORIES} | {
+    category: name for name, categories in TOTALS for category in categories}
+_UNKNOWN = object()
 
 
 class Entry(NamedTuple):
@@ -57,17 +59,18 @@ class Ledger:
     _totals: dict[str, list[float]] = field(default_factory=dict, repr=False, compare=False)
 
     def post(self, entry: Entry) -> None:
-        if entry.category not in ALL_CATEGORIES:
-            raise ValueError(f"unknown ledger category {entry.category!r}")
+        month, category = entry.month, entry.category
+        group = _GROUP.get(category, _UNKNOWN)
+        if group is _UNKNOWN:
+            raise ValueError(f"unknown ledger category {category!r}")
         if entry.account not in ACCOUNTS:
             raise ValueError(f"unknown account {entry.account!r}")
-        if self._months and entry.month < self._months[-1]:
-            raise ValueError(f"entry for month {entry.month} after month {self._months[-1]}")
+        if month != self._totals_month:
+            if self._totals_month is not None and month < self._totals_month:
+                raise ValueError(f"entry for month {month} after month {self._totals_month}")
+            self._totals_month, self._totals = month, {name: [] for name, _ in TOTALS}
         self.entries.append(entry)
-        self._months.append(entry.month)
-        if entry.month != self._totals_month:
-            self._totals_month, self._totals = entry.month, {name: [] for name, _ in TOTALS}
-        group = _GROUP.get(entry.category)
+        self._months.append(month)
         if group is not None:
             self._totals[group].append(entry.amount_musd)
 
