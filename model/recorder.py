@@ -105,9 +105,8 @@ class Recorder:
     def _stacked(self, name: str) -> np.ndarray:
         return np.stack([month[name] for month in self.market])
 
-    def records(self, *, last_only: bool = False) -> metrics.MarketRecords:
-        """Every recorded month (or only the last), stacked."""
-        months = slice(-1, None) if last_only else slice(None)
+    def records(self, months: slice = slice(None)) -> metrics.MarketRecords:
+        """The recorded months (all, or a slice of them), stacked."""
         market = self.market[months]
         fields = {name: np.stack([month[name] for month in market]) for name in market[0]
                   if name not in ("first_movers", "quality")}

@@ -141,3 +141,76 @@ def test_market_arrays_grow_for_sellers_beyond_the_first_capacity():
     assert not market.serving(3)[1, 2] and market.serving(4)[1, 2]
     market.leave(1)
     assert not market.serving(4)[1, 2]
+
+
+def _live_firm_rows(model: AIMarketModel) -> list[tuple]:
+    """Each agent's record now, by the straightforward per-firm reporters."""
+    from model.metrics import FIRM_REPORTERS
+
+    rows = []
+    for agent in model.agents:
+        row = []
+        for reporter in FIRM_REPORTERS.values():
+            row.append(getattr(agent, reporter) if isinstance(reporter, str) else reporter(agent))
+        rows.append(tuple(row))
+    return rows
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "generated-40"])
+def test_recorded_tables_equal_the_live_reporters_month_by_month(scenario):
+    """The firms table built at the end from the recorded months = the per-firm reporters
+    applied to the live model each month; the model table built for all months at once =
+    the same indicators computed for one month at a time."""
+    from model.metrics import FIRM_REPORTERS, indicators
+
+    source = BASELINE if scenario == "baseline" else model_speed.generated_scenario(40)
+    model = AIMarketModel(source, rng=5, months=30)
+    live = [_live_firm_rows(model)]
+    while model.running:
+        model.step()
+        live.append(_live_firm_rows(model))
+    table = model.recorder.firms_frame().reset_index(drop=True)
+    expected = [row for month in live for row in month]
+    assert len(table) == len(expected)
+    got = list(table[list(FIRM_REPORTERS)].itertuples(index=False, name=None))
+    for want, have in zip(expected, got, strict=True):
+        assert len(want) == len(have)
+        for a, b in zip(want, have, strict=True):
+            assert (a == b) or (a != a and b != b), (want, have)  # NaN equals NaN here
+    recorder = model.recorder
+    all_months = indicators(recorder.records())
+    for month in (0, 7, 30):
+        one = indicators(recorder.records(slice(month, month + 1)))
+        for name, values in one.items():
+            a, b = values[0], all_months[name][month]
+            assert (a == b) or (a != a and b != b), (name, month, a, b)
+
+
+def test_post_training_for_all_sellers_equals_each_seller_on_its_own():
+    """The model's post-training phase = the pre-issue-11 per-seller rule, bonus for bonus."""
+    from model import technology
+
+    model = AIMarketModel(model_speed.generated_scenario(40), rng=2, months=24)
+    for _ in range(12):
+        model.step()
+    cfg = model.config
+    sellers = [*model.labs, *model.apps]
+    before = model.market.quality_bonus.copy()
+    expected = before.copy()
+    for seller in sellers:
+        served = seller.serves(model.month)
+        budget = seller.post_training_budget_musd()
+        if not served.any() or budget <= 0:
+            continue
+        users = model.users_of(seller)[served].astype(float)
+        spend = np.zeros(len(served))
+        spend[served] = budget * ((users + 1.0) / (users + 1.0).sum())
+        gain = technology.posttrain_gain(spend, cfg.technology.training_reference_musd,
+                                         cfg.commoditization.posttrain_points_per_doubling_year)
+        row = expected[seller.column]
+        row += served * (gain - cfg.commoditization.posttrain_depreciation_monthly
+                         * np.maximum(row, 0.0))
+    model._post_train(model.labs)
+    model._post_train(model.apps)
+    assert not np.array_equal(before, expected)  # the month moved some bonus
+    assert np.array_equal(model.market.quality_bonus, expected)

@@ -131,7 +131,7 @@ def summarize(market: AIMarketModel, seed: int) -> dict[str, Any]:
     recorder = market.recorder
     last, users = recorder.months[-1], recorder.users[-1]
     final_model = {name: values[0] for name, values
-                   in metrics.indicators(recorder.records(last_only=True)).items()}
+                   in metrics.indicators(recorder.records(slice(-1, None))).items()}
     adopters = users.sum()
     column = {seller_id: k for k, seller_id in enumerate(recorder.seller_ids)}
     shares = {}
