@@ -270,9 +270,14 @@ class DaskExecutor:
             raise SweepError(f"--scheduler {address}: the cluster has no workers")
         self.slots = workers or threads
         self.window = 2 * self.slots
+        self.token = uuid.uuid4().hex[:8]
+        # every worker imports the model now, while this process prepares the folder (as the
+        # local pool's workers do), not in the first task it is given
+        self.warm_up = [self.client.submit(_warm_up, pure=False, workers=[address],
+                                           key=f"moatsim-warm-up-{n}-{self.token}")
+                        for n, address in enumerate(self.client.nthreads())]
         # sent once to every worker and kept there: no task carries the scenario
         self.job = self.client.scatter(job, broadcast=True, hash=False)
-        self.token = uuid.uuid4().hex[:8]
         self.description = f"Dask cluster at {address} ({threads} worker threads)"
 
     def map(self, specs: Iterator[RunSpec],
