@@ -30,13 +30,24 @@ def case_name(scenario: str, seed: int) -> str:
     return f"{Path(scenario).stem}-seed{seed}"
 
 
-def outputs(scenario: str, seed: int, months: int) -> dict[str, bytes]:
-    """File name → bytes, as ``moatsim run`` writes them (same DataFrame.to_csv calls)."""
+LEGACY = {"pricing.rule": "lead_markup"}
+"""The golden files predate issue 12's pricing: they are compared with the lead-markup rule."""
+
+
+def outputs(scenario: str, seed: int, months: int,
+            columns: dict[str, list[str]] | None = None) -> dict[str, bytes]:
+    """File name → bytes, as ``moatsim run`` writes them (same DataFrame.to_csv calls), with
+    the pre-issue-12 pricing rule; ``columns`` (table → names) keeps only those columns of a
+    table (outputs added since the golden files were written are not in them)."""
     from model.experiments.run import run_scenario
 
-    result = run_scenario(ROOT / scenario, seed=seed, months=months)
-    files = {f"{name}.csv": getattr(result, name).to_csv(index=False).encode("utf-8")
-             for name in TABLES}
+    result = run_scenario(ROOT / scenario, seed=seed, months=months, overrides=LEGACY)
+    files = {}
+    for name in TABLES:
+        table = getattr(result, name)
+        if columns and name in columns:
+            table = table[columns[name]]
+        files[f"{name}.csv"] = table.to_csv(index=False).encode("utf-8")
     files["summary.json"] = (json.dumps(result.summary, indent=2) + "\n").encode("utf-8")
     return files
 

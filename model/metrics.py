@@ -15,6 +15,9 @@ Indicators are computed from the model each month and collected by Mesa's DataCo
   users, after they pay for model access (where value sits, C4; pattern P6);
 * ``consumer_surplus`` — adopters' logit surplus over not adopting,
   Σ adopters · (log Σ exp(u) − u₀) / price weight (USD millions per month; Small & Rosen 1981);
+* ``pricing_iterations`` / ``pricing_foc_residual`` — how the month's best-response prices were
+  found: evaluations of the fixed point, and the largest |first-order condition| / demand at
+  the prices chosen (0 and NaN under the lead-markup rule; :mod:`model.pricing`);
 * ``leader.<segment>`` and ``first_mover_share.<segment>`` — who leads each segment, and the
   share of the segment's first entrant.
 
@@ -55,7 +58,8 @@ class MarketRecords:
     supplier, ``supplier`` [T, P]; ``utility`` [T, S, C, P]; adopters by cohort,
     ``cohort_adopters`` [T, S, C]; the best capability of any lab, of a closed lab and of an open
     model (``frontier``, ``closed_frontier``, ``open_quality`` [T]); the first entrant of each
-    segment, ``first_movers`` (T dicts segment → (column, month)). Constant: ``kind`` and
+    segment, ``first_movers`` (T dicts segment → (column, month)); how prices were found,
+    ``pricing_iterations`` and ``pricing_foc_residual`` [T]. Constant: ``kind`` and
     ``app_segment`` [P] (:data:`model.market.LAB`, ``APP``, ``COMMUNITY``), the sellers' ids,
     the cohorts' ``price_weight`` [C] and the outside option's utility.
     """
@@ -74,6 +78,8 @@ class MarketRecords:
     closed_frontier: np.ndarray
     open_quality: np.ndarray
     first_movers: list[dict[int, tuple[int, int]]]
+    pricing_iterations: np.ndarray
+    pricing_foc_residual: np.ndarray
     kind: np.ndarray
     app_segment: np.ndarray
     seller_ids: list[str]
@@ -111,7 +117,7 @@ def indicator_names(segment_ids: list[str]) -> list[str]:
     names = ["month", "date", "adopters", "hhi", "open_share", "frontier_quality",
              "open_quality", "quality_gap", "mean_price", "mean_cost_to_serve",
              "model_access_markup", "app_layer_revenue_share", "app_layer_margin_share",
-             "consumer_surplus"]
+             "consumer_surplus", "pricing_iterations", "pricing_foc_residual"]
     for segment_id in segment_ids:
         names += [f"leader.{segment_id}", f"first_mover.{segment_id}",
                   f"first_mover_share.{segment_id}"]
@@ -166,6 +172,8 @@ def indicators(r: MarketRecords) -> dict[str, Any]:
         "app_layer_margin_share": _ratio(app_revenue - api_fees, margin, 0.0),
         "consumer_surplus": _flat_sum(r.cohort_adopters * inclusive / weight[None, None, :])
         / 1e6,
+        "pricing_iterations": r.pricing_iterations,
+        "pricing_foc_residual": r.pricing_foc_residual,
     }
     leader = np.argmax(users, axis=2)  # [T, S]
     for s, segment_id in enumerate(r.segment_ids):

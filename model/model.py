@@ -38,7 +38,7 @@ from model.choice import offer_utility
 from model.community import OpenSourceCommunity
 from model.finance import VentureMarket
 from model.loading import load_scenario
-from model.market import NEVER, MarketState
+from model.market import APP, NEVER, MarketState
 from model.population import UserPopulation
 from model.recorder import Recorder
 from model.scenario import OUTSIDE_INVESTOR, Investment, Scenario
@@ -105,6 +105,8 @@ class AIMarketModel(mesa.Model):
         self.price_weight = np.array([c.price_weight_per_usd for c in cfg.cohorts])
         self.open_preference = np.array([c.open_preference_utils for c in cfg.cohorts])
         self.cohort_share = np.array([c.share for c in cfg.cohorts])
+        self.bass_p = np.array([s.bass_innovation_monthly for s in cfg.segments])
+        self.bass_q = np.array([s.bass_imitation_monthly for s in cfg.segments])
         initial = np.array([[spec.offerings[s].initial_users if s in spec.offerings else 0.0
                              for spec in (*cfg.firms_of("lab"), *cfg.firms_of("app"))] + [0.0]
                             for s in self.segment_ids])
@@ -252,9 +254,56 @@ class AIMarketModel(mesa.Model):
             ready[row].enter(int(segment))
 
     def _price_all(self) -> None:
+        """Every seller sets this month's prices (``pricing.rule``; model.pricing): its best
+        response to the demand of the users choosing now, or the lead-markup rule. Open
+        weights and the community sell at hosting cost; an app's unit cost is its supplier's
+        new price. Big cuts are recorded."""
+        market, commod = self.market, self.config.commoditization
+        previous = market.list_price_usd[:market.size].copy()
+        if self.config.pricing.rule == "lead_markup":
+            self._lead_markups()
+            market.set_prices(self.cost_to_serve_usd)
+            self.pricing_iterations, self.pricing_foc_residual = 0, float("nan")
+        else:
+            self._best_response_prices()
+        price = market.list_price_usd[:market.size]
+        served = market.serving(self.month)
+        cut = served & (previous > 0) & (price < previous * (1.0 - commod.price_cut_event_share))
+        for column, segment in zip(*np.nonzero(cut), strict=True):
+            self.record(self.sellers[column].firm_id, "price_cut",
+                        f"{self.segment_ids[segment]}: ${previous[column, segment]:.2f} → "
+                        f"${price[column, segment]:.2f} per user-month")
+
+    def _best_response_prices(self) -> None:
+        """Nash–Bertrand prices against this month's choosers (model.pricing)."""
+        market, cfg = self.market, self.config
+        size = market.size
+        available = market.serving(self.month).T  # [S, P]
+        quality = np.where(available, market.offer_quality().T, 0.0)
+        value = offer_utility(quality, np.zeros(quality.shape), market.open_weights[:size],
+                              self.quality_weight, self.price_weight,
+                              self.open_preference) + self.advantage()[:, None, :]
+        compare = cfg.mechanisms.users_compare_offers
+        choosers = pricing.Choosers.of(
+            self.population.counts, available, self.population.hazard(self.bass_p, self.bass_q),
+            cfg.first_mover.reconsider_share_monthly,
+            cfg.first_mover.switching_cost_utils if compare else 0.0)
+        priced = np.ones(size, dtype=bool)
+        priced[[lab.column for lab in self.labs if lab.sells_at_hosting_cost()]] = False
+        priced[self.community.column] = False
+        equilibrium = pricing.best_response_prices(
+            value, np.broadcast_to(self.cost_to_serve_usd[:, None], available.shape),
+            market.list_price_usd[:size].T, available, priced, market.supplier_column[:size],
+            market.kind[:size] == APP, self.price_weight, self.cohort_share,
+            cfg.choice.outside_option_utils, choosers,
+            max_iterations=cfg.pricing.max_iterations, tolerance_usd=cfg.pricing.tolerance_usd)
+        market.list_price_usd[:size] = equilibrium.price_usd.T
+        self.pricing_iterations = equilibrium.iterations
+        self.pricing_foc_residual = equilibrium.foc_residual
+
+    def _lead_markups(self) -> None:
         """Labs move their markups toward what their lead over the best rival allows (C4,
-        C15; open weights at hosting cost); every seller prices at unit cost × (1 + markup) —
-        apps' unit cost is their supplier's new price — and big cuts are recorded."""
+        C15; open weights at hosting cost): the lead-markup rule."""
         market, commod = self.market, self.config.commoditization
         market.rank_rivals(self.month)
         labs = np.array([lab.column for lab in self.labs], dtype=np.int64)
@@ -266,15 +315,6 @@ class AIMarketModel(mesa.Model):
         target[at_cost] = 0.0
         market.markup[labs] = pricing.adjust(market.markup[labs], target,
                                              commod.price_adjust_share_monthly)
-        previous = market.list_price_usd[:market.size].copy()
-        market.set_prices(self.cost_to_serve_usd)
-        price = market.list_price_usd[:market.size]
-        served = market.serving(self.month)
-        cut = served & (previous > 0) & (price < previous * (1.0 - commod.price_cut_event_share))
-        for column, segment in zip(*np.nonzero(cut), strict=True):
-            self.record(self.sellers[column].firm_id, "price_cut",
-                        f"{self.segment_ids[segment]}: ${previous[column, segment]:.2f} → "
-                        f"${price[column, segment]:.2f} per user-month")
 
     def _note_entries(self) -> None:
         """Record the segment entries that were scheduled for this month."""
@@ -327,8 +367,8 @@ class AIMarketModel(mesa.Model):
                 self.utility, self.available),
             available=self.available,
             outside_utility=self.config.choice.outside_option_utils,
-            bass_p=np.array([s.bass_innovation_monthly for s in self.config.segments]),
-            bass_q=np.array([s.bass_imitation_monthly for s in self.config.segments]),
+            bass_p=self.bass_p,
+            bass_q=self.bass_q,
             reconsider_share=first.reconsider_share_monthly,
             switching_cost=first.switching_cost_utils if compare_offers else 0.0,
         )

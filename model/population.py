@@ -134,6 +134,15 @@ class UserPopulation:
             self._adopters.flags.writeable = False
         return self._adopters
 
+    def hazard(self, bass_p: np.ndarray, bass_q: np.ndarray) -> np.ndarray:
+        """[S] this month's Bass hazard ``p + q · adopted share`` of each segment (in [0, 1])."""
+        counts = self.counts
+        potential = counts.sum(axis=(1, 2))
+        adopters = (self._adopters if self._adopters is not None
+                    else potential - counts[:, :, NOT_ADOPTED].sum(axis=1))
+        adopted_share = adopters / np.maximum(potential, 1)
+        return np.clip(bass_p + bass_q * adopted_share, 0.0, 1.0)
+
     def step(
         self,
         rng: np.random.Generator,
@@ -173,11 +182,7 @@ class UserPopulation:
         avail = available[:, None, :]  # [S, 1, P]: the same for every cohort
 
         # 1. adoption: outcome 0 = stay out, outcome k = adopt provider k
-        potential = counts.sum(axis=(1, 2))
-        adopters = (self._adopters if self._adopters is not None
-                    else potential - counts[:, :, NOT_ADOPTED].sum(axis=1))
-        adopted_share = adopters / np.maximum(potential, 1)
-        hazard = np.clip(bass_p + bass_q * adopted_share, 0.0, 1.0)[:, None, None]
+        hazard = self.hazard(bass_p, bass_q)[:, None, None]
         # masked utilities with the outside option in front (always available)
         masked = np.empty((n_segments, n_cohorts, n_options))
         masked[:, :, NOT_ADOPTED] = outside_utility

@@ -1,15 +1,176 @@
-"""Prices: the markup a seller can keep shrinks as rivals, open models included, catch up (C4, C15).
+"""Prices: each seller's best response to the logit demand it faces, or the old lead rule.
+
+**Best response** (the default, ``pricing.rule: best_response``). In a segment, cohort c values
+seller k's offer at ``u = v[c, k] − α[c] · p[k]`` (quality, openness, brand, network and
+distribution in ``v``; :mod:`model.choice`), against an outside option ``u₀``. The users who
+choose this month are the demand a price acts on (:class:`Choosers`): non-adopters who adopt
+(Bass hazard × the logit over the outside option and the offers) and adopters who look around
+(their current provider gets the switching-cost bonus ψ). With ``P[g, k]`` the logit choice of
+chooser group g (of weight ``n[g]``), seller k's demand and its price derivative are
+
+    D[k] = Σ_g n[g] P[g, k],     ∂D[k]/∂p[k] = −Σ_g n[g] α[g] P[g, k] (1 − P[g, k]),
+
+and its first-order condition ``D + (p − c) ∂D/∂p = 0`` gives the Nash–Bertrand markup of a
+single-product firm, ``p − c = D / (Λ − Γ)`` with ``Λ = Σ n α P`` and ``Γ = Σ n α P²``
+(one cohort and no switching: ``p − c = 1 / (α (1 − s))``). All sellers' prices are solved
+together by the fixed point ``p ← c + (D + Γ (p − c)) / Λ`` (Morrow & Skerlos 2011; the
+iteration PyBLP uses, Conlon & Gortmaker 2020), vectorised over segments and sellers, from
+last month's prices. Open weights and the community sell at hosting cost; an app's cost is its
+supplier's price in the same iteration. Markups therefore fall where users are price-sensitive,
+where rivals are close substitutes or a free open model is strong, and rise with a quality
+lead — as outcomes of demand, not rules.
+
+**Lead markup** (``pricing.rule: lead_markup``, the rule before issue 12, kept for comparison):
 
     target_markup = floor + (max − floor) · (1 − exp(−lead⁺ / scale))
 
-where ``lead`` is the seller's quality in a segment minus the best rival's there. A seller moves
-a share of the way to its target each month, so prices fall toward the cost of serving as the
-quality gap closes (pattern P4).
+where ``lead`` is the seller's quality in a segment minus the best rival's there; a seller
+moves a share of the way to its target each month.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+# ---------------------------------------------------------------- best response to demand
+
+
+@dataclass(frozen=True)
+class Choosers:
+    """The users who choose a provider this month, in one market's segments.
+
+    ``adopting`` [S, C]: non-adopters who adopt this month (in expectation), choosing among the
+    offers and the outside option; ``looking`` [S, C, K]: adopters of each provider who look
+    around (all of them where their provider no longer serves), choosing among the offers
+    with a bonus ``switching_cost`` for the one they have.
+    """
+
+    adopting: np.ndarray
+    looking: np.ndarray
+    switching_cost: float
+
+    @classmethod
+    def of(cls, counts: np.ndarray, available: np.ndarray, hazard: np.ndarray,
+           reconsider_share: float, switching_cost: float) -> Choosers:
+        """From the population's ``counts`` [S, C, 1 + K] (column 0: not adopted), what is
+        on offer [S, K], the Bass hazard [S] and the share of adopters who look around."""
+        users = counts[:, :, 1:].astype(float)
+        look = np.where(available[:, None, :], reconsider_share, 1.0)
+        return cls(adopting=hazard[:, None] * counts[:, :, 0], looking=look * users,
+                   switching_cost=switching_cost)
+
+
+@dataclass(frozen=True)
+class Demand:
+    """What a seller's price acts on, per segment and seller [S, K]: demand ``D = Σ n P`` and
+    the two sums of the first-order condition, ``Λ = Σ n α P`` and ``Γ = Σ n α P²`` (over
+    chooser groups)."""
+
+    demand: np.ndarray
+    lam: np.ndarray
+    gamma: np.ndarray
+
+    def residual(self, markup: np.ndarray) -> np.ndarray:
+        """[S, K] the first-order condition ``D + (p − c) ∂D/∂p`` at ``markup = p − c``."""
+        return self.demand - markup * (self.lam - self.gamma)
+
+
+def logit_demand(value: np.ndarray, price_usd: np.ndarray, available: np.ndarray,
+                 price_weight: np.ndarray, outside_utility: float,
+                 choosers: Choosers) -> Demand:
+    """[S, K] demand and first-order sums at ``price_usd`` [S, K], for offers worth ``value``
+    [S, C, K] before price to cohorts with ``price_weight`` [C] (closed forms of the sums over
+    chooser groups: a looking user's logit differs from the others' only in its provider)."""
+    utility = np.where(available[:, None, :], value - price_weight[None, :, None] * price_usd[:, None, :],
+                       -np.inf)
+    peak = np.maximum(utility.max(axis=2), outside_utility)  # [S, C]
+    weight = np.exp(utility - peak[:, :, None])  # [S, C, K], 0 where not offered
+    offers = weight.sum(axis=2)  # [S, C]
+    with_outside = offers + np.exp(outside_utility - peak)
+    bonus = np.expm1(choosers.switching_cost)  # e^ψ − 1
+    mine = offers[:, :, None] + bonus * weight  # a looking user's denominator, by provider
+    looking = np.where(mine > 0, choosers.looking, 0.0)  # nothing to choose: no demand
+    mine = np.where(mine > 0, mine, 1.0)
+    alpha = price_weight[None, :, None]
+    sums = []
+    for power in (1, 2):  # Σ_g n_g P_g^power, per cohort, in closed form
+        shared = (choosers.adopting / with_outside ** power
+                  + (looking / mine ** power).sum(axis=2))  # [S, C]
+        own = ((1.0 + bonus) ** power - 1.0) * looking / mine ** power  # [S, C, K]
+        sums.append(weight ** power * (shared[:, :, None] + own))
+    first, second = sums
+    return Demand(demand=first.sum(axis=1), lam=(alpha * first).sum(axis=1),
+                  gamma=(alpha * second).sum(axis=1))
+
+
+@dataclass(frozen=True)
+class Equilibrium:
+    """The prices chosen [S, K] and how the fixed point got there."""
+
+    price_usd: np.ndarray
+    iterations: int
+    max_step_usd: float
+    foc_residual: float  # largest |D + (p − c) ∂D/∂p| / D over priced offers with demand
+
+
+def best_response_prices(value: np.ndarray, cost_usd: np.ndarray, start_usd: np.ndarray,
+                         available: np.ndarray, priced: np.ndarray, supplier: np.ndarray,
+                         is_app: np.ndarray, price_weight: np.ndarray, cohort_share: np.ndarray,
+                         outside_utility: float, choosers: Choosers, *,
+                         max_iterations: int, tolerance_usd: float) -> Equilibrium:
+    """Nash–Bertrand prices of a month (module docstring), [S, K].
+
+    ``cost_usd`` [S, K] is each seller's cost of serving a user (ignored for apps, whose cost
+    is their ``supplier``'s [K] price); ``priced`` [K] marks the sellers that choose a price
+    (the others sell at cost); ``start_usd`` is where the iteration starts (last month's
+    prices). Offers nobody could choose get the markup of a tiny seller, ``1 / ᾱ``.
+    """
+    apps = np.flatnonzero(is_app)
+    fallback = 1.0 / float(cohort_share @ price_weight)
+
+    def unit_cost(price: np.ndarray) -> np.ndarray:
+        cost = cost_usd.copy()
+        cost[:, apps] = price[:, supplier[apps]]
+        return cost
+
+    def zeta(price: np.ndarray) -> np.ndarray:
+        """One step of the fixed point p ← c + (D + Γ (p − c)) / Λ (Morrow & Skerlos 2011)."""
+        cost = unit_cost(price)
+        demand = logit_demand(value, price, available, price_weight, outside_utility, choosers)
+        markup = np.divide(demand.demand + demand.gamma * (price - cost), demand.lam,
+                           out=np.full(price.shape, fallback), where=demand.lam > 0)
+        return np.where(priced[None, :], cost + markup, cost)
+
+    # SQUAREM (Varadhan & Roland 2008), as PyBLP accelerates this fixed point: two steps, an
+    # extrapolation along them, then a step from there (which keeps prices above cost)
+    price = zeta(np.where(priced[None, :], np.maximum(start_usd, cost_usd), cost_usd))
+    evaluations, step = 1, np.inf
+    while evaluations < max_iterations and step > tolerance_usd:
+        once = zeta(price)
+        twice = zeta(once)
+        evaluations += 2
+        r, v = once - price, twice - 2.0 * once + price
+        norm_v = float(np.sqrt((v * v).sum()))
+        alpha = -float(np.sqrt((r * r).sum())) / norm_v if norm_v > 0 else -1.0
+        alpha = min(alpha, -1.0)
+        extrapolated = price - 2.0 * alpha * r + alpha ** 2 * v
+        extrapolated = np.where(np.isfinite(extrapolated) & (extrapolated > 0),
+                                extrapolated, twice)
+        new = zeta(extrapolated)
+        evaluations += 1
+        step = float(np.abs(new - price).max()) if new.size else 0.0
+        price = new
+    cost = unit_cost(price)
+    demand = logit_demand(value, price, available, price_weight, outside_utility, choosers)
+    checked = priced[None, :] & available & (demand.demand > 0)
+    residual = np.abs(demand.residual(price - cost))[checked] / demand.demand[checked]
+    return Equilibrium(price_usd=price, iterations=evaluations, max_step_usd=step,
+                       foc_residual=float(residual.max()) if residual.size else 0.0)
+
+
+# ---------------------------------------------------------------- the lead-markup rule
 
 
 def target_markup(lead_points: np.ndarray, max_markup: float, floor: float,

@@ -48,6 +48,8 @@ def month_record(model: AIMarketModel) -> dict[str, Any]:
         "closed_frontier": model.closed_frontier_quality(),
         "open_quality": metrics.open_quality(model),
         "first_movers": dict(model.first_mover),
+        "pricing_iterations": model.pricing_iterations,
+        "pricing_foc_residual": model.pricing_foc_residual,
     }
 
 

@@ -449,6 +449,27 @@ class Commoditization(Section):
     )
 
 
+class Pricing(Section):
+    """How sellers set prices each month (C4, C15; docs/ODD.md, model.pricing)."""
+
+    rule: Literal["best_response", "lead_markup"] = Field(
+        "lead_markup",
+        description="best_response: every seller's Nash–Bertrand best response to the logit "
+        "demand of the users choosing this month; lead_markup: the pre-issue-12 rule, a "
+        "markup that grows with the quality lead over the best rival (commoditization.*); "
+        "still the default until best_response is validated (docs/decisions.md, issue 12)")
+    max_iterations: StrictInt = param(
+        100, unit="iterations", ge=1, le=10000,
+        doc="most fixed-point iterations of the best-response prices in a month",
+        source="Conlon & Gortmaker 2020 (PyBLP): the ζ fixed point of Morrow & Skerlos 2011 "
+        "converges in tens of iterations; from last month's prices it needs a few")
+    tolerance_usd: float = param(
+        1e-6, unit="USD per user-month", ge=1e-15, le=1.0,
+        doc="the iteration stops when no price moves by more than this",
+        source="Conlon & Gortmaker 2020 (PyBLP): a ten-thousandth of a cent, where the "
+        "first-order condition holds to ~1e-7 of demand (tests/test_pricing.py)")
+
+
 class Technology(Section):
     """How spend becomes capability: training runs and their cost."""
 
@@ -658,6 +679,8 @@ class Scenario(Section):
     commoditization: Commoditization = Field(
         default_factory=Commoditization,
         description="prices toward cost, open catch-up, returns to pre- and post-training")
+    pricing: Pricing = Field(default_factory=Pricing,
+                             description="how sellers set prices (best response or lead markup)")
     technology: Technology = Field(default_factory=Technology,
                                    description="training runs and their cost")
     funding: Funding = Field(default_factory=Funding,
