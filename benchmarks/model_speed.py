@@ -4,7 +4,9 @@ pre-issue-11 implementation, measured in the same run with the same harness (iss
 The reference (default: commit 91125b2) is checked out into a temporary git worktree and
 measured in a subprocess with ``PYTHONPATH`` and the working directory set to it; this
 checkout is measured the same way. Every figure is the median of ``--repeats`` repeats
-(after a warm-up run):
+(after a warm-up run). This checkout runs with the reference's mechanisms (the lead-markup
+pricing rule, ``pricing.rule: lead_markup``), so the ratios measure the implementation; its
+own defaults (best-response pricing, issue 12) are measured as well and printed beside them:
 
 1. *per run* — ``run_scenario("scenarios/baseline.yaml", seed=1)``, 96 months: building the
    model, stepping it and building the output tables; reference / now is the speed-up. The
@@ -121,20 +123,35 @@ def _ms_per_month(scenario, months: int, repeats: int, overrides=None) -> float:
     return 1000 * statistics.median(times) / months
 
 
+def reference_rules() -> dict:
+    """Overrides that give this checkout the reference's mechanisms: the lead-markup pricing
+    rule once best-response pricing exists (issue 12); nothing in the reference itself."""
+    from model.scenario import Scenario
+
+    return {"pricing.rule": "lead_markup"} if "pricing" in Scenario.model_fields else {}
+
+
 def worker(part: str, repeats: int) -> dict:
     """One part of the measurements in this process: ``per_run`` (one warm-up run, then
-    ``repeats`` timed runs), ``firms`` or ``users``."""
+    ``repeats`` timed runs), ``firms`` or ``users``; with the reference's mechanisms and, where
+    this checkout's defaults differ, with its defaults too (``*_default``)."""
     baseline = Path("scenarios/baseline.yaml").resolve()
+    same = reference_rules()
+    variants = {"": same, "_default": {}} if same else {"": {}}
     if part == "per_run":
         _time_run(baseline, 1, 96)  # warm-up: imports, caches
-        return {"per_run_s": [_time_run(baseline, 1, 96) for _ in range(repeats)]}
+        return {f"per_run{suffix}_s": [_time_run(baseline, 1, 96, rules)
+                                       for _ in range(repeats)]
+                for suffix, rules in variants.items()}
     if part == "firms":
         firms = {}
         for n in FIRM_COUNTS:
             scenario = generated_scenario(n)
             _time_run(scenario, 0, 2)
-            firms[n] = {"ms_per_month": _ms_per_month(scenario, SCALING_MONTHS, repeats),
-                        "peak_mb": _peak_mb(scenario, SCALING_MONTHS)}
+            firms[n] = {f"ms_per_month{suffix}": _ms_per_month(scenario, SCALING_MONTHS,
+                                                                repeats, rules)
+                        for suffix, rules in variants.items()}
+            firms[n]["peak_mb"] = _peak_mb(scenario, SCALING_MONTHS)
         return {"firms": firms}
     sys.path.insert(0, str(Path.cwd() / "benchmarks"))
     from population_scaling import baseline_overrides
@@ -183,15 +200,22 @@ def main() -> int:
     try:
         # per run: reference and this checkout take turns, a process each, so a change in
         # the machine's load falls on both
-        runs = {"reference": [], "now": []}
+        runs: dict[str, list[float]] = {"reference": [], "now": [], "now_default": []}
         for _ in range(args.repeats):
             for name, source in (("reference", tree), ("now", ROOT)):
-                runs[name] += measure(source, "per_run", 1)["per_run_s"]
+                got = measure(source, "per_run", 1)
+                runs[name] += got["per_run_s"]
+                runs["now_default"] += got.get("per_run_default_s", []) if name == "now" else []
         ref_s, now_s = statistics.median(runs["reference"]), statistics.median(runs["now"])
         print(f"model speed: reference {args.reference} vs this checkout, medians of "
               f"{args.repeats} repeats\n")
-        print(f"  per run (baseline, seed 1, 96 months; build, step, tables): reference "
-              f"{ref_s:.3f} s, now {now_s:.3f} s — {ref_s / now_s:.1f}× faster", flush=True)
+        print(f"  per run (baseline, seed 1, 96 months; build, step, tables), the reference's "
+              f"mechanisms: reference {ref_s:.3f} s, now {now_s:.3f} s — "
+              f"{ref_s / now_s:.1f}× faster", flush=True)
+        if runs["now_default"]:
+            default_s = statistics.median(runs["now_default"])
+            print(f"  per run with this checkout's defaults (best-response pricing): "
+                  f"{default_s:.3f} s — {ref_s / default_s:.1f}× the reference", flush=True)
         before = measure(tree, "firms", args.repeats)
     finally:
         removed = subprocess.run(["git", "worktree", "remove", "--force", str(tree)],
@@ -211,6 +235,12 @@ def main() -> int:
               f"{a['peak_mb']:>9.1f}")
     print(f"  scaling exponent (log-log slope, {FIRM_COUNTS[0]}–{FIRM_COUNTS[-1]} firms): "
           f"reference {exponent(before['firms']):.2f}, now {exponent(now['firms']):.2f}")
+    if "ms_per_month_default" in now["firms"][str(FIRM_COUNTS[0])]:
+        default = {n: {"ms_per_month": v["ms_per_month_default"]}
+                   for n, v in now["firms"].items()}
+        print("  with this checkout's defaults (best-response pricing): ms per month-step "
+              + ", ".join(f"{n} firms {v['ms_per_month']:.2f}" for n, v in default.items())
+              + f"; exponent {exponent(default):.2f}")
     users = now["users"]
     first = users[str(USER_SIZES[0])]
     print("\n  users (baseline rescaled, 96 months, this checkout): ms per month-step")

@@ -53,13 +53,16 @@ LABELS = {"1 worker": "local, 1 worker (in-process)",
 
 
 def experiment(folder: Path, runs: int, months: int, name: str, source: Path = ROOT) -> Path:
-    """A grid of ``runs // 2`` switching costs × 2 seeds."""
+    """A grid of ``runs // 2`` switching costs × 2 seeds, with the reference's mechanisms
+    (the lead-markup pricing rule in a checkout that has best-response pricing, issue 12)."""
     points = max(1, runs // 2)
     path = folder / f"{name}.yaml"
+    same = "class Pricing" in (source / "model" / "scenario.py").read_text(encoding="utf-8")
     path.write_text(
         f"description: benchmark sweep\nscenario: {source / 'scenarios' / 'baseline.yaml'}\n"
         f"replicates: 2\nmonths: {months}\nparameters:\n  first_mover.switching_cost_utils:\n"
-        f"    range: [0, 10]\n    points: {points}\n", encoding="utf-8")
+        f"    range: [0, 10]\n    points: {points}\n"
+        + ("overrides:\n  pricing.rule: lead_markup\n" if same else ""), encoding="utf-8")
     return path
 
 

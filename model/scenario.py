@@ -453,11 +453,11 @@ class Pricing(Section):
     """How sellers set prices each month (C4, C15; docs/ODD.md, model.pricing)."""
 
     rule: Literal["best_response", "lead_markup"] = Field(
-        "lead_markup",
+        "best_response",
         description="best_response: every seller's Nash–Bertrand best response to the logit "
         "demand of the users choosing this month; lead_markup: the pre-issue-12 rule, a "
-        "markup that grows with the quality lead over the best rival (commoditization.*); "
-        "still the default until best_response is validated (docs/decisions.md, issue 12)")
+        "markup that grows with the quality lead over the best rival (commoditization.*), "
+        "kept for comparison")
     max_iterations: StrictInt = param(
         100, unit="iterations", ge=1, le=10000,
         doc="most fixed-point iterations of the best-response prices in a month",

@@ -350,7 +350,7 @@ def test_champion_follow_on_when_the_champions_runway_is_short():
     """C24: a big tech tops up its champion when it is about to run out of cash."""
     scheduled = {(month_index("2023-01", d.date), d.investor)
                  for d in load_scenario(BASELINE).funding.investments}
-    short = {"firms.anthropic.cash_musd": 150, "funding.champion_follow_on_musd": 1234,
+    short = {"firms.anthropic.cash_musd": 60, "funding.champion_follow_on_musd": 1234,
              "funding.round_success_probability": 0.0}  # no VC round rescues it instead
     result = run_scenario(BASELINE, seed=1, months=6, overrides=short)
     stakes = _events(result, "stake", "anthropic")

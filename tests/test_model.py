@@ -71,22 +71,27 @@ def test_flat_keyword_overrides_reach_the_model():
 
 
 def test_switching_cost_keeps_users_with_the_first_mover():
-    """Mechanism check: high switching costs protect the incumbent's users.
+    """Mechanism check: high switching costs protect the incumbent's users at given prices
+    (the lead-markup rule, whose prices ignore lock-in) — and, when prices answer demand,
+    the incumbent harvests its locked-in users with a higher price (Klemperer 1987).
 
     Adoption is switched off so that only the users OpenAI starts with are in play.
     """
     no_adoption = {f"segments.{s}.bass_{k}_monthly": 0.0
                    for s in SEGMENTS for k in ("innovation", "imitation")}
 
-    def openai_share(cost: float) -> float:
+    def openai_at(cost: float, rule: str) -> tuple[float, float]:
         result = run_scenario(BASELINE, seed=11, months=48, overrides={
-            **no_adoption, "first_mover.switching_cost_utils": cost})
+            **no_adoption, "first_mover.switching_cost_utils": cost, "pricing.rule": rule})
         final = result.firms[(result.firms.month == 48) & (result.firms.firm == "openai")]
-        return float(final["share"].iloc[0])
+        return float(final["share"].iloc[0]), float(final["price"].iloc[0])
 
-    locked, free = openai_share(20.0), openai_share(0.0)
+    (locked, _), (free, _) = openai_at(20.0, "lead_markup"), openai_at(0.0, "lead_markup")
     assert locked > 0.75  # hardly anyone leaves
     assert free < locked - 0.1
+    (_, harvest), (_, compete) = openai_at(20.0, "best_response"), openai_at(0.0,
+                                                                            "best_response")
+    assert harvest > 2 * compete
 
 
 def test_a_firm_out_of_cash_exits_and_its_users_choose_again():
@@ -143,9 +148,9 @@ def test_collected_tables_are_tidy(baseline_run):
 
 def test_a_baseline_run_tells_its_story_in_events():
     """Every kind of decision that moves shares shows up in two full baseline runs (an exit
-    is a chance event: Stability runs out of cash in most seeds, not in seed 1)."""
+    is a chance event: Stability runs out of cash in 7 of seeds 1–10, not in seed 1)."""
     result = run_scenario(BASELINE, seed=1)
-    kinds = set(result.events["kind"]) | set(run_scenario(BASELINE, seed=2).events["kind"])
+    kinds = set(result.events["kind"]) | set(run_scenario(BASELINE, seed=3).events["kind"])
     assert {"stake", "tranche", "funding_round", "training_run", "model_release", "open_release",
             "segment_entry", "price_cut", "model_swap", "new_open_base", "exit"} <= kinds
     assert list(result.events.columns) == ["month", "date", "agent", "kind", "detail",

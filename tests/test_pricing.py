@@ -156,15 +156,15 @@ def test_switching_costs_raise_the_markup_of_a_seller_with_users():
 
 
 def test_the_lead_markup_rule_records_no_iterations():
-    model = AIMarketModel(BASELINE, rng=3, months=3)
-    assert model.config.pricing.rule == "lead_markup"
+    model = AIMarketModel(BASELINE, rng=3, months=3, pricing__rule="lead_markup")
     model.run_model()
     table = model.recorder.model_frame()
     assert (table["pricing_iterations"] == 0).all() and table["pricing_foc_residual"].isna().all()
 
 
 def test_the_model_prices_at_best_responses_every_month():
-    model = AIMarketModel(BASELINE, rng=3, months=18, pricing__rule="best_response")
+    model = AIMarketModel(BASELINE, rng=3, months=18)
+    assert model.config.pricing.rule == "best_response"  # the default
     residuals, iterations = [], []
     while model.running:
         model.step()
