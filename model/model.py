@@ -505,15 +505,9 @@ class AIMarketModel(mesa.Model):
         self._lab_row = {id(lab): row for row, lab in enumerate(self.labs)}
 
     def supplier_value_of(self, lab: Lab, segment: int) -> float:
-        """:meth:`value_to_users` of ``lab`` in ``segment`` as ranked this month."""
+        """Mean utility over cohorts of ``lab``'s API model in ``segment`` (before brand and
+        network effects), as ranked this month."""
         return float(self.supplier_value[self._lab_row[id(lab)], segment])
-
-    def value_to_users(self, lab: Lab, segment: int) -> float:
-        """Mean utility of a lab's API model in a segment, before brand and network effects."""
-        quality = lab.api_quality()
-        price = lab.price_usd[segment]
-        return float(self.cohort_share @ (self.quality_weight * quality
-                                          - self.price_weight * price))
 
     def _collect(self) -> None:
         self.recorder.collect(self)

@@ -83,12 +83,17 @@ def logit_demand(value: np.ndarray, price_usd: np.ndarray, available: np.ndarray
     """[S, K] demand and first-order sums at ``price_usd`` [S, K], for offers worth ``value``
     [S, C, K] before price to cohorts with ``price_weight`` [C] (closed forms of the sums over
     chooser groups: a looking user's logit differs from the others' only in its provider)."""
-    utility = np.where(available[:, None, :], value - price_weight[None, :, None] * price_usd[:, None, :],
-                       -np.inf)
-    peak = np.maximum(utility.max(axis=2), outside_utility)  # [S, C]
-    weight = np.exp(utility - peak[:, :, None])  # [S, C, K], 0 where not offered
+    utility = np.where(available[:, None, :],
+                       value - price_weight[None, :, None] * price_usd[:, None, :], -np.inf)
+    # weights relative to the best offer (1 for it, 0 where not offered), so a looking user's
+    # denominator is at least 1; the outside option's weight may overflow to inf, which
+    # correctly leaves no adopters
+    best = utility.max(axis=2)  # [S, C]
+    peak = np.where(np.isfinite(best), best, outside_utility)
+    weight = np.exp(utility - peak[:, :, None])  # [S, C, K]
     offers = weight.sum(axis=2)  # [S, C]
-    with_outside = offers + np.exp(outside_utility - peak)
+    with np.errstate(over="ignore"):
+        with_outside = offers + np.exp(outside_utility - peak)
     bonus = np.expm1(choosers.switching_cost)  # e^ψ − 1
     mine = offers[:, :, None] + bonus * weight  # a looking user's denominator, by provider
     looking = np.where(mine > 0, choosers.looking, 0.0)  # nothing to choose: no demand
@@ -96,8 +101,9 @@ def logit_demand(value: np.ndarray, price_usd: np.ndarray, available: np.ndarray
     alpha = price_weight[None, :, None]
     sums = []
     for power in (1, 2):  # Σ_g n_g P_g^power, per cohort, in closed form
-        shared = (choosers.adopting / with_outside ** power
-                  + (looking / mine ** power).sum(axis=2))  # [S, C]
+        with np.errstate(over="ignore"):
+            new_users = choosers.adopting / with_outside ** power
+        shared = new_users + (looking / mine ** power).sum(axis=2)  # [S, C]
         own = ((1.0 + bonus) ** power - 1.0) * looking / mine ** power  # [S, C, K]
         sums.append(weight ** power * (shared[:, :, None] + own))
     first, second = sums

@@ -42,6 +42,14 @@ def reference_best_rival_quality(model: AIMarketModel, lab) -> np.ndarray:
     return best
 
 
+def value_to_users(model: AIMarketModel, lab, segment: int) -> float:
+    """The pre-issue-11 value of a lab's API model in a segment, one lab at a time."""
+    quality = lab.api_quality()
+    price = lab.price_usd[segment]
+    return float(model.cohort_share @ (model.quality_weight * quality
+                                       - model.price_weight * price))
+
+
 def reference_supplier(model: AIMarketModel, app: AppBuilder):
     """The pre-issue-11 choice: the best-value candidate lab (None if there is none)."""
     users = float(model.users_of(app)[app.segment])
@@ -49,7 +57,7 @@ def reference_supplier(model: AIMarketModel, app: AppBuilder):
                   and users <= lab.licence_cap_users]
     if not candidates:
         return None
-    return max(candidates, key=lambda lab: (model.value_to_users(lab, app.segment), lab.firm_id))
+    return max(candidates, key=lambda lab: (value_to_users(model, lab, app.segment), lab.firm_id))
 
 
 @pytest.mark.parametrize("scenario", ["baseline", "generated-40"])

@@ -183,3 +183,18 @@ def test_the_model_prices_at_best_responses_every_month():
     assert np.allclose(price[community], cost)
     openai = model.firm_by_id["openai"]
     assert (price[openai.column] > cost).all()
+
+
+def test_demand_stays_finite_when_the_outside_option_dwarfs_every_offer():
+    """Nobody adopts, the users who look around still choose among the offers."""
+    value, available, alpha, choosers = random_market(3)
+    outside = 900.0  # exp(900) overflows a float
+    demand = pricing.logit_demand(value, np.ones(available.shape), available, alpha, outside,
+                                  choosers)
+    assert np.isfinite(demand.demand).all() and np.isfinite(demand.lam).all()
+    looking_only = pricing.Choosers(adopting=np.zeros_like(choosers.adopting),
+                                    looking=choosers.looking,
+                                    switching_cost=choosers.switching_cost)
+    expected = direct_demand(value, np.ones(available.shape), available, alpha, 0.0,
+                             looking_only)
+    assert np.allclose(demand.demand, expected, rtol=1e-12)
