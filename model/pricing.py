@@ -83,8 +83,14 @@ def logit_demand(value: np.ndarray, price_usd: np.ndarray, available: np.ndarray
     """[S, K] demand and first-order sums at ``price_usd`` [S, K], for offers worth ``value``
     [S, C, K] before price to cohorts with ``price_weight`` [C] (closed forms of the sums over
     chooser groups: a looking user's logit differs from the others' only in its provider)."""
-    utility = np.where(available[:, None, :],
-                       value - price_weight[None, :, None] * price_usd[:, None, :], -np.inf)
+    return _demand(np.where(available[:, None, :], value, -np.inf), price_usd, price_weight,
+                   outside_utility, choosers)
+
+
+def _demand(offered_value: np.ndarray, price_usd: np.ndarray, price_weight: np.ndarray,
+            outside_utility: float, choosers: Choosers) -> Demand:
+    """:func:`logit_demand` with the value of offers not on sale already at −inf."""
+    utility = offered_value - price_weight[None, :, None] * price_usd[:, None, :]
     # weights relative to the best offer (1 for it, 0 where not offered), so a looking user's
     # denominator is at least 1; the outside option's weight may overflow to inf, which
     # correctly leaves no adopters
@@ -94,19 +100,18 @@ def logit_demand(value: np.ndarray, price_usd: np.ndarray, available: np.ndarray
     offers = weight.sum(axis=2)  # [S, C]
     with np.errstate(over="ignore"):
         with_outside = offers + np.exp(outside_utility - peak)
+    new_users = choosers.adopting / with_outside  # n₀ / Z₀ (0 when Z₀ overflows)
+    new_users_sq = new_users / with_outside  # n₀ / Z₀²
     bonus = np.expm1(choosers.switching_cost)  # e^ψ − 1
     mine = offers[:, :, None] + bonus * weight  # a looking user's denominator, by provider
-    looking = np.where(mine > 0, choosers.looking, 0.0)  # nothing to choose: no demand
-    mine = np.where(mine > 0, mine, 1.0)
+    # n_j / Z_j for the users of each provider who look around (0 where nothing is offered)
+    looking = np.divide(choosers.looking, mine, out=np.zeros_like(mine), where=mine > 0)
+    looking_sq = np.divide(looking, mine, out=np.zeros_like(mine), where=mine > 0)
+    # Σ_g n_g P_gk and Σ_g n_g P_gk², per cohort
+    first = weight * ((new_users + looking.sum(axis=2))[:, :, None] + bonus * looking)
+    second = weight * weight * ((new_users_sq + looking_sq.sum(axis=2))[:, :, None]
+                                + ((1.0 + bonus) ** 2 - 1.0) * looking_sq)
     alpha = price_weight[None, :, None]
-    sums = []
-    for power in (1, 2):  # Σ_g n_g P_g^power, per cohort, in closed form
-        with np.errstate(over="ignore"):
-            new_users = choosers.adopting / with_outside ** power
-        shared = new_users + (looking / mine ** power).sum(axis=2)  # [S, C]
-        own = ((1.0 + bonus) ** power - 1.0) * looking / mine ** power  # [S, C, K]
-        sums.append(weight ** power * (shared[:, :, None] + own))
-    first, second = sums
     return Demand(demand=first.sum(axis=1), lam=(alpha * first).sum(axis=1),
                   gamma=(alpha * second).sum(axis=1))
 
@@ -141,10 +146,12 @@ def best_response_prices(value: np.ndarray, cost_usd: np.ndarray, start_usd: np.
         cost[:, apps] = price[:, supplier[apps]]
         return cost
 
+    offered_value = np.where(available[:, None, :], value, -np.inf)
+
     def zeta(price: np.ndarray) -> np.ndarray:
         """One step of the fixed point p ← c + (D + Γ (p − c)) / Λ (Morrow & Skerlos 2011)."""
         cost = unit_cost(price)
-        demand = logit_demand(value, price, available, price_weight, outside_utility, choosers)
+        demand = _demand(offered_value, price, price_weight, outside_utility, choosers)
         markup = np.divide(demand.demand + demand.gamma * (price - cost), demand.lam,
                            out=np.full(price.shape, fallback), where=demand.lam > 0)
         return np.where(priced[None, :], cost + markup, cost)
@@ -169,7 +176,7 @@ def best_response_prices(value: np.ndarray, cost_usd: np.ndarray, start_usd: np.
         step = float(np.abs(new - price).max()) if new.size else 0.0
         price = new
     cost = unit_cost(price)
-    demand = logit_demand(value, price, available, price_weight, outside_utility, choosers)
+    demand = _demand(offered_value, price, price_weight, outside_utility, choosers)
     checked = priced[None, :] & available & (demand.demand > 0)
     residual = np.abs(demand.residual(price - cost))[checked] / demand.demand[checked]
     return Equilibrium(price_usd=price, iterations=evaluations, max_step_usd=step,
