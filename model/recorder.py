@@ -139,10 +139,11 @@ class Recorder:
         users = np.zeros(n_rows, dtype=np.int64)
         price = np.full(n_rows, np.nan)
         quality = np.array(quality, dtype=float)
+        all_users = self._stacked("users")  # [T, S, P]
         seller = np.flatnonzero(column >= 0)
         if seller.size:
             months, columns = month_of_row[seller], column[seller]
-            own_users = self._stacked("users")[months, :, columns]  # [R, S]
+            own_users = all_users[months, :, columns]  # [R, S]
             own_price = self._stacked("price_usd")[months, :, columns]
             own_served = self._stacked("available")[months, :, columns]
             users[seller] = own_users.sum(axis=1)
@@ -150,7 +151,7 @@ class Recorder:
             app = np.array([agents[row].kind == "app" for row in seller], dtype=bool)
             segment = np.array([agents[row].segment for row in seller[app]], dtype=np.int64)
             quality[seller[app]] = self._stacked("quality")[months[app], segment, columns[app]]
-        adopters = self._stacked("users").sum(axis=(1, 2))[month_of_row]
+        adopters = all_users.sum(axis=(1, 2))[month_of_row]
         share = np.divide(users, adopters, out=np.zeros(n_rows), where=adopters > 0)
         return {
             "Step": np.asarray(self.steps)[month_of_row],

@@ -24,6 +24,7 @@ from model.apps import AppBuilder
 from model.model import AIMarketModel
 from model.population import NOT_ADOPTED, UserPopulation, _normalised, logit_probabilities
 from tests.conftest import BASELINE, ROOT
+from tests.reference_users import adopt_and_look
 
 _spec = importlib.util.spec_from_file_location("model_speed",
                                                ROOT / "benchmarks" / "model_speed.py")
@@ -84,20 +85,11 @@ def reference_step(population: UserPopulation, rng, choice_rng, *, utility, avai
                    outside_utility, bass_p, bass_q, reconsider_share, switching_cost):
     """The pre-issue-11 month: reconsideration over the full [S, C, P, P] choice."""
     counts = population.counts
-    n_segments, n_cohorts, n_options = counts.shape
-    n_providers = n_options - 1
-    avail = np.broadcast_to(available[:, None, :], (n_segments, n_cohorts, n_providers))
-    adopted_share = counts[:, :, 1:].sum(axis=(1, 2)) / np.maximum(counts.sum(axis=(1, 2)), 1)
-    hazard = np.clip(bass_p + bass_q * adopted_share, 0.0, 1.0)[:, None, None]
-    with_outside = np.concatenate(
-        [np.full((n_segments, n_cohorts, 1), outside_utility), utility], axis=2)
-    offer = logit_probabilities(
-        with_outside, np.concatenate([np.ones((n_segments, n_cohorts, 1), bool), avail], 2))
-    adopt_p = hazard * offer[:, :, 1:]
-    pvals = np.concatenate([1.0 - adopt_p.sum(axis=2, keepdims=True), adopt_p], axis=2)
-    adopted = rng.multinomial(counts[:, :, NOT_ADOPTED], _normalised(pvals))[:, :, 1:]
-    current = counts[:, :, 1:]
-    looking = choice_rng.binomial(current, np.where(avail, reconsider_share, 1.0))
+    n_providers = counts.shape[2] - 1
+    avail, adopted, looking = adopt_and_look(
+        counts, rng, choice_rng, logit_probabilities, utility=utility, available=available,
+        outside_utility=outside_utility, bass_p=bass_p, bass_q=bass_q,
+        reconsider_share=reconsider_share)
     bonus = switching_cost * np.eye(n_providers)[None, None, :, :]
     choose = logit_probabilities(utility[:, :, None, :] + bonus, avail[:, :, None, :])
     stranded = ~avail.any(axis=2)

@@ -28,6 +28,7 @@ from model.metrics import segment_shares
 from model.model import AIMarketModel
 from model.population import (NOT_ADOPTED, UserPopulation, _normalised, _split,
                               logit_probabilities)
+from tests.reference_users import adopt_and_look
 
 # ====================================================================== a. reference engine
 
@@ -468,20 +469,13 @@ def straightforward_step(counts, rng, choice_rng, *, utility, available, outside
                          bass_p, bass_q, reconsider_share, switching_cost):
     """The month as first written (concatenations, np.add.at): (flows, new counts)."""
     counts = counts.copy()
-    n_segments, n_cohorts, n_options = counts.shape
+    n_options = counts.shape[2]
     n_providers = n_options - 1
-    avail = np.broadcast_to(available[:, None, :], (n_segments, n_cohorts, n_providers))
-    adopted_share = counts[:, :, 1:].sum(axis=(1, 2)) / np.maximum(counts.sum(axis=(1, 2)), 1)
-    hazard = np.clip(bass_p + bass_q * adopted_share, 0.0, 1.0)[:, None, None]
-    with_outside = np.concatenate(
-        [np.full((n_segments, n_cohorts, 1), outside_utility), utility], axis=2)
-    offer = straightforward_logit(
-        with_outside, np.concatenate([np.ones((n_segments, n_cohorts, 1), bool), avail], 2))
-    adopt_p = hazard * offer[:, :, 1:]
-    pvals = np.concatenate([1.0 - adopt_p.sum(axis=2, keepdims=True), adopt_p], axis=2)
-    adopted = rng.multinomial(counts[:, :, NOT_ADOPTED], _normalised(pvals))[:, :, 1:]
+    avail, adopted, looking = adopt_and_look(
+        counts, rng, choice_rng, straightforward_logit, utility=utility, available=available,
+        outside_utility=outside_utility, bass_p=bass_p, bass_q=bass_q,
+        reconsider_share=reconsider_share)
     current = counts[:, :, 1:]
-    looking = choice_rng.binomial(current, np.where(avail, reconsider_share, 1.0))
     s_idx, c_idx, j_idx = np.nonzero(looking)
     n_rows = j_idx.size
     current_one = np.zeros((n_rows, n_providers))
