@@ -30,8 +30,9 @@ def case_name(scenario: str, seed: int) -> str:
     return f"{Path(scenario).stem}-seed{seed}"
 
 
-LEGACY = {"pricing.rule": "lead_markup"}
-"""The golden files predate issue 12's pricing: they are compared with the lead-markup rule."""
+LEGACY = {"pricing.rule": "lead_markup", "technology.capability_rule": "gap_share"}
+"""The golden files predate issue 12's mechanisms: they are compared with the lead-markup
+pricing rule and the gap-share capability rule."""
 
 
 def outputs(scenario: str, seed: int, months: int,

@@ -5,8 +5,9 @@ The reference (default: commit 91125b2) is checked out into a temporary git work
 measured in a subprocess with ``PYTHONPATH`` and the working directory set to it; this
 checkout is measured the same way. Every figure is the median of ``--repeats`` repeats
 (after a warm-up run). This checkout runs with the reference's mechanisms (the lead-markup
-pricing rule, ``pricing.rule: lead_markup``), so the ratios measure the implementation; its
-own defaults (best-response pricing, issue 12) are measured as well and printed beside them:
+pricing rule and the gap-share capability rule, :func:`reference_rules`), so the ratios
+measure the implementation; its own defaults (best-response pricing, capability from effective
+compute, issue 12) are measured as well and printed beside them:
 
 1. *per run* — ``run_scenario("scenarios/baseline.yaml", seed=1)``, 96 months: building the
    model, stepping it and building the output tables; reference / now is the speed-up. The
@@ -125,10 +126,16 @@ def _ms_per_month(scenario, months: int, repeats: int, overrides=None) -> float:
 
 def reference_rules() -> dict:
     """Overrides that give this checkout the reference's mechanisms: the lead-markup pricing
-    rule once best-response pricing exists (issue 12); nothing in the reference itself."""
-    from model.scenario import Scenario
+    rule and the gap-share capability rule once issue 12's mechanisms exist; nothing in the
+    reference itself."""
+    from model.scenario import Scenario, Technology
 
-    return {"pricing.rule": "lead_markup"} if "pricing" in Scenario.model_fields else {}
+    rules = {}
+    if "pricing" in Scenario.model_fields:
+        rules["pricing.rule"] = "lead_markup"
+    if "capability_rule" in Technology.model_fields:
+        rules["technology.capability_rule"] = "gap_share"
+    return rules
 
 
 def worker(part: str, repeats: int) -> dict:

@@ -54,15 +54,19 @@ LABELS = {"1 worker": "local, 1 worker (in-process)",
 
 def experiment(folder: Path, runs: int, months: int, name: str, source: Path = ROOT) -> Path:
     """A grid of ``runs // 2`` switching costs × 2 seeds, with the reference's mechanisms
-    (the lead-markup pricing rule in a checkout that has best-response pricing, issue 12)."""
+    (the lead-markup pricing rule and the gap-share capability rule in a checkout that has
+    issue 12's mechanisms)."""
     points = max(1, runs // 2)
     path = folder / f"{name}.yaml"
-    same = "class Pricing" in (source / "model" / "scenario.py").read_text(encoding="utf-8")
+    schema = (source / "model" / "scenario.py").read_text(encoding="utf-8")
+    same = "".join(line for marker, line in (
+        ("class Pricing", "  pricing.rule: lead_markup\n"),
+        ("capability_rule", "  technology.capability_rule: gap_share\n")) if marker in schema)
     path.write_text(
         f"description: benchmark sweep\nscenario: {source / 'scenarios' / 'baseline.yaml'}\n"
         f"replicates: 2\nmonths: {months}\nparameters:\n  first_mover.switching_cost_utils:\n"
         f"    range: [0, 10]\n    points: {points}\n"
-        + ("overrides:\n  pricing.rule: lead_markup\n" if same else ""), encoding="utf-8")
+        + (f"overrides:\n{same}" if same else ""), encoding="utf-8")
     return path
 
 

@@ -29,7 +29,7 @@ from model import pricing, technology
 from model import scenario as sc
 from model.calendar import month_index
 from model.finance import Entry, Ledger
-from model.market import LAB, Cell, QualityCell, ReadOnlyRow, Row
+from model.market import LAB, Cell, ReadOnlyRow, Row
 
 if TYPE_CHECKING:
     from model.model import AIMarketModel
@@ -186,8 +186,35 @@ class Seller(Firm):
         if self.entry_month[segment] > self.model.month:
             self.model.market.set_entry(self.column, segment, self.model.month)
 
+    main_modality = 0
+    """The modality of its first offering (text unless it offers only images or video)."""
+
+    @property
+    def capability(self) -> np.ndarray:
+        """[M] capability of its models per modality (quality points; NaN where it has none),
+        read-only."""
+        view = self.model.market.capability[self.column]
+        view.flags.writeable = False
+        return view
+
+    @property
+    def quality(self) -> float:
+        """Capability in its main modality, points."""
+        return self.model.market.capability[self.column, self.main_modality].item()
+
+    @quality.setter
+    def quality(self, value: float) -> None:
+        """One general capability (the gap_share rule): the same in every modality."""
+        self.model.market.set_capability(self.column, value)
+
     def segment_quality(self) -> np.ndarray:
         raise NotImplementedError
+
+    def offer_gap_points(self) -> float:
+        """How far its best product trails the frontier of its modality (points)."""
+        model = self.model
+        frontier = model.market.frontier(model.month)[model.market.segment_modality]
+        return float(np.fmin.reduce(frontier - self.segment_quality()))
 
     def post_training_budget_musd(self) -> float:
         """This month's post-training budget: its plan, or a share of last month's revenue
@@ -204,8 +231,7 @@ class Seller(Firm):
             return
         if self.runway_months() >= funding.raise_when_runway_below_months:
             return
-        gap = model.frontier_quality() - float(self.segment_quality().max())
-        if gap > funding.max_gap_for_vc_points:
+        if self.offer_gap_points() > funding.max_gap_for_vc_points:
             return
         burn = max(self.monthly_burn_musd(), self.staff_cost_musd_month
                    + getattr(self, "training_spend_musd_month", 0.0))
@@ -234,14 +260,20 @@ class Lab(Seller):
     """A model maker: trains, releases, prices, serves, raises money, may exit or be bought."""
 
     kind = "lab"
-    quality = QualityCell("capability")
-    """General capability (an MMLU-like index, quality points)."""
 
     def __init__(self, model: AIMarketModel, spec: sc.Firm, start: str):
         super().__init__(model, spec, start)
         self.release = spec.release
         self.is_open = spec.release in ("open_weights", "freemium")
-        self.quality = spec.quality
+        modality = model.market.segment_modality
+        offered = [modality[model.segment_ids.index(s)] for s in spec.offerings]
+        self.main_modality = int(offered[0]) if offered else 0
+        if model.config.technology.capability_rule == "gap_share":
+            self.quality = spec.quality  # one general capability, in every modality
+        else:
+            for m in sorted(set(offered)):
+                model.market.set_capability(self.column, spec.quality, int(m))
+        self.compute_log2 = technology.log2_compute_of(self.capability, model.config)
         self.training_spend_musd_month = spec.training_spend_musd_month
         self.licence_cap_users = spec.licence_cap_users
         self.training_stock_musd = spec.training_stock_musd
@@ -250,33 +282,43 @@ class Lab(Seller):
         self.absorbed_points = 0.0
         self.owner_id = spec.owner
 
+    def capability_gap(self) -> float:
+        """Points by which it trails the frontier in the modality where it is closest."""
+        frontier = self.model.market.frontier(self.model.month)
+        return float(np.fmin.reduce(frontier - self.capability))
+
     @property
-    def licensed_quality(self) -> float | None:
-        """Capability of a stopgap licence's model it serves (C22), or None."""
+    def licensed_quality(self) -> np.ndarray | None:
+        """[M] capability of a stopgap licence's model it serves (C22), or None."""
         value = self.model.market.licensed_capability[self.column]
-        return None if np.isnan(value) else float(value)
+        return None if np.isnan(value).all() else value
 
     @licensed_quality.setter
-    def licensed_quality(self, value: float | None) -> None:
+    def licensed_quality(self, value: np.ndarray | None) -> None:
         self.model.market.set_licensed(self.column, value)
 
     # ---------------------------------------------------------------- capability
 
     def segment_quality(self) -> np.ndarray:
-        own = self.quality + self.quality_bonus
-        if self.licensed_quality is not None:
-            return np.maximum(own, self.licensed_quality + self.quality_bonus)
-        return own
+        modality = self.model.market.segment_modality
+        own = self.capability[modality] + self.quality_bonus
+        licensed = self.licensed_quality
+        if licensed is not None:
+            own = np.fmax(own, licensed[modality] + self.quality_bonus)
+        return np.where(np.isnan(own), -np.inf, own)
 
     def ready_to_expand(self) -> bool:
         """Active, with the runway entry into a new segment needs (M3)."""
         return self.active(self.model.month) and (
             self.runway_months() >= self.model.config.first_mover.entry_min_runway_months)
 
-    def api_quality(self) -> float:
-        """Quality of the model it sells through its API: its general capability."""
-        return self.quality if self.licensed_quality is None else max(self.quality,
-                                                                       self.licensed_quality)
+    def api_quality(self, modality: int = 0) -> float:
+        """Quality of the model it sells through its API in ``modality``: its capability, or
+        a licensed model's where better (−inf where it has none)."""
+        licensed = self.licensed_quality
+        own = self.capability[modality]
+        value = own if licensed is None else np.fmax(own, licensed[modality])
+        return -math.inf if np.isnan(value) else float(value)
 
     def pretrain(self) -> None:
         """Set aside this month's budget; every few months it becomes a training run (C2, C28)."""
@@ -294,8 +336,37 @@ class Lab(Seller):
         if self.months_since_run < model.config.technology.training_run_months:
             return
         tech, commod = model.config.technology, model.config.commoditization
-        surprise = float(np.exp(model.streams["training"].normal(0.0, tech.training_outcome_sd)
-                                - tech.training_outcome_sd ** 2 / 2))
+        draw = float(model.streams["training"].normal(0.0, tech.training_outcome_sd))
+        if tech.capability_rule == "effective_compute":
+            self._train_on_effective_compute(draw)
+        else:
+            self._train_closing_the_gap(float(np.exp(draw - tech.training_outcome_sd ** 2 / 2)))
+        self.training_stock_musd += self.run_fund_musd
+        self.run_fund_musd = 0.0
+        self.months_since_run = 0
+
+    def _train_on_effective_compute(self, draw: float) -> None:
+        """A run in every modality it has a model in: the budget split by users there, each
+        part buying effective compute at this month's prices and algorithms, reaching further
+        by imitating the best model it can see (C2, C28, C29; docs/ODD.md §7.6)."""
+        model = self.model
+        users = np.bincount(model.market.segment_modality, weights=model.users_of(self),
+                            minlength=len(self.capability))
+        before = self.capability.copy()
+        gain, self.compute_log2 = technology.effective_compute_run(
+            before, self.compute_log2, users, self.run_fund_musd, model.month,
+            model.ideas.visible(model.month), draw, model.config)
+        model.market.set_capability(self.column, before + gain)
+        trained = np.flatnonzero(~np.isnan(before))
+        model.record(self.firm_id, "training_run", ", ".join(
+            f"{sc.MODALITIES[m]} +{gain[m]:.1f} points (now {before[m] + gain[m]:.1f})"
+            for m in trained), self.run_fund_musd)
+
+    def _train_closing_the_gap(self, surprise: float) -> None:
+        """The gap_share rule: one general capability, growing with the log of cumulative
+        spend, and every run closes a share of the gap to the frontier (kept for comparison)."""
+        model = self.model
+        tech, commod = model.config.technology, model.config.commoditization
         gain = technology.pretrain_gain(
             self.run_fund_musd, self.training_stock_musd, tech.training_reference_musd,
             commod.pretrain_points_per_doubling, model.month,
@@ -305,21 +376,36 @@ class Lab(Seller):
         self.quality += gain
         model.record(self.firm_id, "training_run",
                      f"+{gain:.1f} quality points (now {self.quality:.1f})", self.run_fund_musd)
-        self.training_stock_musd += self.run_fund_musd
-        self.run_fund_musd = 0.0
-        self.months_since_run = 0
 
-    def release_model(self, quality: float, name: str) -> None:
+    def release_model(self, quality: float, name: str, modality: int = 0) -> None:
         """A scheduled release of a model trained before the start (e.g. GPT-4, March 2023)."""
-        gain = max(quality - self.quality, 0.0)
-        self.quality = max(self.quality, quality)
+        if self.model.config.technology.capability_rule == "gap_share":
+            gain = max(quality - self.quality, 0.0)
+            self.quality = max(self.quality, quality)
+            now = self.quality
+        else:
+            old = self.capability[modality]
+            now = quality if np.isnan(old) else max(old, quality)
+            gain = now - (0.0 if np.isnan(old) else old)
+            self.model.market.set_capability(self.column, now, modality)
+            self.compute_log2 = np.fmax(self.compute_log2,
+                                        technology.log2_compute_of(self.capability,
+                                                                   self.model.config))
         self.model.record(self.firm_id, "model_release", f"{name}: +{gain:.1f} quality points "
-                          f"(now {self.quality:.1f})")
+                          f"(now {now:.1f})")
 
-    def absorb(self, points: float) -> None:
-        """Take in part of the open community's work on its weights (C19)."""
-        self.quality += points
-        self.absorbed_points += points
+    def absorb(self, points: np.ndarray) -> None:
+        """Take in part of the open community's work on its weights (C19): ``points`` in each
+        modality ([M], or one number for the general capability of the gap_share rule)."""
+        if np.ndim(points) == 0:
+            self.quality += points
+            self.absorbed_points += points
+            return
+        has = ~np.isnan(self.capability)
+        added = np.where(has, points, 0.0)
+        self.model.market.set_capability(self.column, np.where(has, self.capability + added,
+                                                                 np.nan))
+        self.absorbed_points += float(added.sum())
 
     def release_weights(self, open_: bool) -> None:
         self.is_open = open_
@@ -388,10 +474,9 @@ class BigTech(Firm):
 
     def _choose_champion(self) -> Lab | None:
         taken = {b.champion_id for b in self.model.bigtechs if b is not self}
-        frontier = self.model.frontier_quality()
         candidates = [lab for lab in self.model.labs
                       if lab.alive and lab.owner is None and lab.firm_id not in taken
-                      and frontier - lab.quality <= self.model.config.funding.max_gap_for_vc_points]
+                      and lab.capability_gap() <= self.model.config.funding.max_gap_for_vc_points]
         if not candidates:
             return None
         best = max(candidates, key=lambda lab: (lab.quality, lab.firm_id))
@@ -449,7 +534,7 @@ class BigTech(Firm):
         if self.licensor is None:
             return
         for lab in self.in_house_labs():
-            lab.licensed_quality = self.licensor.quality
+            lab.licensed_quality = self.licensor.capability.copy()
 
     def pay_licence_fees(self) -> None:
         if self.licensor is None or not self.licensor.alive:
@@ -459,8 +544,7 @@ class BigTech(Firm):
 
     def consider_acquisition(self, lab: Lab) -> bool:
         """Buy a failing lab close to the frontier: clear its deficit, fund a year (C24)."""
-        gap = self.model.frontier_quality() - lab.quality
-        if gap > self.model.config.funding.acquisition_max_gap_points:
+        if lab.capability_gap() > self.model.config.funding.acquisition_max_gap_points:
             return False
         burn = lab.staff_cost_musd_month + lab.training_spend_musd_month \
             + lab.post_training_spend_musd_month

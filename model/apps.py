@@ -1,7 +1,7 @@
 """Application-layer companies ("GPT wrappers", C1): they buy model access, add their own
 post-training and interface (C3), and swap the model beneath them when another is better value.
 
-An app builder serves one segment. Its quality there is its supplier's general model (what the
+An app builder serves one segment. Its quality there is its supplier's model in the segment's modality (what the
 API sells, not the supplier's own product work) plus its own post-training bonus; its unit cost is the supplier's price per user-month (paid to the supplier as API fees);
 its price keeps its own markup over that cost, since it owns the interface. Its share of the
 revenue users pay is how much value moves to the application layer (pattern P6).
@@ -47,10 +47,17 @@ class AppBuilder(Seller):
         """An app serves only while the model beneath it exists."""
         return super().serves(month) & self.supplier.alive
 
+    @property
+    def quality(self) -> float:
+        """Quality of its product in its segment: its supplier's model plus its own work."""
+        return float(self.segment_quality()[self.segment])
+
     def segment_quality(self) -> np.ndarray:
         quality = np.full(len(self.model.segment_ids), -np.inf)
         # the API gives the supplier's model, not the supplier's own product work (C3)
-        quality[self.segment] = self.supplier.api_quality() + self.quality_bonus[self.segment]
+        quality[self.segment] = (
+            self.supplier.api_quality(int(self.model.market.segment_modality[self.segment]))
+            + self.quality_bonus[self.segment])
         return quality
 
     def choose_supplier(self) -> None:

@@ -206,7 +206,8 @@ def open_lag_months(run: Any, *, date: str) -> float | None:
     if pd.isna(open_now) or closed.isna().all():
         return None
     reached = closed.index[closed.to_numpy() >= open_now - 1e-9]
-    return float(month - reached[0]) if len(reached) else float(month)
+    # no closed model ever as good: open models lead, and trail by nothing
+    return float(month - reached[0]) if len(reached) else 0.0
 
 
 def constant_capability_price_fall(run: Any, *, period: list[str]) -> float | None:

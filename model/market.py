@@ -4,8 +4,9 @@
 in the model's seller order) that the market is made of, one row per seller:
 
 * ``[P, S]`` per segment: entry month, post-training quality bonus, markup, list price;
-* ``[P]`` per seller: general capability, a licensed model's capability (NaN if none), alive,
-  founding month, open weights, the column of the model beneath it (its own for labs and the
+* ``[P, M]`` per modality (text, image, video): capability, and a licensed model's capability
+  (NaN where it has none);
+* ``[P]`` per seller: alive, founding month, open weights, the column of the model beneath it (its own for labs and the
   community; the supplier's for apps) and, for apps, their one segment.
 
 Agents keep these as attributes (:class:`Row` and :class:`Cell` descriptors map
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model import pricing
+from model.scenario import MODALITIES
 
 if TYPE_CHECKING:
     from model.agents import Lab, Seller
@@ -80,20 +82,15 @@ class Cell(Row):
         return getattr(seller.model.market, self.name)[seller.column].item()
 
 
-class QualityCell(Cell):
-    """A cell offers' quality is made of: writing it tells the market (see offer_quality)."""
-
-    def __set__(self, seller: Any, value: Any) -> None:
-        market = seller.model.market
-        getattr(market, self.name)[seller.column] = value
-        market.quality_changed()
-
-
 class MarketState:
     """Sellers' offers and the state they are made of, as arrays (see the module docstring)."""
 
-    def __init__(self, n_segments: int, capacity: int = 16):
+    def __init__(self, n_segments: int, capacity: int = 16,
+                 segment_modality: np.ndarray | None = None):
         self.n_segments = n_segments
+        self.segment_modality = (np.zeros(n_segments, dtype=np.int64)
+                                 if segment_modality is None
+                                 else np.asarray(segment_modality, dtype=np.int64))
         self.sellers: list[Seller] = []
         self.index: dict[int, int] = {}  # id(seller) → column
         capacity = max(capacity, 1)
@@ -102,8 +99,8 @@ class MarketState:
         self.quality_bonus = np.zeros(shape)
         self.markup = np.zeros(shape)
         self.list_price_usd = np.zeros(shape)
-        self.capability = np.full(capacity, np.nan)
-        self.licensed_capability = np.full(capacity, np.nan)
+        self.capability = np.full((capacity, len(MODALITIES)), np.nan)
+        self.licensed_capability = np.full((capacity, len(MODALITIES)), np.nan)
         self.alive = np.zeros(capacity, dtype=bool)
         self.founded_month = np.zeros(capacity, dtype=np.int64)
         self.open_weights = np.zeros(capacity, dtype=bool)
@@ -120,13 +117,14 @@ class MarketState:
         self._serving: tuple[int, int, np.ndarray] | None = None
         self._quality_version = 0  # bumped by every change to what offers' quality is made of
         self._offer_quality: tuple[int, np.ndarray] | None = None
+        self._frontier: dict[tuple[int, bool], tuple[int, int, np.ndarray]] = {}
 
     # ---------------------------------------------------------------- sellers
 
     def claim(self, seller: Seller, kind: int, founded_month: int) -> int:
         """Give ``seller`` the next column (growing the arrays when full); returns it."""
         column = len(self.sellers)
-        if column == self.capability.size:
+        if column == self.capability.shape[0]:
             self._grow()
         self.sellers.append(seller)
         self.index[id(seller)] = column
@@ -154,18 +152,21 @@ class MarketState:
         self._version += 1
         self._quality_version += 1
 
-    def set_licensed(self, column: int, capability: float | None) -> None:
-        """A lab serves a licensed model of ``capability`` where it is better (None: stop)."""
+    def set_licensed(self, column: int, capability: np.ndarray | None) -> None:
+        """A lab serves a licensed model of ``capability`` ([M]) where it is better (None:
+        stop)."""
         self.licensed_capability[column] = np.nan if capability is None else capability
+        self._quality_version += 1
+
+    def set_capability(self, column: int, value: Any, modality: int | slice = slice(None)
+                       ) -> None:
+        """A seller's capability in one modality (or in all of them, by default)."""
+        self.capability[column, modality] = value
         self._quality_version += 1
 
     def add_to_bonus(self, columns: np.ndarray, delta: np.ndarray) -> None:
         """Post-training moves the ``[N, S]`` quality bonus of the sellers in ``columns``."""
         self.quality_bonus[columns] += delta
-        self._quality_version += 1
-
-    def quality_changed(self) -> None:
-        """A capability or bonus was written directly (agents' attributes)."""
         self._quality_version += 1
 
     _PER_SELLER = ("entry_month", "quality_bonus", "markup", "list_price_usd", "capability",
@@ -174,7 +175,7 @@ class MarketState:
 
     def _grow(self) -> None:
         """Double the room for sellers (for sellers that enter after the start)."""
-        capacity = self.capability.size
+        capacity = self.capability.shape[0]
         for name in self._PER_SELLER:
             value = getattr(self, name)
             extra = np.empty_like(value)
@@ -214,21 +215,38 @@ class MarketState:
         self._serving = (month, self._version, serving)
         return serving
 
-    def best_capability(self, month: int, *, closed_only: bool = False,
-                        default: float) -> float:
-        """Best capability of a lab active at ``month`` (of a closed one, if asked), else
-        ``default``."""
+    def frontier(self, month: int, *, closed_only: bool = False) -> np.ndarray:
+        """[M] best capability in each modality of a lab active at ``month`` (of a closed one,
+        if asked); NaN where no such lab has a model. Read-only, cached per month and change."""
+        key = (month, closed_only)
+        cached = self._frontier.get(key)
+        if cached is not None and cached[:2] == (self._version, self._quality_version):
+            return cached[2]
         p = self.size
         labs = (self.kind[:p] == LAB) & self.alive[:p] & (self.founded_month[:p] <= month)
         if closed_only:
             labs &= ~self.open_weights[:p]
-        return self.capability[:p][labs].max().item() if labs.any() else default
+        capability = self.capability[:p][labs]
+        has = ~np.isnan(capability)
+        best = np.where(has, capability, -np.inf).max(axis=0, initial=-np.inf)
+        best[~has.any(axis=0)] = np.nan
+        best.flags.writeable = False
+        if len(self._frontier) > 8:
+            self._frontier.clear()
+        self._frontier[key] = (self._version, self._quality_version, best)
+        return best
+
+    def best_capability(self, month: int, *, closed_only: bool = False, default: float,
+                        modality: int = 0) -> float:
+        """Best capability in ``modality`` of a lab active at ``month`` (of a closed one, if
+        asked), else ``default``."""
+        best = self.frontier(month, closed_only=closed_only)[modality]
+        return default if np.isnan(best) else best.item()
 
     def api_capability(self) -> np.ndarray:
-        """[P] capability of the model each seller's API sells: its own or a licensed one."""
+        """[P, M] capability of the model each seller's API sells: its own or a licensed one."""
         p = self.size
-        own, licensed = self.capability[:p], self.licensed_capability[:p]
-        return np.where(np.isnan(licensed), own, np.maximum(own, licensed))
+        return np.fmax(self.capability[:p], self.licensed_capability[:p])
 
     def offer_quality(self) -> np.ndarray:
         """[P, S] quality of every seller's product in every segment: a lab's capability plus
@@ -240,21 +258,22 @@ class MarketState:
         if self._offer_quality is not None and self._offer_quality[0] == self._quality_version:
             return self._offer_quality[1]
         p = self.size
-        bonus, kind = self.quality_bonus[:p], self.kind[:p]
-        licensed = self.licensed_capability[:p]
-        quality = self.capability[:p, None] + bonus
+        bonus, kind, modality = self.quality_bonus[:p], self.kind[:p], self.segment_modality
+        quality = self.capability[:p][:, modality] + bonus
+        licensed = self.licensed_capability[:p][:, modality]
         has_licence = ~np.isnan(licensed)
         if has_licence.any():
-            quality[has_licence] = np.maximum(quality[has_licence],
-                                              licensed[has_licence, None] + bonus[has_licence])
+            quality = np.where(has_licence, np.fmax(quality, licensed + bonus), quality)
         apps = np.flatnonzero(kind == APP)
         if apps.size:
             segment = self.app_segment[apps]
             quality[apps] = -np.inf
-            quality[apps, segment] = (self.api_capability()[self.supplier_column[apps]]
-                                      + bonus[apps, segment])
+            quality[apps, segment] = (
+                self.api_capability()[self.supplier_column[apps], modality[segment]]
+                + bonus[apps, segment])
         community = np.flatnonzero(kind == COMMUNITY)
-        quality[community] = self.capability[community, None]
+        quality[community] = self.capability[community][:, modality]
+        quality[np.isnan(quality)] = -np.inf  # no model in that modality
         quality.flags.writeable = False
         self._offer_quality = (self._quality_version, quality)
         return quality

@@ -36,12 +36,13 @@ from model.apps import AppBuilder
 from model.calendar import month_index, month_label
 from model.choice import offer_utility
 from model.community import OpenSourceCommunity
+from model.diffusion import IdeaPool
 from model.finance import VentureMarket
 from model.loading import load_scenario
 from model.market import APP, NEVER, MarketState
 from model.population import UserPopulation
 from model.recorder import Recorder
-from model.scenario import OUTSIDE_INVESTOR, Investment, Scenario
+from model.scenario import MODALITIES, OUTSIDE_INVESTOR, Investment, Scenario
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 
@@ -86,7 +87,10 @@ class AIMarketModel(mesa.Model):
             [s.cost_to_serve_usd_per_user_month for s in cfg.segments])
 
         self.firm_by_id: dict[str, Firm] = {}  # filled as firms are created
-        self.market = MarketState(len(self.segment_ids), capacity=len(cfg.firms) + 1)
+        self.market = MarketState(
+            len(self.segment_ids), capacity=len(cfg.firms) + 1,
+            segment_modality=[MODALITIES.index(s.modality) for s in cfg.segments])
+        self.ideas = IdeaPool(len(MODALITIES), cfg.technology.closed_imitation_lag_months)
         self.bigtechs = [BigTech(self, spec, cfg.start) for spec in cfg.firms_of("bigtech")]
         self.labs = [Lab(self, spec, cfg.start) for spec in cfg.firms_of("lab")]
         self.apps = [AppBuilder(self, spec, cfg.start) for spec in cfg.firms_of("app")]
@@ -178,7 +182,7 @@ class AIMarketModel(mesa.Model):
         if event.kind in ("open_release", "close_release") and isinstance(firm, Lab):
             firm.release_weights(event.kind == "open_release")
         elif event.kind == "model_release" and isinstance(firm, Lab):
-            firm.release_model(event.quality, event.id)
+            firm.release_model(event.quality, event.id, MODALITIES.index(event.modality))
         elif event.kind == "enter_segment" and isinstance(firm, Seller):
             firm.enter(self.segment_ids.index(event.segment))
         elif event.kind == "exit" and firm.alive:
@@ -200,7 +204,8 @@ class AIMarketModel(mesa.Model):
                         deal.amount_musd)
             return
         investor = self.firm_by_id[deal.investor]
-        gap = self.frontier_quality() - float(np.max(getattr(investee, "quality", 0.0)))
+        gap = (investee.capability_gap() if isinstance(investee, Lab)
+               else self.frontier_quality())
         if gap > deal.milestone_max_gap_points:
             self.record(deal.investor, "tranche_withheld",
                         f"{deal.id}: {deal.investee} trails the frontier by {gap:.1f} points",
@@ -247,7 +252,7 @@ class AIMarketModel(mesa.Model):
         market = self.market
         columns = np.array([lab.column for lab in ready], dtype=np.int64)
         new = ~market.serving(self.month)[columns] & (market.entry_month[columns] == NEVER)
-        close = (market.capability[columns][:, None]
+        close = (market.capability[columns][:, market.segment_modality]
                  >= market.best_offer_quality()[None, :] - rules.entry_max_gap_points)
         for row, segment in zip(*np.nonzero(new & close), strict=True):
             ready[row].markup[segment] = self.config.commoditization.max_markup / 2
@@ -492,7 +497,8 @@ class AIMarketModel(mesa.Model):
         market = self.market
         serving = market.serving(self.month)[columns]  # [L, S]
         # mean utility over cohorts of each lab's API model in each segment, [L, S]
-        utility = (self.quality_weight * market.api_capability()[columns, None, None]
+        api = market.api_capability()[columns][:, market.segment_modality]  # [L, S]
+        utility = (self.quality_weight * np.where(np.isnan(api), -np.inf, api)[:, :, None]
                    - self.price_weight * market.list_price_usd[columns][:, :, None])
         self.supplier_value = (self.cohort_share * utility).sum(axis=2)
         ranking: list[list[tuple[float, str, Lab]]] = []
@@ -510,7 +516,19 @@ class AIMarketModel(mesa.Model):
         return float(self.supplier_value[self._lab_row[id(lab)], segment])
 
     def _collect(self) -> None:
+        self._share_ideas()
         self.recorder.collect(self)
+
+    def _share_ideas(self) -> None:
+        """Put this month's best open and closed models in the pool of ideas (model.diffusion)."""
+        if self.config.technology.capability_rule != "effective_compute":
+            return
+        models = [(lab.compute_log2, lab.is_open) for lab in self.labs if lab.active(self.month)]
+        models.append((self.community.compute_log2, True))
+        best = {True: np.full(len(MODALITIES), np.nan), False: np.full(len(MODALITIES), np.nan)}
+        for compute, is_open in models:
+            best[is_open] = np.fmax(best[is_open], compute)
+        self.ideas.record(best[True], best[False])
 
     @property
     def datacollector(self) -> mesa.DataCollector:
@@ -537,6 +555,7 @@ def switched_off(config: Scenario) -> Scenario:
     if not mechanisms.idea_diffusion:
         config.commoditization.idea_diffusion_per_run = 0.0
         config.commoditization.open_catch_up_share_monthly = 0.0
+        config.technology.imitation_reach_doublings = 0.0
     if not mechanisms.brand_and_switching_costs:
         config.first_mover.brand_initial_utils = 0.0
         config.first_mover.switching_cost_utils = 0.0

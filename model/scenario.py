@@ -112,6 +112,11 @@ class Sourced(Section):
     )
 
 
+MODALITIES = ("text", "image", "video")
+"""The capabilities a lab trains separately (issue 12): text and code, images, video."""
+Modality = Literal["text", "image", "video"]
+
+
 class Segment(Sourced):
     """A market where models compete for users (M3: discrete businesses, not one AGI race)."""
 
@@ -140,6 +145,10 @@ class Segment(Sourced):
     first_mover: Identifier | None = Field(
         None, description="firm that opened this segment, if it is not the one with the most "
         "users at the start (C5)")
+    modality: Modality = Field(
+        "text", description="which capability its products are made of: text (chat, code, "
+        "documents), image or video (under technology.capability_rule effective_compute a lab "
+        "has one capability per modality, trained separately)")
 
 
 class Cohort(Sourced):
@@ -494,6 +503,74 @@ class Technology(Section):
         doc="spread of a training run's capability gain around its expectation",
         source="assumption: runs disappoint or surprise (002: Bard's rushed launch)",
     )
+    capability_rule: Literal["effective_compute", "gap_share"] = Field(
+        "effective_compute",
+        description="effective_compute: one capability per modality, raised by the effective "
+        "compute a run buys (spend × hardware × algorithmic progress) and by imitating the "
+        "models a lab can see, open weights at once and closed ones after a lag (docs/ODD.md "
+        "§7.6); gap_share: the pre-issue-12 rule, one general capability per lab and every run "
+        "closes commoditization.idea_diffusion_per_run of the gap to the frontier, kept for "
+        "comparison")
+    final_run_share: float = param(
+        0.1, unit="share", ge=0.001, le=1,
+        doc="share of a run's pre-training budget spent on the final training run (the rest "
+        "goes to experiments and failed runs)",
+        source="Cottier et al. 2024 (arXiv 2405.21015): R&D compute is a multiple of the final "
+        "run's; assumption: a tenth, so that 2023's largest runs come out at ~2× GPT-4's compute "
+        "(Epoch AI: Gemini Ultra ~5e25 FLOP)")
+    text_anchor_run_musd: float = param(
+        78.0, unit="USD millions", ge=0.001, le=1e6,
+        doc="cost of the final run that gave the anchor text model (GPT-4, 2.1e25 FLOP) at "
+        "2023-01 prices",
+        source="Stanford AI Index 2024: GPT-4's training compute cost ~$78M; Epoch AI: 2.1e25 FLOP")
+    text_anchor_points: float = param(
+        86.4, unit="quality points", ge=0, le=200,
+        doc="capability of the anchor text model",
+        source="OpenAI 2023, GPT-4 Technical Report: 86.4 on MMLU")
+    image_anchor_run_musd: float = param(
+        0.6, unit="USD millions", ge=0.001, le=1e6,
+        doc="cost of the final run that gave the anchor image model (Stable Diffusion v1)",
+        source="Mostaque (Stability AI), 2022-08: Stable Diffusion v1 cost ~$600k of compute")
+    image_anchor_points: float = param(
+        65.0, unit="quality points", ge=0, le=200,
+        doc="capability of the anchor image model",
+        source="assumption: Stability AI's image offer at the start of the baseline (quality 55 "
+        "+ bonus 10), the model of the anchor run")
+    video_anchor_run_musd: float = param(
+        6.0, unit="USD millions", ge=0.001, le=1e6,
+        doc="cost of the final run that gave the anchor video model (Runway Gen-2)",
+        source="assumption: a video run costs ~10× an image run of its day (frames × length)")
+    video_anchor_points: float = param(
+        63.0, unit="quality points", ge=0, le=200,
+        doc="capability of the anchor video model",
+        source="assumption: Runway's video offer at the start of the baseline (quality 58 + "
+        "bonus 5), the model of the anchor run")
+    hardware_flop_per_usd_growth_per_year: float = param(
+        1.32, unit="ratio/year", ge=1, le=10,
+        doc="yearly growth of training FLOP a dollar buys",
+        source="Hobbhahn & Besiroglu 2022 (Epoch AI): GPU FLOP/$ doubles every ~2.5 years")
+    algorithmic_progress_per_year: float = param(
+        2.8, unit="ratio/year", ge=1, le=100,
+        doc="yearly fall in the compute a given capability needs (effective compute per FLOP)",
+        source="Ho et al. 2024 (arXiv 2403.05812): compute for a given LLM performance halves "
+        "every ~8 months (5–14)")
+    modality_floor_share: float = param(
+        0.02, unit="share", ge=0, le=0.33,
+        doc="share of a run each modality a lab offers gets on top of its users' share",
+        source="assumption: labs keep small teams on modalities with few users (DALL-E, Sora)")
+    closed_imitation_lag_months: StrictInt = param(
+        6, unit="months", ge=0, le=120,
+        doc="months before a closed model's know-how can be imitated (papers, distillation of "
+        "its outputs); open weights can be imitated at once (C14, C17, C21)",
+        source="Stanford Alpaca (2023-03) and Vicuna (2023-03) distilled OpenAI models of "
+        "2022-11; assumption: half a year")
+    imitation_reach_doublings: float = param(
+        1.0, unit="doublings of effective compute", ge=0, le=20,
+        doc="how far above what its own compute buys a run can reach by imitating the best "
+        "model it can see (a follower still needs compute to use the ideas)",
+        source="C29: no idea is unique; calibrated: 1 doubling (distillation and published "
+        "recipes worth up to 2× a run's compute) puts the 2024-11 open–closed lag in H22's "
+        "band in 5 of seeds 1–8, 2 doublings in none (docs/decisions.md)")
 
 
 class VCPool(Sourced):
@@ -624,7 +701,9 @@ class ScheduledEvent(Sourced):
     partner: Identifier | None = Field(None, description="licensor (for licence events)")
     quality: float | None = Field(
         None, ge=0, le=200,
-        description="general capability of the released model (for model_release), points")
+        description="capability of the released model (for model_release), points")
+    modality: Modality = Field(
+        "text", description="modality of the released model (for model_release)")
     enabled: bool = flag(
         True, doc="false cancels the event (a scenario that extends another can switch it off)",
         source="assumption: counterfactual scenarios remove events the baseline has",
@@ -646,8 +725,10 @@ class Mechanisms(Section):
         True, doc="users choose among offers by utility (logit); off = the random-choice null: "
         "every available offer is equally likely, and no switching cost", source=NULL_MODEL)
     idea_diffusion: bool = flag(
-        True, doc="training runs close part of the gap to the frontier and the community "
-        "catches up with the closed frontier; off = neither", source=NULL_MODEL)
+        True, doc="labs and the community imitate the best model they can see (open weights at "
+        "once, closed models after a lag; under the gap_share rule: training runs close part "
+        "of the gap to the frontier and the community catches up with the closed frontier); "
+        "off = no imitation (the community still builds on open weights)", source=NULL_MODEL)
     brand_and_switching_costs: bool = flag(
         True, doc="first entrants' brand and the switching-cost bonus of a user's provider; "
         "off = neither", source=NULL_MODEL)

@@ -1,9 +1,13 @@
 """How spend becomes capability, and how capability ages: small pure functions.
 
-* pre-training: capability grows with the log of cumulative training spend, so a run's gain is
-  ``points · 2^(−month / half_life) · log2((ref + stock + cost) / (ref + stock))`` times a
-  log-normal surprise — each doubling buys less as time passes (C2); a run also closes a share
-  of the lab's gap to the frontier, since ideas diffuse between labs (C29);
+* pre-training (``effective_compute`` rule, :func:`effective_compute_run`): a run buys
+  effective compute in each modality — its dollars at this month's FLOP per dollar and
+  algorithms — and reaches further by imitating the best model it can see; capability rises by
+  ``points · 2^(−month / half_life)`` per doubling beyond the lab's best run (C2, C28, C29);
+* pre-training (``gap_share`` rule, kept for comparison): capability grows with the log of
+  cumulative training spend, ``points · 2^(−month / half_life) · log2((ref + stock + cost) /
+  (ref + stock))`` times a log-normal surprise, and a run also closes a share of the lab's gap
+  to the frontier;
 * post-training: a segment's gain per month is ``points_per_year / 12 · log2(1 + spend / ref)``
   — returns that do not decay (C3);
 * open catch-up: the community closes a share of the gap to the frontier and adds its own
@@ -14,8 +18,12 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from model.scenario import Scenario
 
 
 def pretrain_gain(run_cost_musd: float, stock_musd: float, reference_musd: float,
@@ -25,6 +33,56 @@ def pretrain_gain(run_cost_musd: float, stock_musd: float, reference_musd: float
     returns = points_per_doubling * 0.5 ** (month / half_life_months)
     base = reference_musd + stock_musd
     return returns * math.log2((base + run_cost_musd) / base) * surprise
+
+
+def anchors(config: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """[M] anchor models' final-run cost (USD millions, 2023-01 prices) and capability (points),
+    in the order of :data:`model.scenario.MODALITIES`."""
+    tech = config.technology
+    cost = np.array([tech.text_anchor_run_musd, tech.image_anchor_run_musd,
+                     tech.video_anchor_run_musd])
+    points = np.array([tech.text_anchor_points, tech.image_anchor_points,
+                       tech.video_anchor_points])
+    return cost, points
+
+
+def log2_compute_of(capability: np.ndarray, config: Scenario) -> np.ndarray:
+    """[M] effective compute (log2, relative to each modality's anchor model) that gives
+    ``capability`` at 2023 returns: the inverse of ``anchor + points_per_doubling · log2 E``."""
+    _, points = anchors(config)
+    per_doubling = max(config.commoditization.pretrain_points_per_doubling, 1e-9)
+    return (np.asarray(capability, dtype=float) - points) / per_doubling
+
+
+def effective_compute_run(capability: np.ndarray, compute_log2: np.ndarray, users: np.ndarray,
+                          run_musd: float, month: int, visible_log2: np.ndarray, draw: float,
+                          config: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """One pre-training run of a lab with [M] ``capability`` (NaN: no model there), best runs
+    so far ``compute_log2`` and ``users`` per modality: ([M] points gained, [M] best runs after).
+
+    The run's ``run_musd`` is split over the modalities it has a model in, by users plus a
+    floor; the final run's share of each part buys ``cost / anchor cost × (FLOP/$ growth ×
+    algorithmic progress)^years`` of the anchor's effective compute, times ``e^draw`` (the
+    run's surprise). Imitation lifts it toward the best model the lab can see
+    (``visible_log2``, NaN where none), by at most ``imitation_reach_doublings``. Each doubling
+    beyond its best run adds ``points_per_doubling · 2^(−month / half_life)`` (C2)."""
+    tech, commod = config.technology, config.commoditization
+    has = ~np.isnan(capability)
+    weight = np.where(has, users + tech.modality_floor_share * users.sum() + 1.0, 0.0)
+    share = weight / weight.sum()
+    cost, _ = anchors(config)
+    years = month / 12.0
+    spent = np.maximum(share * run_musd * tech.final_run_share, 1e-12)
+    run = (np.log2(spent / cost)
+           + years * math.log2(tech.hardware_flop_per_usd_growth_per_year
+                               * tech.algorithmic_progress_per_year)
+           + draw / math.log(2.0))
+    imitated = np.where(np.isnan(visible_log2), run,
+                        np.minimum(visible_log2, run + tech.imitation_reach_doublings))
+    reached = np.maximum(run, imitated)
+    rate = commod.pretrain_points_per_doubling * 0.5 ** (month / commod.pretrain_returns_half_life_months)
+    gain = np.where(has, rate * np.maximum(reached - compute_log2, 0.0), 0.0)
+    return gain, np.where(has, np.maximum(compute_log2, reached), compute_log2)
 
 
 def posttrain_gain(spend_musd: np.ndarray, reference_musd: float,

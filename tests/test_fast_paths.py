@@ -44,8 +44,9 @@ def reference_best_rival_quality(model: AIMarketModel, lab) -> np.ndarray:
 
 
 def value_to_users(model: AIMarketModel, lab, segment: int) -> float:
-    """The pre-issue-11 value of a lab's API model in a segment, one lab at a time."""
-    quality = lab.api_quality()
+    """The pre-issue-11 value of a lab's API model in a segment, one lab at a time (its model
+    in the segment's modality)."""
+    quality = lab.api_quality(int(model.market.segment_modality[segment]))
     price = lab.price_usd[segment]
     return float(model.cohort_share @ (model.quality_weight * quality
                                        - model.price_weight * price))
@@ -131,7 +132,7 @@ def test_market_arrays_grow_for_sellers_beyond_the_first_capacity():
     columns = [market.claim(seller, kind, founded_month=month)
                for seller, kind, month in zip(sellers, (LAB, LAB, APP), (0, 2, 0), strict=True)]
     assert columns == [0, 1, 2] and market.size == 3
-    assert market.capability.size >= 3 and market.entry_month.shape[1] == 3
+    assert market.capability.shape[0] >= 3 and market.entry_month.shape[1] == 3
     market.set_entry(1, 2, 4)
     market.set_supplier(2, 0)
     assert market.entry_month[:3].tolist() == [[NEVER] * 3, [NEVER, NEVER, 4], [NEVER] * 3]

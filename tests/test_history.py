@@ -152,6 +152,9 @@ def test_open_lag_is_months_since_the_closed_frontier_reached_todays_open_qualit
     run = tables()  # closed = open + 10 = 70 + m; open at month 22 is 82 → closed hit 82 at 12
     assert hi.open_lag_months(run, date="2024-11") == 10.0
     assert check("H22").holds(10.0) and not check("H22").holds(30.0)
+    ahead = tables()
+    ahead.model["quality_gap"] = -5.0  # open models lead by 5 points
+    assert hi.open_lag_months(ahead, date="2024-11") == 0.0
 
 
 def test_constant_capability_price_fall_is_a_yearly_factor():

@@ -328,8 +328,10 @@ def test_each_variant_switches_off_its_mechanism():
     no_diffusion = built(idea_diffusion=False)
     assert no_diffusion.config.commoditization.idea_diffusion_per_run == 0
     assert no_diffusion.config.commoditization.open_catch_up_share_monthly == 0
+    assert no_diffusion.config.technology.imitation_reach_doublings == 0
     full = built()
     assert full.config.commoditization.idea_diffusion_per_run > 0
+    assert full.config.technology.imitation_reach_doublings > 0
 
 
 def test_parse_against_names_the_variants():
