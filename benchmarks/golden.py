@@ -30,9 +30,10 @@ def case_name(scenario: str, seed: int) -> str:
     return f"{Path(scenario).stem}-seed{seed}"
 
 
-LEGACY = {"pricing.rule": "lead_markup", "technology.capability_rule": "gap_share"}
+LEGACY = {"pricing.rule": "lead_markup", "technology.capability_rule": "gap_share",
+          "pricing.free_tiers": False}
 """The golden files predate issue 12's mechanisms: they are compared with the lead-markup
-pricing rule and the gap-share capability rule."""
+pricing rule, the gap-share capability rule and no free tiers."""
 
 
 def outputs(scenario: str, seed: int, months: int,

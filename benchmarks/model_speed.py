@@ -135,6 +135,9 @@ def reference_rules() -> dict:
         rules["pricing.rule"] = "lead_markup"
     if "capability_rule" in Technology.model_fields:
         rules["technology.capability_rule"] = "gap_share"
+    if "pricing" in Scenario.model_fields and "free_tiers" in Scenario.model_fields[
+            "pricing"].annotation.model_fields:
+        rules["pricing.free_tiers"] = False
     return rules
 
 

@@ -61,7 +61,8 @@ def experiment(folder: Path, runs: int, months: int, name: str, source: Path = R
     schema = (source / "model" / "scenario.py").read_text(encoding="utf-8")
     same = "".join(line for marker, line in (
         ("class Pricing", "  pricing.rule: lead_markup\n"),
-        ("capability_rule", "  technology.capability_rule: gap_share\n")) if marker in schema)
+        ("capability_rule", "  technology.capability_rule: gap_share\n"),
+        ("free_tiers", "  pricing.free_tiers: false\n")) if marker in schema)
     path.write_text(
         f"description: benchmark sweep\nscenario: {source / 'scenarios' / 'baseline.yaml'}\n"
         f"replicates: 2\nmonths: {months}\nparameters:\n  first_mover.switching_cost_utils:\n"

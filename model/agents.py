@@ -171,6 +171,9 @@ class Seller(Firm):
                                    else max(entry, founded, 0))
             bonus[index] = offering.quality_bonus
             self.markup[index] = offering.markup
+            if offering.free_tier_gap_points is not None and spec.kind == "lab" \
+                    and model.config.pricing.free_tiers:
+                model.market.free_tier_gap[self.column, index] = offering.free_tier_gap_points
         model.market.add_to_bonus(np.array([self.column]), bonus[None, :])
 
     def serves(self, month: int) -> np.ndarray:

@@ -28,3 +28,21 @@ def offer_utility(
         - price_weight[None, :, None] * price_usd[:, None, :]
         + open_preference[None, :, None] * is_open[None, None, :].astype(float)
     )
+
+
+def with_free_tiers(paid_utility: np.ndarray, price_usd: np.ndarray, free_tier_gap: np.ndarray,
+                    quality_weight: np.ndarray, price_weight: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """A provider's utility when it also offers a free tier, and the share of its users who pay.
+
+    The free tier is the same offer at price 0 with a model ``free_tier_gap`` [S, P] points
+    worse (NaN: no free tier). Users choose among all products by logit, so a provider with
+    two tiers is worth their log-sum to a cohort and its users split between the tiers by
+    the within-provider logit (a switching-cost bonus moves both tiers alike): returns
+    ``([S, C, P] log-sum utility, [S, C, P] share of its users on the paid tier)``.
+    """
+    has_free = ~np.isnan(free_tier_gap)[:, None, :]
+    free = (paid_utility + price_weight[None, :, None] * price_usd[:, None, :]
+            - quality_weight[None, :, None] * np.nan_to_num(free_tier_gap)[:, None, :])
+    utility = np.where(has_free, np.logaddexp(paid_utility, free), paid_utility)
+    return utility, np.where(has_free, np.exp(paid_utility - utility), 1.0)

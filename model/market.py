@@ -3,7 +3,8 @@
 :class:`MarketState` holds the state of the P sellers of a model (labs, apps, the community,
 in the model's seller order) that the market is made of, one row per seller:
 
-* ``[P, S]`` per segment: entry month, post-training quality bonus, markup, list price;
+* ``[P, S]`` per segment: entry month, post-training quality bonus, markup, list price, and
+  how far a free tier's model trails the paid one (NaN: no free tier);
 * ``[P, M]`` per modality (text, image, video): capability, and a licensed model's capability
   (NaN where it has none);
 * ``[P]`` per seller: alive, founding month, open weights, the column of the model beneath it (its own for labs and the
@@ -99,6 +100,7 @@ class MarketState:
         self.quality_bonus = np.zeros(shape)
         self.markup = np.zeros(shape)
         self.list_price_usd = np.zeros(shape)
+        self.free_tier_gap = np.full(shape, np.nan)  # NaN: no free tier
         self.capability = np.full((capacity, len(MODALITIES)), np.nan)
         self.licensed_capability = np.full((capacity, len(MODALITIES)), np.nan)
         self.alive = np.zeros(capacity, dtype=bool)
@@ -169,7 +171,8 @@ class MarketState:
         self.quality_bonus[columns] += delta
         self._quality_version += 1
 
-    _PER_SELLER = ("entry_month", "quality_bonus", "markup", "list_price_usd", "capability",
+    _PER_SELLER = ("entry_month", "quality_bonus", "markup", "list_price_usd", "free_tier_gap",
+                   "capability",
                    "licensed_capability", "alive", "founded_month", "open_weights",
                    "supplier_column", "kind", "app_segment")
 
@@ -183,7 +186,7 @@ class MarketState:
                 extra.fill(NEVER)
             elif name == "supplier_column":
                 extra[:] = np.arange(capacity, 2 * capacity)
-            elif name in ("capability", "licensed_capability"):
+            elif name in ("capability", "licensed_capability", "free_tier_gap"):
                 extra.fill(np.nan)
             else:
                 extra.fill(0)

@@ -53,7 +53,9 @@ def segment_shares(users: np.ndarray) -> np.ndarray:
 class MarketRecords:
     """What the model-level indicators are computed from, for T months stacked (T may be 1).
 
-    Per month: ``users`` [T, S, P]; the offers users saw, ``price_usd`` and ``available``
+    Per month: ``users`` [T, S, P], of whom ``paying_users`` are on paid tiers, and users in
+    serving-cost units, ``serving_units`` (a free-tier user counts as a share of one); the
+    offers users saw, ``price_usd`` and ``available``
     [T, S, P] and ``is_open`` [T, P]; ``cost_to_serve_usd`` [T, S]; the column of each seller's
     supplier, ``supplier`` [T, P]; ``utility`` [T, S, C, P]; adopters by cohort,
     ``cohort_adopters`` [T, S, C]; the best capability of any lab, of a closed lab and of an open
@@ -67,6 +69,8 @@ class MarketRecords:
     months: np.ndarray
     dates: list[str]
     users: np.ndarray
+    paying_users: np.ndarray
+    serving_units: np.ndarray
     price_usd: np.ndarray
     available: np.ndarray
     is_open: np.ndarray
@@ -132,10 +136,9 @@ def indicators(r: MarketRecords) -> dict[str, Any]:
     total = segment_users.sum(axis=1)  # [T]
     shares = segment_shares(users)
     per_segment = (shares ** 2).sum(axis=2)
-    revenue = users * r.price_usd  # [T, S, P] USD/month paid by users
+    revenue = r.paying_users * r.price_usd  # [T, S, P] USD/month paid by users
     is_lab, is_app = r.kind == LAB, r.kind == APP
-    lab_users = users[:, :, is_lab]
-    lab_cost = _selection_sum(lab_users * r.cost_to_serve_usd[:, :, None])
+    lab_cost = _selection_sum(r.serving_units[:, :, is_lab] * r.cost_to_serve_usd[:, :, None])
     all_revenue = _flat_sum(revenue)
     app_revenue = _selection_sum(revenue[:, :, is_app])
     # app builders pay their supplier's price for each of their users (added up in app order)
@@ -145,7 +148,7 @@ def indicators(r: MarketRecords) -> dict[str, Any]:
     fees = (users[months, segment, apps].astype(float)
             * r.price_usd[months, segment, r.supplier[:, apps]])  # [T, apps]
     api_fees = np.cumsum(fees, axis=1)[:, -1] if apps.size else np.zeros(n_months)
-    margin = all_revenue - (segment_users * r.cost_to_serve_usd).sum(axis=1)
+    margin = all_revenue - (r.serving_units.sum(axis=2) * r.cost_to_serve_usd).sum(axis=1)
     # consumer surplus: adopters' logit inclusive value over not adopting, in money
     utility = np.where(r.available[:, :, None, :], r.utility, -np.inf)
     peak = utility.max(axis=3, keepdims=True)
@@ -163,10 +166,10 @@ def indicators(r: MarketRecords) -> dict[str, Any]:
         "frontier_quality": r.frontier,
         "open_quality": r.open_quality,
         "quality_gap": r.closed_frontier - r.open_quality,
-        "mean_price": _ratio(_flat_sum(users * r.price_usd), total, np.nan),
-        "mean_cost_to_serve": _ratio(_flat_sum(users * np.broadcast_to(
+        "mean_price": _ratio(_flat_sum(revenue), total, np.nan),
+        "mean_cost_to_serve": _ratio(_flat_sum(r.serving_units * np.broadcast_to(
             r.cost_to_serve_usd[:, :, None], users.shape)), total, np.nan),
-        "model_access_markup": _ratio(_selection_sum(lab_users * r.price_usd[:, :, is_lab]), lab_cost,
+        "model_access_markup": _ratio(_selection_sum(revenue[:, :, is_lab]), lab_cost,
                                       np.nan) - 1.0,
         "app_layer_revenue_share": _ratio(app_revenue, all_revenue, 0.0),
         "app_layer_margin_share": _ratio(app_revenue - api_fees, margin, 0.0),

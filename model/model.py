@@ -34,7 +34,7 @@ from model import metrics, pricing, technology
 from model.agents import BigTech, Firm, Lab, Seller
 from model.apps import AppBuilder
 from model.calendar import month_index, month_label
-from model.choice import offer_utility
+from model.choice import offer_utility, with_free_tiers
 from model.community import OpenSourceCommunity
 from model.diffusion import IdeaPool
 from model.finance import VentureMarket
@@ -296,12 +296,18 @@ class AIMarketModel(mesa.Model):
         priced = np.ones(size, dtype=bool)
         priced[[lab.column for lab in self.labs if lab.sells_at_hosting_cost()]] = False
         priced[self.community.column] = False
+        cost = np.broadcast_to(self.cost_to_serve_usd[:, None], available.shape)
+        gap = market.free_tier_gap[:size].T  # [S, P]
+        free = None if np.isnan(gap).all() else pricing.FreeTiers(
+            value=np.where(np.isnan(gap)[:, None, :], -np.inf,
+                           value - self.quality_weight[None, :, None] * gap[:, None, :]),
+            cost_usd=cfg.pricing.free_tier_cost_share * cost)
         equilibrium = pricing.best_response_prices(
-            value, np.broadcast_to(self.cost_to_serve_usd[:, None], available.shape),
-            market.list_price_usd[:size].T, available, priced, market.supplier_column[:size],
-            market.kind[:size] == APP, self.price_weight, self.cohort_share,
-            cfg.choice.outside_option_utils, choosers,
-            max_iterations=cfg.pricing.max_iterations, tolerance_usd=cfg.pricing.tolerance_usd)
+            value, cost, market.list_price_usd[:size].T, available, priced,
+            market.supplier_column[:size], market.kind[:size] == APP, self.price_weight,
+            self.cohort_share, cfg.choice.outside_option_utils, choosers,
+            max_iterations=cfg.pricing.max_iterations, tolerance_usd=cfg.pricing.tolerance_usd,
+            free_tiers=free)
         market.list_price_usd[:size] = equilibrium.price_usd.T
         self.pricing_iterations = equilibrium.iterations
         self.pricing_foc_residual = equilibrium.foc_residual
@@ -355,10 +361,31 @@ class AIMarketModel(mesa.Model):
         return self.market.is_open
 
     def offer_utilities(self) -> np.ndarray:
-        """[S, C, P] what each seller's offer is worth to each cohort this month."""
-        return offer_utility(np.where(self.available, self.quality, 0.0), self.price_usd,
+        """[S, C, P] what each seller's offer is worth to each cohort this month (with a free
+        tier, the log-sum over its two tiers; :attr:`paid_share` is then the share of its
+        users who pay, else None)."""
+        paid = offer_utility(np.where(self.available, self.quality, 0.0), self.price_usd,
                              self.is_open, self.quality_weight, self.price_weight,
                              self.open_preference) + self.advantage()[:, None, :]
+        gap = self.market.free_tier_gap[:self.market.size].T
+        if np.isnan(gap).all():
+            self.paid_share = None
+            return paid
+        utility, self.paid_share = with_free_tiers(paid, self.price_usd, gap,
+                                                   self.quality_weight, self.price_weight)
+        return utility
+
+    def paying_users(self) -> tuple[np.ndarray, np.ndarray]:
+        """[S, P] users on paid tiers (expected: each cohort's users split by its paid share)
+        and users in serving-cost units (a free-tier user costs ``free_tier_cost_share`` of a
+        paid one); both are the users themselves where nobody has a free tier."""
+        if self.paid_share is None:
+            users = self.population.users().astype(float)
+            return users, users
+        counts = self.population.counts[:, :, 1:]
+        paid = (counts * self.paid_share).sum(axis=1)
+        free = counts.sum(axis=1) - paid
+        return paid, paid + self.config.pricing.free_tier_cost_share * free
 
     def _users_choose(self) -> None:
         self._refresh_offers()
@@ -419,8 +446,9 @@ class AIMarketModel(mesa.Model):
     def _settle_money(self) -> None:
         users = self.population.users()
         size = self.market.size
-        revenue = ((users * self.market.list_price_usd[:size].T).sum(axis=0) / 1e6).tolist()
-        serving = ((users * self.cost_to_serve_usd[:, None]).sum(axis=0) / 1e6).tolist()
+        paying, serving_units = self.paying_users()
+        revenue = ((paying * self.market.list_price_usd[:size].T).sum(axis=0) / 1e6).tolist()
+        serving = ((serving_units * self.cost_to_serve_usd[:, None]).sum(axis=0) / 1e6).tolist()
         for column, seller in enumerate(self.sellers):
             seller.settle(users[:, column], revenue[column], serving[column])
         for bigtech in self.bigtechs:

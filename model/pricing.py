@@ -63,18 +63,32 @@ class Choosers:
 
 
 @dataclass(frozen=True)
+class FreeTiers:
+    """Free tiers beside paid products (C10, F12): ``value`` [S, C, K] of each seller's free
+    tier to each cohort (its price is 0; −inf where it has none) and ``cost_usd`` [S, K] of
+    serving a free-tier user."""
+
+    value: np.ndarray
+    cost_usd: np.ndarray
+
+
+@dataclass(frozen=True)
 class Demand:
-    """What a seller's price acts on, per segment and seller [S, K]: demand ``D = Σ n P`` and
-    the two sums of the first-order condition, ``Λ = Σ n α P`` and ``Γ = Σ n α P²`` (over
-    chooser groups)."""
+    """What a seller's paid price acts on, per segment and seller [S, K]: paid demand
+    ``D = Σ n P``, the two sums of the first-order condition, ``Λ = Σ n α P`` and
+    ``Γ = Σ n α P²`` (over chooser groups), and what a higher price costs it on its free tier,
+    ``F = c_free Σ n α P P_free`` (users pushed onto a tier that earns nothing; 0 without
+    free tiers)."""
 
     demand: np.ndarray
     lam: np.ndarray
     gamma: np.ndarray
+    free_cost: np.ndarray | float = 0.0
 
     def residual(self, markup: np.ndarray) -> np.ndarray:
-        """[S, K] the first-order condition ``D + (p − c) ∂D/∂p`` at ``markup = p − c``."""
-        return self.demand - markup * (self.lam - self.gamma)
+        """[S, K] the first-order condition ``D + (p − c) ∂D/∂p − c_free ∂D_free/∂p`` at
+        ``markup = p − c``."""
+        return self.demand - self.free_cost - markup * (self.lam - self.gamma)
 
 
 def logit_demand(value: np.ndarray, price_usd: np.ndarray, available: np.ndarray,
@@ -88,9 +102,22 @@ def logit_demand(value: np.ndarray, price_usd: np.ndarray, available: np.ndarray
 
 
 def _demand(offered_value: np.ndarray, price_usd: np.ndarray, price_weight: np.ndarray,
-            outside_utility: float, choosers: Choosers) -> Demand:
-    """:func:`logit_demand` with the value of offers not on sale already at −inf."""
+            outside_utility: float, choosers: Choosers,
+            free_tiers: FreeTiers | None = None) -> Demand:
+    """:func:`logit_demand` with the value of offers not on sale already at −inf.
+
+    With free tiers, a provider's weight is the sum over its two tiers and each group's
+    choice of its paid tier is ``σ P`` (σ: the cohort's within-provider paid share, the same
+    for every chooser group since a switching bonus moves both tiers), so the sums over groups
+    become ``Σ σ·first``, ``Σ α σ·first``, ``Σ α σ²·second`` and the cross term
+    ``Σ α σ (1 − σ)·second``."""
     utility = offered_value - price_weight[None, :, None] * price_usd[:, None, :]
+    paid_share = None
+    if free_tiers is not None:
+        paid = utility
+        with np.errstate(invalid="ignore"):  # −inf − (−inf) where neither tier is offered
+            utility = np.logaddexp(paid, free_tiers.value)
+            paid_share = np.where(np.isfinite(utility), np.exp(paid - utility), 0.0)
     # weights relative to the best offer (1 for it, 0 where not offered), so a looking user's
     # denominator is at least 1; the outside option's weight may overflow to inf, which
     # correctly leaves no adopters
@@ -112,8 +139,14 @@ def _demand(offered_value: np.ndarray, price_usd: np.ndarray, price_weight: np.n
     second = weight * weight * ((new_users_sq + looking_sq.sum(axis=2))[:, :, None]
                                 + ((1.0 + bonus) ** 2 - 1.0) * looking_sq)
     alpha = price_weight[None, :, None]
-    return Demand(demand=first.sum(axis=1), lam=(alpha * first).sum(axis=1),
-                  gamma=(alpha * second).sum(axis=1))
+    if paid_share is None:
+        return Demand(demand=first.sum(axis=1), lam=(alpha * first).sum(axis=1),
+                      gamma=(alpha * second).sum(axis=1))
+    paid_first = paid_share * first
+    return Demand(demand=paid_first.sum(axis=1), lam=(alpha * paid_first).sum(axis=1),
+                  gamma=(alpha * paid_share ** 2 * second).sum(axis=1),
+                  free_cost=free_tiers.cost_usd * (
+                      alpha * paid_share * (1.0 - paid_share) * second).sum(axis=1))
 
 
 @dataclass(frozen=True)
@@ -130,13 +163,16 @@ def best_response_prices(value: np.ndarray, cost_usd: np.ndarray, start_usd: np.
                          available: np.ndarray, priced: np.ndarray, supplier: np.ndarray,
                          is_app: np.ndarray, price_weight: np.ndarray, cohort_share: np.ndarray,
                          outside_utility: float, choosers: Choosers, *,
-                         max_iterations: int, tolerance_usd: float) -> Equilibrium:
+                         max_iterations: int, tolerance_usd: float,
+                         free_tiers: FreeTiers | None = None) -> Equilibrium:
     """Nash–Bertrand prices of a month (module docstring), [S, K].
 
     ``cost_usd`` [S, K] is each seller's cost of serving a user (ignored for apps, whose cost
     is their ``supplier``'s [K] price); ``priced`` [K] marks the sellers that choose a price
     (the others sell at cost); ``start_usd`` is where the iteration starts (last month's
-    prices). Offers nobody could choose get the markup of a tiny seller, ``1 / ᾱ``.
+    prices). Offers nobody could choose get the markup of a tiny seller, ``1 / ᾱ``. With
+    ``free_tiers`` a seller prices its paid tier knowing that a higher price moves users to
+    its free tier, which costs it ``free_tiers.cost_usd`` a user; a price never falls below 0.
     """
     apps = np.flatnonzero(is_app)
     fallback = 1.0 / float(cohort_share @ price_weight)
@@ -147,14 +183,21 @@ def best_response_prices(value: np.ndarray, cost_usd: np.ndarray, start_usd: np.
         return cost
 
     offered_value = np.where(available[:, None, :], value, -np.inf)
+    if free_tiers is not None:  # a free tier is on offer only where its seller serves
+        free_tiers = FreeTiers(value=np.where(available[:, None, :], free_tiers.value, -np.inf),
+                               cost_usd=free_tiers.cost_usd)
 
     def zeta(price: np.ndarray) -> np.ndarray:
-        """One step of the fixed point p ← c + (D + Γ (p − c)) / Λ (Morrow & Skerlos 2011)."""
+        """One step of the fixed point p ← c + (D − F + Γ (p − c)) / Λ (Morrow & Skerlos 2011;
+        F = 0 without free tiers)."""
         cost = unit_cost(price)
-        demand = _demand(offered_value, price, price_weight, outside_utility, choosers)
-        markup = np.divide(demand.demand + demand.gamma * (price - cost), demand.lam,
-                           out=np.full(price.shape, fallback), where=demand.lam > 0)
-        return np.where(priced[None, :], cost + markup, cost)
+        demand = _demand(offered_value, price, price_weight, outside_utility, choosers,
+                         free_tiers)
+        markup = np.divide(demand.demand - demand.free_cost + demand.gamma * (price - cost),
+                           demand.lam, out=np.full(price.shape, fallback),
+                           where=demand.lam > 0)
+        new = np.where(priced[None, :], cost + markup, cost)
+        return new if free_tiers is None else np.maximum(new, 0.0)
 
     # SQUAREM (Varadhan & Roland 2008), as PyBLP accelerates this fixed point: two steps, an
     # extrapolation along them, then a step from there (which keeps prices above cost)
@@ -176,8 +219,8 @@ def best_response_prices(value: np.ndarray, cost_usd: np.ndarray, start_usd: np.
         step = float(np.abs(new - price).max()) if new.size else 0.0
         price = new
     cost = unit_cost(price)
-    demand = _demand(offered_value, price, price_weight, outside_utility, choosers)
-    checked = priced[None, :] & available & (demand.demand > 0)
+    demand = _demand(offered_value, price, price_weight, outside_utility, choosers, free_tiers)
+    checked = priced[None, :] & available & (demand.demand > 0) & (price > 0)
     residual = np.abs(demand.residual(price - cost))[checked] / demand.demand[checked]
     return Equilibrium(price_usd=price, iterations=evaluations, max_step_usd=step,
                        foc_residual=float(residual.max()) if residual.size else 0.0)

@@ -34,8 +34,11 @@ def month_record(model: AIMarketModel) -> dict[str, Any]:
     the market's supplier columns change in place, so what is kept of them is a copy.
     """
     market = model.market
+    paying, serving_units = model.paying_users()
     return {
         "users": model.population.users(),
+        "paying_users": paying,
+        "serving_units": serving_units,
         "price_usd": market.price_usd,
         "available": market.available,
         "quality": market.quality,

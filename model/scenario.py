@@ -198,6 +198,10 @@ class Offering(Sourced):
         doc="price over cost to serve: price = cost_to_serve × (1 + markup)",
         source="F12: costs far exceed revenue for free users; assumption: 50% blended markup",
     )
+    free_tier_gap_points: float | None = Field(
+        None, ge=0, le=100,
+        description="[lab] a free tier beside the paid product: price 0, a capped model this "
+        "many quality points below the paid one (C10, F12); empty = no free tier")
 
 
 class Firm(Sourced):
@@ -472,6 +476,16 @@ class Pricing(Section):
         doc="most fixed-point iterations of the best-response prices in a month",
         source="Conlon & Gortmaker 2020 (PyBLP): the ζ fixed point of Morrow & Skerlos 2011 "
         "converges in tens of iterations; from last month's prices it needs a few")
+    free_tiers: bool = flag(
+        True, doc="offerings with free_tier_gap_points have a free tier beside the paid "
+        "product; false = no free tiers (the pre-issue-12 market, for comparison)",
+        source="C10: freemium, some models free and stronger ones paid; F12")
+    free_tier_cost_share: float = param(
+        0.3, unit="share", ge=0, le=1,
+        doc="cost of serving a free-tier user as a share of a paid user's (usage caps, "
+        "smaller model)",
+        source="assumption: free tiers cap messages and serve a smaller model, about a third of "
+        "a paid user's compute")
     tolerance_usd: float = param(
         1e-6, unit="USD per user-month", ge=1e-15, le=1.0,
         doc="the iteration stops when no price moves by more than this",

@@ -82,13 +82,16 @@ def test_switching_cost_keeps_users_with_the_first_mover():
 
     def openai_at(cost: float, rule: str) -> tuple[float, float]:
         result = run_scenario(BASELINE, seed=11, months=48, overrides={
-            **no_adoption, "first_mover.switching_cost_utils": cost, "pricing.rule": rule})
+            **no_adoption, "first_mover.switching_cost_utils": cost, "pricing.rule": rule,
+            "pricing.free_tiers": False})
         final = result.firms[(result.firms.month == 48) & (result.firms.firm == "openai")]
         return float(final["share"].iloc[0]), float(final["price"].iloc[0])
 
     (locked, _), (free, _) = openai_at(20.0, "lead_markup"), openai_at(0.0, "lead_markup")
     assert locked > 0.75  # hardly anyone leaves
     assert free < locked - 0.1
+    # without free tiers: a locked-in user could otherwise move to OpenAI's own free tier,
+    # which is not switching and caps the harvest
     (_, harvest), (_, compete) = openai_at(20.0, "best_response"), openai_at(0.0,
                                                                             "best_response")
     assert harvest > 2 * compete

@@ -198,3 +198,137 @@ def test_demand_stays_finite_when_the_outside_option_dwarfs_every_offer():
     expected = direct_demand(value, np.ones(available.shape), available, alpha, 0.0,
                              looking_only)
     assert np.allclose(demand.demand, expected, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- free tiers (C10, F12)
+
+FREE_COST = 0.2
+
+
+def direct_tier_demand(value, free_value, price, available, alpha, outside, choosers):
+    """([S, K] paid demand, [S, K] free-tier demand) by looping over every chooser group's
+    logit over all products — paid tiers, free tiers, the outside option for new users — with
+    the switching bonus on both tiers of a looking user's provider (no closed form)."""
+    n_segments, n_cohorts, n_sellers = value.shape
+    paid, free = np.zeros((n_segments, n_sellers)), np.zeros((n_segments, n_sellers))
+    for s in range(n_segments):
+        for c in range(n_cohorts):
+            u_paid = np.where(available[s], value[s, c] - alpha[c] * price[s], -np.inf)
+            u_free = np.where(available[s], free_value[s, c], -np.inf)
+            groups = [(choosers.adopting[s, c], np.zeros(n_sellers), np.exp(outside))]
+            groups += [(choosers.looking[s, c, j],
+                        np.where(np.arange(n_sellers) == j, choosers.switching_cost, 0.0), 0.0)
+                       for j in range(n_sellers)]
+            for n, bonus, outside_weight in groups:
+                w_paid, w_free = np.exp(u_paid + bonus), np.exp(u_free + bonus)
+                total = outside_weight + w_paid.sum() + w_free.sum()
+                if total > 0:
+                    paid[s] += n * w_paid / total
+                    free[s] += n * w_free / total
+    return paid, free
+
+
+def free_tier_market(seed: int):
+    """A random market where sellers 0 and 1 also offer a free tier 2–8 points worse."""
+    value, available, alpha, choosers = random_market(seed)
+    quality_weight = np.array([0.15, 0.3, 0.12])
+    gap = np.full(available.shape, np.nan)
+    gap[:, :2] = np.random.default_rng(seed + 100).uniform(2.0, 8.0, (available.shape[0], 2))
+    free_value = np.where(np.isnan(gap)[:, None, :], -np.inf,
+                          value - quality_weight[None, :, None] * np.nan_to_num(gap)[:, None, :])
+    return value, free_value, available, alpha, choosers
+
+
+def tier_equilibrium(value, free_value, available, alpha, choosers, cost=0.5):
+    n_segments, _, n_sellers = value.shape
+    return pricing.best_response_prices(
+        value, np.full((n_segments, n_sellers), cost), np.full((n_segments, n_sellers), cost),
+        available, np.ones(n_sellers, dtype=bool), np.arange(n_sellers),
+        np.zeros(n_sellers, dtype=bool), alpha, np.array([0.6, 0.25, 0.15]), OUTSIDE, choosers,
+        max_iterations=2000, tolerance_usd=1e-11,
+        free_tiers=pricing.FreeTiers(value=free_value,
+                                     cost_usd=np.full((n_segments, n_sellers), FREE_COST)))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_closed_form_demand_with_free_tiers_equals_every_groups_logit(seed):
+    value, free_value, available, alpha, choosers = free_tier_market(seed)
+    price = np.random.default_rng(seed).uniform(0.5, 5.0, available.shape)
+    demand = pricing._demand(np.where(available[:, None, :], value, -np.inf), price, alpha,
+                             OUTSIDE, choosers,
+                             pricing.FreeTiers(value=np.where(available[:, None, :], free_value,
+                                                              -np.inf),
+                                               cost_usd=np.full(available.shape, FREE_COST)))
+    paid, _ = direct_tier_demand(value, free_value, price, available, alpha, OUTSIDE, choosers)
+    assert np.allclose(demand.demand, paid, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_seller_with_a_free_tier_prices_its_paid_tier_at_its_best_response(seed):
+    """The two-product first-order condition: profit (p − c) D_paid(p) − c_free D_free(p) is
+    flat in p at the chosen price (finite differences of the direct demand) and no small
+    change either way raises it."""
+    value, free_value, available, alpha, choosers = free_tier_market(seed)
+    result = tier_equilibrium(value, free_value, available, alpha, choosers)
+    price = result.price_usd
+    assert result.foc_residual < 1e-7
+
+    def profit(s, k, p_k):
+        trial = price.copy()
+        trial[s, k] = p_k
+        paid, free = direct_tier_demand(value, free_value, trial, available, alpha, OUTSIDE,
+                                        choosers)
+        return (p_k - 0.5) * paid[s, k] - FREE_COST * free[s, k]
+
+    step = 1e-6
+    for s, k in zip(*np.nonzero(available[:, :2]), strict=True):
+        slope = (profit(s, k, price[s, k] + step) - profit(s, k, price[s, k] - step)) / (2 * step)
+        paid, _ = direct_tier_demand(value, free_value, price, available, alpha, OUTSIDE,
+                                     choosers)
+        assert abs(slope) < 1e-5 * paid[s, k]
+        assert profit(s, k, price[s, k]) >= max(profit(s, k, price[s, k] * 1.02),
+                                                profit(s, k, price[s, k] * 0.98))
+
+
+def test_a_free_tier_raises_the_paid_price_and_the_sellers_users():
+    """Price discrimination as an outcome: the free tier takes the price-sensitive users, so
+    the paid tier is priced for the others (higher), and the seller has more users in all."""
+    rng = np.random.default_rng(3)
+    value = np.repeat(rng.normal(3.0, 0.5, (1, 1, 3)), 3, axis=1)  # [1, 3 cohorts, 3 sellers]
+    available = np.ones((1, 3), dtype=bool)
+    alpha = np.array([1.2, 0.1, 0.4])  # very price-sensitive, insensitive, between
+    counts = np.zeros((1, 3, 4), dtype=np.int64)
+    counts[0, :, 0] = 1_000_000
+    choosers = pricing.Choosers.of(counts, available, np.array([0.1]), 0.0, 0.0)
+    free_value = np.full(value.shape, -np.inf)
+    free_value[:, :, 0] = value[:, :, 0] - 1.0  # seller 0's free tier: one util worse, price 0
+    without = equilibrium(value, available, alpha, choosers).price_usd
+    with_free = tier_equilibrium(value, free_value, available, alpha, choosers).price_usd
+    assert with_free[0, 0] > without[0, 0] * 1.2
+    paid, free = direct_tier_demand(value, free_value, with_free, available, alpha, OUTSIDE,
+                                    choosers)
+    alone, _ = direct_tier_demand(value, np.full(value.shape, -np.inf), without, available,
+                                  alpha, OUTSIDE, choosers)
+    assert paid[0, 0] + free[0, 0] > alone[0, 0] and free[0, 0] > paid[0, 0]
+
+
+def test_free_tier_users_cost_money_and_pay_nothing():
+    """F12 in the model: a large part of OpenAI's chat users are on the free tier; they pay
+    nothing and cost it a share of a paid user's serving; without free tiers everyone pays."""
+    model = AIMarketModel(BASELINE, rng=1, months=6)
+    while model.running:
+        model.step()
+    openai = model.market.position(model.firm_by_id["openai"])
+    chat = model.segment_ids.index("consumer_chat")
+    paying, serving_units = model.paying_users()
+    users = model.population.users()[chat, openai]
+    assert 0.05 * users < paying[chat, openai] < 0.9 * users
+    free = users - paying[chat, openai]
+    expected = paying[chat, openai] + model.config.pricing.free_tier_cost_share * free
+    assert serving_units[chat, openai] == pytest.approx(expected)
+    off = AIMarketModel(BASELINE, rng=1, months=6, pricing__free_tiers=False)
+    while off.running:
+        off.step()
+    paying_off, units_off = off.paying_users()
+    assert np.array_equal(paying_off, off.population.users().astype(float))
+    assert np.array_equal(units_off, paying_off)
