@@ -31,9 +31,10 @@ def case_name(scenario: str, seed: int) -> str:
 
 
 LEGACY = {"pricing.rule": "lead_markup", "technology.capability_rule": "gap_share",
-          "pricing.free_tiers": False}
+          "pricing.free_tiers": False, "commoditization.serving_cost_exponent": 0.0}
 """The golden files predate issue 12's mechanisms: they are compared with the lead-markup
-pricing rule, the gap-share capability rule and no free tiers."""
+pricing rule, the gap-share capability rule, no free tiers and the same serving cost for every
+model."""
 
 
 def outputs(scenario: str, seed: int, months: int,

@@ -138,6 +138,7 @@ def reference_rules() -> dict:
     if "pricing" in Scenario.model_fields and "free_tiers" in Scenario.model_fields[
             "pricing"].annotation.model_fields:
         rules["pricing.free_tiers"] = False
+        rules["commoditization.serving_cost_exponent"] = 0.0
     return rules
 
 

@@ -62,7 +62,9 @@ def experiment(folder: Path, runs: int, months: int, name: str, source: Path = R
     same = "".join(line for marker, line in (
         ("class Pricing", "  pricing.rule: lead_markup\n"),
         ("capability_rule", "  technology.capability_rule: gap_share\n"),
-        ("free_tiers", "  pricing.free_tiers: false\n")) if marker in schema)
+        ("free_tiers", "  pricing.free_tiers: false\n"),
+        ("serving_cost_exponent", "  commoditization.serving_cost_exponent: 0.0\n"))
+        if marker in schema)
     path.write_text(
         f"description: benchmark sweep\nscenario: {source / 'scenarios' / 'baseline.yaml'}\n"
         f"replicates: 2\nmonths: {months}\nparameters:\n  first_mover.switching_cost_utils:\n"

@@ -291,13 +291,13 @@ class MarketState:
 
     def set_prices(self, cost_to_serve_usd: np.ndarray) -> None:
         """Every seller's list price = unit cost × (1 + markup): labs and the community pay the
-        [S] cost of serving; an app pays its supplier's price in its segment, so apps are
-        priced after the labs."""
+        [S, P] cost of serving a user of their offer; an app pays its supplier's price in its
+        segment, so apps are priced after the labs."""
         p = self.size
         apps = np.flatnonzero(self.kind[:p] == APP)
         others = np.flatnonzero(self.kind[:p] != APP)
-        self.list_price_usd[others] = pricing.list_prices(cost_to_serve_usd[None, :],
-                                                          self.markup[others])
+        cost = np.broadcast_to(cost_to_serve_usd, (self.n_segments, p)).T
+        self.list_price_usd[others] = pricing.list_prices(cost[others], self.markup[others])
         segment = self.app_segment[apps]
         cost = np.zeros((apps.size, self.n_segments))
         cost[np.arange(apps.size), segment] = self.list_price_usd[self.supplier_column[apps],

@@ -265,9 +265,10 @@ class AIMarketModel(mesa.Model):
         new price. Big cuts are recorded."""
         market, commod = self.market, self.config.commoditization
         previous = market.list_price_usd[:market.size].copy()
+        self.cost_multiplier = self._cost_multipliers()
         if self.config.pricing.rule == "lead_markup":
             self._lead_markups()
-            market.set_prices(self.cost_to_serve_usd)
+            market.set_prices(self.cost_to_serve_usd[:, None] * self.cost_multiplier)
             self.pricing_iterations, self.pricing_foc_residual = 0, float("nan")
         else:
             self._best_response_prices()
@@ -296,12 +297,12 @@ class AIMarketModel(mesa.Model):
         priced = np.ones(size, dtype=bool)
         priced[[lab.column for lab in self.labs if lab.sells_at_hosting_cost()]] = False
         priced[self.community.column] = False
-        cost = np.broadcast_to(self.cost_to_serve_usd[:, None], available.shape)
+        cost = self.cost_to_serve_usd[:, None] * self.cost_multiplier  # [S, P]
         gap = market.free_tier_gap[:size].T  # [S, P]
         free = None if np.isnan(gap).all() else pricing.FreeTiers(
             value=np.where(np.isnan(gap)[:, None, :], -np.inf,
                            value - self.quality_weight[None, :, None] * gap[:, None, :]),
-            cost_usd=cfg.pricing.free_tier_cost_share * cost)
+            cost_usd=cost * self._free_tier_cost_share(gap))
         equilibrium = pricing.best_response_prices(
             value, cost, market.list_price_usd[:size].T, available, priced,
             market.supplier_column[:size], market.kind[:size] == APP, self.price_weight,
@@ -377,15 +378,40 @@ class AIMarketModel(mesa.Model):
 
     def paying_users(self) -> tuple[np.ndarray, np.ndarray]:
         """[S, P] users on paid tiers (expected: each cohort's users split by its paid share)
-        and users in serving-cost units (a free-tier user costs ``free_tier_cost_share`` of a
-        paid one); both are the users themselves where nobody has a free tier."""
+        and users in serving-cost units: a user of an offer behind the segment's best costs
+        :attr:`cost_multiplier` of a user of the best, and a free-tier user less again (its
+        model is smaller, :meth:`_free_tier_cost_share`)."""
+        multiplier = self.cost_multiplier
         if self.paid_share is None:
             users = self.population.users().astype(float)
-            return users, users
+            return users, users * multiplier
         counts = self.population.counts[:, :, 1:]
         paid = (counts * self.paid_share).sum(axis=1)
         free = counts.sum(axis=1) - paid
-        return paid, paid + self.config.pricing.free_tier_cost_share * free
+        gap = self.market.free_tier_gap[:self.market.size].T
+        return paid, (paid + self._free_tier_cost_share(gap) * free) * multiplier
+
+    def _compute_behind(self, points: np.ndarray) -> np.ndarray:
+        """Cost of serving a model ``points`` behind another, as a share of the other's:
+        ``2^(−θ · points / π0)`` (commoditization.serving_cost_exponent; NaN points → 1)."""
+        cfg = self.config.commoditization
+        doublings = np.nan_to_num(points) / max(cfg.pretrain_points_per_doubling, 1e-9)
+        return 2.0 ** (-cfg.serving_cost_exponent * doublings)
+
+    def _free_tier_cost_share(self, gap: np.ndarray) -> np.ndarray:
+        """[S, P] a free-tier user's serving cost as a share of a paid user's of the same
+        offer: its model is ``gap`` points smaller."""
+        return self._compute_behind(gap)
+
+    def _cost_multipliers(self) -> np.ndarray:
+        """[S, P] each offer's cost of serving a user as a share of the segment's best offer's
+        (a model behind the best is smaller, so cheaper to serve: Hoffmann et al. 2022)."""
+        served = self.market.serving(self.month).T
+        quality = np.where(served, self.market.offer_quality().T, -np.inf)
+        best = quality.max(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore"):  # −inf − (−inf) where nobody serves
+            behind = np.where(served, np.maximum(best - quality, 0.0), 0.0)
+        return self._compute_behind(behind)
 
     def _users_choose(self) -> None:
         self._refresh_offers()

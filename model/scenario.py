@@ -375,6 +375,14 @@ class FirstMover(Section):
 class Commoditization(Section):
     """How prices fall toward cost as quality gaps close, and how capability moves (C1–C4, C14, F11)."""
 
+    serving_cost_exponent: float = param(
+        0.5, unit="elasticity", ge=0, le=2,
+        doc="elasticity of the cost of serving a user to the effective compute of the model "
+        "served: a model d doublings of compute behind the segment's best offer (d = points "
+        "behind / pretrain_points_per_doubling) costs 2^(−θ·d) of it to serve, and so does a "
+        "free tier's smaller model (0 = every model costs the same)",
+        source="Hoffmann et al. 2022 (Chinchilla): compute-optimal parameters grow as C^0.5, "
+        "and inference FLOP per token are ~2 × parameters")
     inference_cost_decline_per_year: float = param(
         0.25, unit="share/year", ge=0, le=0.99,
         doc="yearly fall in the cost of serving one user a month of the models they use",
@@ -480,12 +488,6 @@ class Pricing(Section):
         True, doc="offerings with free_tier_gap_points have a free tier beside the paid "
         "product; false = no free tiers (the pre-issue-12 market, for comparison)",
         source="C10: freemium, some models free and stronger ones paid; F12")
-    free_tier_cost_share: float = param(
-        0.3, unit="share", ge=0, le=1,
-        doc="cost of serving a free-tier user as a share of a paid user's (usage caps, "
-        "smaller model)",
-        source="assumption: free tiers cap messages and serve a smaller model, about a third of "
-        "a paid user's compute")
     tolerance_usd: float = param(
         1e-6, unit="USD per user-month", ge=1e-15, le=1.0,
         doc="the iteration stops when no price moves by more than this",

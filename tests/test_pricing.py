@@ -179,10 +179,12 @@ def test_the_model_prices_at_best_responses_every_month():
     # prices were set at this month's cost of serving, before its decline at the month's end
     decline = model.config.commoditization.inference_cost_decline_per_year
     cost = model.cost_to_serve_usd / (1.0 - decline) ** (1.0 / 12.0)
+    # ... of the model each serves: one behind the segment's best costs less to serve
     community = model.community.column
-    assert np.allclose(price[community], cost)
+    assert np.allclose(price[community], cost * model.cost_multiplier[:, community])
+    assert (model.cost_multiplier[:, community] < 1).any()
     openai = model.firm_by_id["openai"]
-    assert (price[openai.column] > cost).all()
+    assert (price[openai.column] > cost * model.cost_multiplier[:, openai.column]).all()
 
 
 def test_demand_stays_finite_when_the_outside_option_dwarfs_every_offer():
@@ -324,11 +326,17 @@ def test_free_tier_users_cost_money_and_pay_nothing():
     users = model.population.users()[chat, openai]
     assert 0.05 * users < paying[chat, openai] < 0.9 * users
     free = users - paying[chat, openai]
-    expected = paying[chat, openai] + model.config.pricing.free_tier_cost_share * free
+    # a free user is served a model 16.4 points (3.3 doublings) smaller: 2^(−0.5 · 3.28) of
+    # the cost (Hoffmann et al. 2022), on top of the offer's own cost multiplier
+    gap = model.market.free_tier_gap[openai, chat]
+    share = 2.0 ** (-model.config.commoditization.serving_cost_exponent * gap
+                    / model.config.commoditization.pretrain_points_per_doubling)
+    expected = (paying[chat, openai] + share * free) * model.cost_multiplier[chat, openai]
+    assert 0.3 < share < 0.35
     assert serving_units[chat, openai] == pytest.approx(expected)
     off = AIMarketModel(BASELINE, rng=1, months=6, pricing__free_tiers=False)
     while off.running:
         off.step()
     paying_off, units_off = off.paying_users()
     assert np.array_equal(paying_off, off.population.users().astype(float))
-    assert np.array_equal(units_off, paying_off)
+    assert np.array_equal(units_off, paying_off * off.cost_multiplier)
