@@ -91,7 +91,7 @@ class OpenSourceCommunity(Seller):
         """Start from the best open weights of each modality, fine-tune, and distil the best
         closed model visible a lag ago; the text base's owner absorbs part of the work (C19)."""
         model = self.model
-        cfg, commod = model.config.open_source, model.config.commoditization
+        cfg = model.config.open_source
         has = ~np.isnan(self.capability)
         capability, compute = self.capability.copy(), self.compute_log2.copy()
         for lab in open_labs:
@@ -99,15 +99,11 @@ class OpenSourceCommunity(Seller):
             compute = np.where(has, np.fmax(compute, lab.compute_log2), np.nan)
         before = capability.copy()
         strength = self.contributors / (self.contributors + cfg.half_strength_contributors)
-        closed = model.ideas.closed_visible(model.month)
-        reached = np.where(np.isnan(closed), compute,
-                           np.fmax(compute, np.minimum(
-                               closed, compute + strength
-                               * model.config.technology.imitation_reach_doublings)))
-        rate = commod.pretrain_points_per_doubling * 0.5 ** (
-            model.month / commod.pretrain_returns_half_life_months)
-        capability = (capability + rate * (reached - compute)
-                      + strength * cfg.innovation_points_per_year / 12.0)
+        reached = technology.imitate(compute, model.ideas.closed_visible(model.month),
+                                     strength * model.config.technology.imitation_reach_doublings)
+        capability = (capability + technology.pretrain_points_per_doubling(model.month,
+                                                                          model.config)
+                      * (reached - compute) + strength * cfg.innovation_points_per_year / 12.0)
         model.market.set_capability(self.column, np.where(has, capability, np.nan))
         self.compute_log2 = np.where(has, reached, np.nan)
         improvement = np.where(has, capability - before, 0.0)

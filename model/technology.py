@@ -54,6 +54,21 @@ def log2_compute_of(capability: np.ndarray, config: Scenario) -> np.ndarray:
     return (np.asarray(capability, dtype=float) - points) / per_doubling
 
 
+def pretrain_points_per_doubling(month: int, config: Scenario) -> float:
+    """Capability points a doubling of effective compute adds at ``month``: ``π0 ·
+    2^(−month / half_life)`` (C2: the returns to pre-training decline)."""
+    commod = config.commoditization
+    return commod.pretrain_points_per_doubling * 0.5 ** (
+        month / commod.pretrain_returns_half_life_months)
+
+
+def imitate(own_log2: np.ndarray, visible_log2: np.ndarray, reach_doublings: float) -> np.ndarray:
+    """[M] effective compute (log2) reached by imitating the best visible model (NaN: none):
+    toward it, by at most ``reach_doublings`` above what one's own compute gives."""
+    toward = np.minimum(visible_log2, own_log2 + reach_doublings)
+    return np.where(np.isnan(visible_log2), own_log2, np.maximum(own_log2, toward))
+
+
 def effective_compute_run(capability: np.ndarray, compute_log2: np.ndarray, users: np.ndarray,
                           run_musd: float, month: int, visible_log2: np.ndarray, draw: float,
                           config: Scenario) -> tuple[np.ndarray, np.ndarray]:
@@ -66,7 +81,7 @@ def effective_compute_run(capability: np.ndarray, compute_log2: np.ndarray, user
     run's surprise). Imitation lifts it toward the best model the lab can see
     (``visible_log2``, NaN where none), by at most ``imitation_reach_doublings``. Each doubling
     beyond its best run adds ``points_per_doubling · 2^(−month / half_life)`` (C2)."""
-    tech, commod = config.technology, config.commoditization
+    tech = config.technology
     has = ~np.isnan(capability)
     weight = np.where(has, users + tech.modality_floor_share * users.sum() + 1.0, 0.0)
     share = weight / weight.sum()
@@ -77,11 +92,9 @@ def effective_compute_run(capability: np.ndarray, compute_log2: np.ndarray, user
            + years * math.log2(tech.hardware_flop_per_usd_growth_per_year
                                * tech.algorithmic_progress_per_year)
            + draw / math.log(2.0))
-    imitated = np.where(np.isnan(visible_log2), run,
-                        np.minimum(visible_log2, run + tech.imitation_reach_doublings))
-    reached = np.maximum(run, imitated)
-    rate = commod.pretrain_points_per_doubling * 0.5 ** (month / commod.pretrain_returns_half_life_months)
-    gain = np.where(has, rate * np.maximum(reached - compute_log2, 0.0), 0.0)
+    reached = imitate(run, visible_log2, tech.imitation_reach_doublings)
+    gain = np.where(has, pretrain_points_per_doubling(month, config)
+                    * np.maximum(reached - compute_log2, 0.0), 0.0)
     return gain, np.where(has, np.maximum(compute_log2, reached), compute_log2)
 
 
