@@ -200,9 +200,7 @@ def best_response_prices(value: np.ndarray, cost_usd: np.ndarray, start_usd: np.
         return new if free_tiers is None else np.maximum(new, 0.0)
 
     # SQUAREM (Varadhan & Roland 2008), as PyBLP accelerates this fixed point: two steps, an
-    # extrapolation along them, then a step from there (which keeps prices above cost); an
-    # extrapolation that leaves a larger residual than the two plain steps is dropped for
-    # them (the safeguard of Varadhan & Roland: without it the iteration can cycle)
+    # extrapolation along them, then a step from there (which keeps prices above cost)
     price = zeta(np.where(priced[None, :], np.maximum(start_usd, cost_usd), cost_usd))
     evaluations, step = 1, np.inf
     while evaluations < max_iterations and step > tolerance_usd:
@@ -218,9 +216,6 @@ def best_response_prices(value: np.ndarray, cost_usd: np.ndarray, start_usd: np.
                                 extrapolated, twice)
         new = zeta(extrapolated)
         evaluations += 1
-        if new.size and np.abs(new - extrapolated).max() > np.abs(twice - once).max():
-            step, price = float(np.abs(twice - once).max()), twice
-            continue
         step = float(np.abs(new - price).max()) if new.size else 0.0
         price = new
     cost = unit_cost(price)

@@ -480,11 +480,11 @@ class Pricing(Section):
         "markup that grows with the quality lead over the best rival (commoditization.*), "
         "kept for comparison")
     max_iterations: StrictInt = param(
-        1000, unit="iterations", ge=1, le=10000,
+        100, unit="iterations", ge=1, le=10000,
         doc="most evaluations of the best-response fixed point in a month",
         source="Conlon & Gortmaker 2020 (PyBLP): the ζ fixed point of Morrow & Skerlos 2011 "
         "converges in tens of iterations; in the baseline the median month needs 16, the 95th "
-        "percentile 37, and a rare slowly contracting month a few hundred (docs/ODD.md §7.5)")
+        "percentile 31 (docs/ODD.md §7.5)")
     free_tiers: bool = flag(
         True, doc="offerings with free_tier_gap_points have a free tier beside the paid "
         "product; false = no free tiers (the pre-issue-12 market, for comparison)",
