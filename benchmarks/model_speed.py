@@ -139,6 +139,8 @@ def reference_rules() -> dict:
             "pricing"].annotation.model_fields:
         rules["pricing.free_tiers"] = False
         rules["commoditization.serving_cost_exponent"] = 0.0
+    if "lookers_may_leave" in Scenario.model_fields["choice"].annotation.model_fields:
+        rules["choice.lookers_may_leave"] = False
     return rules
 
 

@@ -63,7 +63,8 @@ def experiment(folder: Path, runs: int, months: int, name: str, source: Path = R
         ("class Pricing", "  pricing.rule: lead_markup\n"),
         ("capability_rule", "  technology.capability_rule: gap_share\n"),
         ("free_tiers", "  pricing.free_tiers: false\n"),
-        ("serving_cost_exponent", "  commoditization.serving_cost_exponent: 0.0\n"))
+        ("serving_cost_exponent", "  commoditization.serving_cost_exponent: 0.0\n"),
+        ("lookers_may_leave", "  choice.lookers_may_leave: false\n"))
         if marker in schema)
     path.write_text(
         f"description: benchmark sweep\nscenario: {source / 'scenarios' / 'baseline.yaml'}\n"

@@ -6,8 +6,9 @@ Indicators are computed from the model each month and collected by Mesa's DataCo
 * ``hhi`` — Herfindahl–Hirschman index on a 0–1 scale, per segment from sellers' user shares,
   averaged over segments weighted by adopters;
 * ``open_share`` — share of adopters using open-weights models (open labs and the community);
-* ``frontier_quality`` / ``open_quality`` — best general capability of any lab / of any open
-  model; ``quality_gap`` is the best closed model's minus the best open one's (quality points);
+* ``frontier_quality`` / ``open_quality`` — best language-model (text) capability of any lab /
+  of any open-weights model (NaN while there is none); ``quality_gap`` is the best closed
+  language model's minus the best open one's (quality points);
 * ``mean_price`` / ``mean_cost_to_serve`` — USD per user-month, weighted by users;
 * ``model_access_markup`` — labs' user-weighted price over their cost to serve, minus 1;
 * ``app_layer_revenue_share`` — app builders' share of the money users pay;
@@ -34,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from model.market import APP, LAB
+from model.scenario import MODALITIES
 
 if TYPE_CHECKING:
     from model.agents import Firm
@@ -109,10 +111,14 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray, empty: float) -> np.n
 
 
 def open_quality(model: AIMarketModel) -> float:
-    """Best general capability of an open-weights model (open labs and the community)."""
-    open_labs = [lab.quality for lab in model.labs if lab.active(model.month) and lab.is_open]
-    community = [model.community.quality] if model.community.base is not None else []
-    values = open_labs + community
+    """Best language-model capability of an open-weights model (open labs and the community),
+    on the scale of ``frontier_quality``; NaN while no open language model exists (an open
+    image model is not a rival of GPT-4 on this index)."""
+    text = MODALITIES.index("text")
+    open_labs = [lab.capability[text] for lab in model.labs
+                 if lab.active(model.month) and lab.is_open]
+    community = [model.community.capability[text]] if model.community.base is not None else []
+    values = [value for value in open_labs + community if not math.isnan(value)]
     return max(values) if values else float("nan")
 
 

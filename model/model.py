@@ -293,7 +293,8 @@ class AIMarketModel(mesa.Model):
         choosers = pricing.Choosers.of(
             self.population.counts, available, self.population.hazard(self.bass_p, self.bass_q),
             cfg.first_mover.reconsider_share_monthly,
-            cfg.first_mover.switching_cost_utils if compare else 0.0)
+            cfg.first_mover.switching_cost_utils if compare else 0.0,
+            lookers_may_leave=cfg.choice.lookers_may_leave)
         priced = np.ones(size, dtype=bool)
         priced[[lab.column for lab in self.labs if lab.sells_at_hosting_cost()]] = False
         priced[self.community.column] = False
@@ -429,6 +430,7 @@ class AIMarketModel(mesa.Model):
             bass_q=self.bass_q,
             reconsider_share=first.reconsider_share_monthly,
             switching_cost=first.switching_cost_utils if compare_offers else 0.0,
+            lookers_may_leave=self.config.choice.lookers_may_leave,
         )
         self._note_first_movers()
 

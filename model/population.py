@@ -13,8 +13,10 @@ Each month, in this order:
    ``h = p + q · adopted_share`` (Bass 1969) times the chance that the best of the offers beats
    the outside option (``s₀``, its logit share); adopters pick a provider by logit;
 2. *reconsideration* — each adopter looks around with probability ``r`` (1 if their provider
-   is gone) and picks by logit, their current provider getting the switching-cost bonus;
-   users of a vanished provider with nothing left to choose return to "not adopted".
+   is gone) and picks by logit, their current provider getting the switching-cost bonus:
+   among the offers and the outside option (``lookers_may_leave``, so users may churn back
+   to "not adopted"), or among the offers only; users of a vanished provider with nothing
+   left to choose return to "not adopted" either way.
 """
 
 from __future__ import annotations
@@ -154,6 +156,7 @@ class UserPopulation:
         bass_q: np.ndarray,
         reconsider_share: float,
         switching_cost: float,
+        lookers_may_leave: bool = False,
         choice_rng: np.random.Generator | None = None,
     ) -> MonthlyFlows:
         """Advance one month.
@@ -167,6 +170,7 @@ class UserPopulation:
             bass_p, bass_q: [S] monthly Bass innovation and imitation coefficients.
             reconsider_share: share of adopters who look around each month.
             switching_cost: utility bonus of a user's current provider.
+            lookers_may_leave: whether the outside option is among a looking user's choices.
             choice_rng: a separate generator for reconsideration draws, so that a change in
                 adoption does not reshuffle who switches (one stream per mechanism).
         """
@@ -196,7 +200,7 @@ class UserPopulation:
         outcome = rng.multinomial(counts[:, :, NOT_ADOPTED],
                                   _divide_rows(pvals, pvals.sum(axis=2, keepdims=True)))
 
-        # 2. reconsideration: looking[s, c, j] users of provider j choose among k (0 = drop out)
+        # 2. reconsideration: looking[s, c, j] users of provider j choose among k (0 = leave)
         looking = choice_rng.binomial(counts[:, :, 1:], np.where(avail, reconsider_share, 1.0))
         # one choice row per (segment, cohort, provider) that somebody looks away from: rows
         # with nobody looking draw nothing, so leaving them out changes no draw and keeps the
@@ -210,14 +214,18 @@ class UserPopulation:
             # stays -inf, so this is where(available, utility + bonus, -inf) (a bonus that is
             # not finite makes NaN rows, i.e. zero probabilities, either way)
             bonus = switching_cost * _identity(n_providers)  # [P, P]
-            rows = (masked.reshape(-1, n_options).take(cell, axis=0)[:, 1:]
-                    + bonus.take(j_idx, axis=0))  # [R, P]
-            choice = np.zeros((n_rows, n_options))  # [R, 1 + P]: drop out, then providers
+            rows = masked.reshape(-1, n_options).take(cell, axis=0)  # [R, 1 + P]
+            rows[:, 1:] += bonus.take(j_idx, axis=0)
+            choice = np.zeros((n_rows, n_options))  # [R, 1 + P]: leave, then providers
+            # the outside option's column takes part in the logit, or it is left out and
+            # filled only where nothing is offered (users of a vanished market must leave)
+            first = NOT_ADOPTED if lookers_may_leave else 1
+            among = rows[:, first:]
             # (the row maxima over a transposed copy: many short rows reduce slowly)
-            _logit_of_masked(rows, out=choice[:, 1:],
-                             peak=np.maximum.reduce(rows.T.copy(), axis=0)[:, None])
-            offered = available.any(axis=1)  # [S]; where nothing is, users drop out
-            if not offered.all():
+            _logit_of_masked(among, out=choice[:, first:],
+                             peak=np.maximum.reduce(among.T.copy(), axis=0)[:, None])
+            offered = available.any(axis=1)  # [S]
+            if not (lookers_may_leave or offered.all()):
                 choice[:, NOT_ADOPTED] = ~offered[cell // n_cohorts]
             # _normalised without its clip: every entry is already in [0, 1] (or NaN)
             moved[flat] = choice_rng.multinomial(

@@ -5,7 +5,8 @@ seller k's offer at ``u = v[c, k] − α[c] · p[k]`` (quality, openness, brand,
 distribution in ``v``; :mod:`model.choice`), against an outside option ``u₀``. The users who
 choose this month are the demand a price acts on (:class:`Choosers`): non-adopters who adopt
 (Bass hazard × the logit over the outside option and the offers) and adopters who look around
-(their current provider gets the switching-cost bonus ψ). With ``P[g, k]`` the logit choice of
+(their current provider gets the switching-cost bonus ψ; they may also leave for the outside
+option, ``choice.lookers_may_leave``). With ``P[g, k]`` the logit choice of
 chooser group g (of weight ``n[g]``), seller k's demand and its price derivative are
 
     D[k] = Σ_g n[g] P[g, k],     ∂D[k]/∂p[k] = −Σ_g n[g] α[g] P[g, k] (1 − P[g, k]),
@@ -44,22 +45,25 @@ class Choosers:
     ``adopting`` [S, C]: non-adopters who adopt this month (in expectation), choosing among the
     offers and the outside option; ``looking`` [S, C, K]: adopters of each provider who look
     around (all of them where their provider no longer serves), choosing among the offers
-    with a bonus ``switching_cost`` for the one they have.
+    with a bonus ``switching_cost`` for the one they have, and the outside option too if
+    ``lookers_may_leave``.
     """
 
     adopting: np.ndarray
     looking: np.ndarray
     switching_cost: float
+    lookers_may_leave: bool = False
 
     @classmethod
     def of(cls, counts: np.ndarray, available: np.ndarray, hazard: np.ndarray,
-           reconsider_share: float, switching_cost: float) -> Choosers:
+           reconsider_share: float, switching_cost: float, *,
+           lookers_may_leave: bool = False) -> Choosers:
         """From the population's ``counts`` [S, C, 1 + K] (column 0: not adopted), what is
         on offer [S, K], the Bass hazard [S] and the share of adopters who look around."""
         users = counts[:, :, 1:].astype(float)
         look = np.where(available[:, None, :], reconsider_share, 1.0)
         return cls(adopting=hazard[:, None] * counts[:, :, 0], looking=look * users,
-                   switching_cost=switching_cost)
+                   switching_cost=switching_cost, lookers_may_leave=lookers_may_leave)
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,9 @@ def _demand(offered_value: np.ndarray, price_usd: np.ndarray, price_weight: np.n
     new_users = choosers.adopting / with_outside  # n₀ / Z₀ (0 when Z₀ overflows)
     new_users_sq = new_users / with_outside  # n₀ / Z₀²
     bonus = np.expm1(choosers.switching_cost)  # e^ψ − 1
-    mine = offers[:, :, None] + bonus * weight  # a looking user's denominator, by provider
+    # a looking user's denominator, by provider (with the outside option's weight if they
+    # may leave: an overflow to inf leaves no demand, as for adopters)
+    mine = (with_outside if choosers.lookers_may_leave else offers)[:, :, None] + bonus * weight
     # n_j / Z_j for the users of each provider who look around (0 where nothing is offered)
     looking = np.divide(choosers.looking, mine, out=np.zeros_like(mine), where=mine > 0)
     looking_sq = np.divide(looking, mine, out=np.zeros_like(mine), where=mine > 0)
@@ -200,7 +206,9 @@ def best_response_prices(value: np.ndarray, cost_usd: np.ndarray, start_usd: np.
         return new if free_tiers is None else np.maximum(new, 0.0)
 
     # SQUAREM (Varadhan & Roland 2008), as PyBLP accelerates this fixed point: two steps, an
-    # extrapolation along them, then a step from there (which keeps prices above cost)
+    # extrapolation along them, then a step from there (which keeps prices above cost); an
+    # extrapolation that leaves a larger residual than the two plain steps is dropped for
+    # them (the safeguard of Varadhan & Roland: without it the iteration can cycle)
     price = zeta(np.where(priced[None, :], np.maximum(start_usd, cost_usd), cost_usd))
     evaluations, step = 1, np.inf
     while evaluations < max_iterations and step > tolerance_usd:
@@ -216,6 +224,9 @@ def best_response_prices(value: np.ndarray, cost_usd: np.ndarray, start_usd: np.
                                 extrapolated, twice)
         new = zeta(extrapolated)
         evaluations += 1
+        if new.size and np.abs(new - extrapolated).max() > np.abs(twice - once).max():
+            step, price = float(np.abs(twice - once).max()), twice
+            continue
         step = float(np.abs(new - price).max()) if new.size else 0.0
         price = new
     cost = unit_cost(price)

@@ -324,6 +324,14 @@ class Choice(Section):
         doc="utility of not adopting; adoption hazard is scaled by the chance an offer beats it",
         source="assumption: set so a GPT-3.5-class offer (70 points) clearly beats it",
     )
+    lookers_may_leave: bool = flag(
+        True, doc="adopters who look around choose among the offers and the outside option, "
+        "so a user may stop using generative AI (churn) and an offer that gets worse or "
+        "dearer loses users to nothing as well as to rivals; false = they choose among the "
+        "offers only (the pre-issue-12 market, for comparison)",
+        source="the outside good of discrete-choice demand (Berry 1994; Train 2009, ch. 3), "
+        "open to every choice a user makes; without it a seller whose only demand is its own "
+        "users has no finite best-response price")
 
 
 class FirstMover(Section):
@@ -480,11 +488,12 @@ class Pricing(Section):
         "markup that grows with the quality lead over the best rival (commoditization.*), "
         "kept for comparison")
     max_iterations: StrictInt = param(
-        100, unit="iterations", ge=1, le=10000,
+        1000, unit="iterations", ge=1, le=10000,
         doc="most evaluations of the best-response fixed point in a month",
         source="Conlon & Gortmaker 2020 (PyBLP): the ζ fixed point of Morrow & Skerlos 2011 "
-        "converges in tens of iterations; in the baseline the median month needs 16, the 95th "
-        "percentile 31 (docs/ODD.md §7.5)")
+        "converges in tens of iterations; in the baseline (seeds 1–10) the median month needs "
+        "16, the 95th percentile 40, the slowest 226, and every scenario's slowest of seeds "
+        "1–5 at most 523 (docs/ODD.md §7.5)")
     free_tiers: bool = flag(
         True, doc="offerings with free_tier_gap_points have a free tier beside the paid "
         "product; false = no free tiers (the pre-issue-12 market, for comparison)",

@@ -2,9 +2,11 @@
 
 a. *Equivalence*: a one-object-per-user reference written here in plain Python (each user draws
    its own categorical outcome with ``numpy.random.Generator.random``) and ``UserPopulation``
-   give the same distribution of final counts over 400 seeds each (two-sample KS per provider
-   and z-tests on means). A reference with the switching cost doubled must be told apart by the
-   same statistics (negative control: the comparison has power).
+   give the same distribution of final counts over 400 seeds each (two-sample KS per provider,
+   Bonferroni-adjusted to a 1 % family-wise error, and z-tests on means), with lookers who stay
+   among the offers and with lookers who may leave for the outside option. A reference with the
+   switching cost doubled, and one whose lookers cannot leave, must be told apart by the same
+   statistics (negative controls: the comparison has power).
 b. *Invariants* at every step of random scenarios (hypothesis, derandomized): people are
    conserved per segment and cohort, counts are int64 and ≥ 0, shares are finite and sum to 1,
    flows add up to the change in counts, nobody stays with an unavailable provider; the same
@@ -85,7 +87,7 @@ class ReferencePopulation:
         return out
 
     def step(self, rng, *, utility, available, outside_utility, bass_p, bass_q,
-             reconsider_share, switching_cost) -> None:
+             reconsider_share, switching_cost, lookers_may_leave=False) -> None:
         n_segments, _, n_options = self.shape
         n_providers = n_options - 1
         # everybody acts on the state at the start of the month (as the engine does)
@@ -108,11 +110,15 @@ class ReferencePopulation:
             # reconsideration: forced when the provider is gone
             if offered[j - 1] and rng.random() >= reconsider_share:
                 continue
+            with_bonus = [u + (switching_cost if k == j - 1 else 0.0)
+                          for k, u in enumerate(utilities)]
+            if lookers_may_leave:  # the outside option is one of the choices
+                user.provider = draw_category(
+                    rng, reference_logit([outside_utility, *with_bonus], [True, *offered]))
+                continue
             if not any(offered):
                 user.provider = 0
                 continue
-            with_bonus = [u + (switching_cost if k == j - 1 else 0.0)
-                          for k, u in enumerate(utilities)]
             user.provider = 1 + draw_category(rng, reference_logit(with_bonus, offered))
 
 
@@ -129,7 +135,8 @@ MONTHS = 6
 RECORD_AT = (3, 6)
 
 
-def market_params(month: int, switching_cost: float = SWITCHING_COST) -> dict:
+def market_params(month: int, switching_cost: float = SWITCHING_COST,
+                  lookers_may_leave: bool = False) -> dict:
     """Month 2: provider 3 enters segment 0; month 4: provider 1 leaves segment 0 and
     segment 1 has nothing on offer (its users return); month 5: provider 3 enters segment 1."""
     available = np.array([
@@ -138,31 +145,33 @@ def market_params(month: int, switching_cost: float = SWITCHING_COST) -> dict:
     ])
     return dict(utility=UTILITY, available=available, outside_utility=0.5,
                 bass_p=np.array([0.05, 0.10]), bass_q=np.array([0.4, 0.3]),
-                reconsider_share=0.25, switching_cost=switching_cost)
+                reconsider_share=0.25, switching_cost=switching_cost,
+                lookers_may_leave=lookers_may_leave)
 
 
 def initial_counts() -> np.ndarray:
     return UserPopulation(POTENTIAL, COHORT_SHARES, INITIAL).counts.copy()
 
 
-def run_engine(seed: int) -> np.ndarray:
+def run_engine(seed: int, lookers_may_leave: bool = False) -> np.ndarray:
     """[len(RECORD_AT), S, C, P+1] counts of UserPopulation at the recorded months."""
     population = UserPopulation(POTENTIAL, COHORT_SHARES, INITIAL)
     rng = np.random.default_rng(seed)
     recorded = []
     for month in range(1, MONTHS + 1):
-        population.step(rng, **market_params(month))
+        population.step(rng, **market_params(month, lookers_may_leave=lookers_may_leave))
         if month in RECORD_AT:
             recorded.append(population.counts.copy())
     return np.stack(recorded)
 
 
-def run_reference(seed: int, switching_cost: float = SWITCHING_COST) -> np.ndarray:
+def run_reference(seed: int, switching_cost: float = SWITCHING_COST,
+                  lookers_may_leave: bool = False) -> np.ndarray:
     population = ReferencePopulation(initial_counts())
     rng = np.random.default_rng(seed)
     recorded = []
     for month in range(1, MONTHS + 1):
-        population.step(rng, **market_params(month, switching_cost))
+        population.step(rng, **market_params(month, switching_cost, lookers_may_leave))
         if month in RECORD_AT:
             recorded.append(population.counts())
     return np.stack(recorded)
@@ -171,15 +180,25 @@ def run_reference(seed: int, switching_cost: float = SWITCHING_COST) -> np.ndarr
 N_SEEDS = 400
 
 
+@pytest.fixture(scope="module", params=[False, True], ids=["stay-in", "may-leave"])
+def lookers_may_leave(request) -> bool:
+    """Whether users who look around may choose the outside option (choice.lookers_may_leave)."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def engine_runs() -> np.ndarray:
-    return np.stack([run_engine(seed) for seed in range(N_SEEDS)])
+def engine_runs(lookers_may_leave) -> np.ndarray:
+    return np.stack([run_engine(seed, lookers_may_leave) for seed in range(N_SEEDS)])
+
+
+FAMILY_ERROR = 0.01  # chance that equal distributions fail the KS tests of one comparison
 
 
 def compare(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Smallest KS p-value over (month, segment, option) totals and largest |z| of mean
-    differences over (month, segment, cohort, option) cells; a, b: [runs, T, S, C, P+1]."""
-    min_p = 1.0
+    """Smallest KS p-value over (month, segment, option) totals, Bonferroni-adjusted (times
+    the number of tests), and largest |z| of mean differences over (month, segment, cohort,
+    option) cells; a, b: [runs, T, S, C, P+1]."""
+    min_p, n_tests = 1.0, 0
     by_segment_a, by_segment_b = a.sum(axis=3), b.sum(axis=3)  # [runs, T, S, P+1]
     for index in np.ndindex(by_segment_a.shape[1:]):
         x, y = by_segment_a[(slice(None), *index)], by_segment_b[(slice(None), *index)]
@@ -187,11 +206,12 @@ def compare(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
             assert x[0] == y[0], index  # both constant (e.g. emptied segment): equal constants
             continue
         min_p = min(min_p, stats.ks_2samp(x, y).pvalue)
+        n_tests += 1
     se = np.sqrt(a.var(axis=0, ddof=1) / len(a) + b.var(axis=0, ddof=1) / len(b))
     diff = np.abs(a.mean(axis=0) - b.mean(axis=0))
     assert np.all(diff[se == 0] == 0)
     z = np.divide(diff, se, out=np.zeros_like(diff), where=se > 0)
-    return min_p, float(z.max())
+    return min(1.0, min_p * max(n_tests, 1)), float(z.max())
 
 
 def test_reference_conserves_and_matches_engine_layout():
@@ -204,10 +224,11 @@ def test_reference_conserves_and_matches_engine_layout():
     assert out[-1, 1, :, 1:].sum() > 0
 
 
-def test_engine_matches_one_object_per_user_reference(engine_runs):
-    reference = np.stack([run_reference(10_000 + seed) for seed in range(N_SEEDS)])
+def test_engine_matches_one_object_per_user_reference(engine_runs, lookers_may_leave):
+    reference = np.stack([run_reference(10_000 + seed, lookers_may_leave=lookers_may_leave)
+                          for seed in range(N_SEEDS)])
     min_p, max_z = compare(engine_runs, reference)
-    assert min_p > 0.001, f"KS test tells engine and reference apart (p = {min_p:.2g})"
+    assert min_p > FAMILY_ERROR, f"KS tests tell engine and reference apart (p = {min_p:.2g})"
     assert max_z < 4.0, f"mean counts differ by {max_z:.1f} standard errors"
     # the scenario exercises every path: adoption, switching, forced moves and returns
     final = engine_runs[:, -1]
@@ -216,12 +237,24 @@ def test_engine_matches_one_object_per_user_reference(engine_runs):
     assert engine_runs[:, 0, 1, :, 1:].sum(axis=(1, 2)).mean() > 40  # segment 1 adopted
 
 
-def test_negative_control_doubled_switching_cost_is_detected(engine_runs):
-    perturbed = np.stack([run_reference(20_000 + seed, switching_cost=2 * SWITCHING_COST)
+def test_negative_control_doubled_switching_cost_is_detected(engine_runs, lookers_may_leave):
+    perturbed = np.stack([run_reference(20_000 + seed, switching_cost=2 * SWITCHING_COST,
+                                        lookers_may_leave=lookers_may_leave)
                           for seed in range(N_SEEDS)])
     min_p, max_z = compare(engine_runs, perturbed)
-    assert min_p < 0.001, f"the comparison cannot see a doubled switching cost (p = {min_p:.2g})"
+    assert min_p < FAMILY_ERROR, f"the comparison cannot see a doubled switching cost (p = {min_p:.2g})"
     assert max_z > 4.0
+
+
+def test_negative_control_lookers_who_may_leave_are_detected():
+    """The same statistics tell a market whose lookers may churn from one where they stay."""
+    leaving = np.stack([run_engine(30_000 + seed, lookers_may_leave=True)
+                        for seed in range(N_SEEDS)])
+    staying = np.stack([run_reference(40_000 + seed) for seed in range(N_SEEDS)])
+    min_p, max_z = compare(leaving, staying)
+    assert min_p < FAMILY_ERROR and max_z > 4.0
+    # churn sends users back to "not adopted" while every segment has offers (month 3)
+    assert leaving[:, 0, :, :, NOT_ADOPTED].mean() > staying[:, 0, :, :, NOT_ADOPTED].mean()
 
 
 def test_one_step_means_at_a_billion_users():
@@ -466,7 +499,8 @@ def straightforward_logit(utility: np.ndarray, available: np.ndarray) -> np.ndar
 
 
 def straightforward_step(counts, rng, choice_rng, *, utility, available, outside_utility,
-                         bass_p, bass_q, reconsider_share, switching_cost):
+                         bass_p, bass_q, reconsider_share, switching_cost,
+                         lookers_may_leave=False):
     """The month as first written (concatenations, np.add.at): (flows, new counts)."""
     counts = counts.copy()
     n_options = counts.shape[2]
@@ -480,11 +514,16 @@ def straightforward_step(counts, rng, choice_rng, *, utility, available, outside
     n_rows = j_idx.size
     current_one = np.zeros((n_rows, n_providers))
     current_one[np.arange(n_rows), j_idx] = 1.0
-    choose = straightforward_logit(utility[s_idx, c_idx] + switching_cost * current_one,
-                                   avail[s_idx, c_idx])
-    drop = (~avail.any(axis=2))[s_idx, c_idx][:, None].astype(float)
-    moves = (choice_rng.multinomial(looking[s_idx, c_idx, j_idx],
-                                    _normalised(np.concatenate([drop, choose], axis=1)))
+    with_bonus = utility[s_idx, c_idx] + switching_cost * current_one
+    if lookers_may_leave:  # one logit over the outside option and the offers
+        options = straightforward_logit(
+            np.concatenate([np.full((n_rows, 1), outside_utility), with_bonus], axis=1),
+            np.concatenate([np.ones((n_rows, 1), bool), avail[s_idx, c_idx]], axis=1))
+    else:  # a logit over the offers; users leave only where nothing is offered
+        choose = straightforward_logit(with_bonus, avail[s_idx, c_idx])
+        drop = (~avail.any(axis=2))[s_idx, c_idx][:, None].astype(float)
+        options = np.concatenate([drop, choose], axis=1)
+    moves = (choice_rng.multinomial(looking[s_idx, c_idx, j_idx], _normalised(options))
              if n_rows else np.zeros((0, n_options), dtype=np.int64))
     arrived = np.zeros_like(current)
     np.add.at(arrived, (s_idx, c_idx), moves[:, 1:])
@@ -540,7 +579,8 @@ def test_fast_month_draws_and_moves_like_the_straightforward_month(seed):
                       outside_utility=float(rng.choice([0.0, 8.0, rng.normal(0, 10)])),
                       bass_p=rng.random(n_segments) * 0.05, bass_q=rng.random(n_segments),
                       reconsider_share=float(rng.choice([0.0, 0.08, 1.0])),
-                      switching_cost=float(rng.choice([0.0, 1.5, -1.0, 40.0])))
+                      switching_cost=float(rng.choice([0.0, 1.5, -1.0, 40.0])),
+                      lookers_may_leave=bool(month % 2))
         with np.errstate(over="ignore", invalid="ignore"):  # the infinite utilities
             flows = fast.step(streams[0], choice_rng=None if shared else streams[1], **inputs)
             expected, counts = straightforward_step(

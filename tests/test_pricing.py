@@ -24,15 +24,16 @@ def direct_demand(value, price, available, alpha, outside, choosers):
             utility = np.where(available[s], value[s, c] - alpha[c] * price[s], -np.inf)
             weight = np.exp(utility)
             demand[s] += choosers.adopting[s, c] * weight / (np.exp(outside) + weight.sum())
+            leave = np.exp(outside) if choosers.lookers_may_leave else 0.0
             for j in range(n_sellers):
                 bonus = np.where(np.arange(n_sellers) == j, choosers.switching_cost, 0.0)
                 mine = np.exp(utility + bonus)
-                if mine.sum() > 0:
-                    demand[s] += choosers.looking[s, c, j] * mine / mine.sum()
+                if leave + mine.sum() > 0:
+                    demand[s] += choosers.looking[s, c, j] * mine / (leave + mine.sum())
     return demand
 
 
-def random_market(seed: int, n_sellers: int = 5):
+def random_market(seed: int, n_sellers: int = 5, lookers_may_leave: bool = False):
     rng = np.random.default_rng(seed)
     n_segments, n_cohorts = 2, 3
     value = rng.normal(3.0, 1.5, (n_segments, n_cohorts, n_sellers))
@@ -41,7 +42,8 @@ def random_market(seed: int, n_sellers: int = 5):
     alpha = np.array([0.6, 0.2, 0.4])
     counts = rng.integers(0, 10_000, (n_segments, n_cohorts, n_sellers + 1))
     choosers = pricing.Choosers.of(counts, available, np.array([0.05, 0.2]), 0.08,
-                                   float(rng.uniform(0.0, 2.0)))
+                                   float(rng.uniform(0.0, 2.0)),
+                                   lookers_may_leave=lookers_may_leave)
     return value, available, alpha, choosers
 
 
@@ -55,20 +57,22 @@ def equilibrium(value, available, alpha, choosers, cost=0.5, priced=None, tolera
         tolerance_usd=tolerance)
 
 
+@pytest.mark.parametrize("leave", [False, True])
 @pytest.mark.parametrize("seed", range(5))
-def test_closed_form_demand_equals_every_groups_logit(seed):
-    value, available, alpha, choosers = random_market(seed)
+def test_closed_form_demand_equals_every_groups_logit(seed, leave):
+    value, available, alpha, choosers = random_market(seed, lookers_may_leave=leave)
     price = np.random.default_rng(seed).uniform(0.5, 5.0, available.shape)
     demand = pricing.logit_demand(value, price, available, alpha, OUTSIDE, choosers)
     expected = direct_demand(value, price, available, alpha, OUTSIDE, choosers)
     assert np.allclose(demand.demand, expected, rtol=1e-12, atol=1e-9)
 
 
+@pytest.mark.parametrize("leave", [False, True])
 @pytest.mark.parametrize("seed", range(5))
-def test_first_order_condition_holds_at_the_chosen_prices(seed):
+def test_first_order_condition_holds_at_the_chosen_prices(seed, leave):
     """D + (p − c) ∂D/∂p = 0 for every priced offer, with ∂D/∂p by finite differences of the
     direct demand (independent of the closed form the solver uses)."""
-    value, available, alpha, choosers = random_market(seed)
+    value, available, alpha, choosers = random_market(seed, lookers_may_leave=leave)
     result = equilibrium(value, available, alpha, choosers)
     price = result.price_usd
     assert result.foc_residual < 1e-8
@@ -108,6 +112,32 @@ def test_one_cohort_without_switching_gives_the_textbook_markup():
     utility = value[0, 0] - alpha[0] * result.price_usd[0]
     share = np.exp(utility) / (np.exp(OUTSIDE) + np.exp(utility).sum())
     assert np.allclose(result.price_usd[0] - 1.0, 1.0 / (alpha[0] * (1.0 - share)), rtol=1e-8)
+
+
+def _captive_seller(lookers_may_leave: bool) -> pricing.Equilibrium:
+    """One seller, one cohort, no new users: its only demand is its own users who look
+    around this month."""
+    counts = np.array([[[0, 1_000_000]]], dtype=np.int64)
+    available = np.ones((1, 1), dtype=bool)
+    choosers = pricing.Choosers.of(counts, available, np.array([0.0]), 0.08, 1.0,
+                                   lookers_may_leave=lookers_may_leave)
+    return pricing.best_response_prices(
+        np.full((1, 1, 1), 3.0), np.ones((1, 1)), np.ones((1, 1)), available, np.ones(1, bool),
+        np.arange(1), np.zeros(1, bool), np.array([0.5]), np.array([1.0]), OUTSIDE, choosers,
+        max_iterations=400, tolerance_usd=1e-12)
+
+
+def test_a_captive_seller_has_a_best_response_only_if_its_users_may_leave():
+    """Users who look around and can only choose among the offers stay whatever the price,
+    so the price runs away; if they may leave for the outside option the markup is the
+    textbook ``1 / (α (1 − P))``, P the looking user's chance of staying."""
+    stuck = _captive_seller(lookers_may_leave=False)
+    assert stuck.max_step_usd > 1.0 and stuck.price_usd[0, 0] > 500 and stuck.foc_residual > 0.5
+    result = _captive_seller(lookers_may_leave=True)
+    assert result.max_step_usd < 1e-9 and result.foc_residual < 1e-9
+    price = result.price_usd[0, 0]
+    stay = 1.0 / (1.0 + np.exp(OUTSIDE - (3.0 + 1.0 - 0.5 * price)))
+    assert price - 1.0 == pytest.approx(1.0 / (0.5 * (1.0 - stay)), rel=1e-9)
 
 
 def _duopoly(quality_gap=0.0, alpha=0.5, rival_at_cost=False, n_rivals=1):
@@ -218,8 +248,10 @@ def direct_tier_demand(value, free_value, price, available, alpha, outside, choo
             u_paid = np.where(available[s], value[s, c] - alpha[c] * price[s], -np.inf)
             u_free = np.where(available[s], free_value[s, c], -np.inf)
             groups = [(choosers.adopting[s, c], np.zeros(n_sellers), np.exp(outside))]
+            leave = np.exp(outside) if choosers.lookers_may_leave else 0.0
             groups += [(choosers.looking[s, c, j],
-                        np.where(np.arange(n_sellers) == j, choosers.switching_cost, 0.0), 0.0)
+                        np.where(np.arange(n_sellers) == j, choosers.switching_cost, 0.0),
+                        leave)
                        for j in range(n_sellers)]
             for n, bonus, outside_weight in groups:
                 w_paid, w_free = np.exp(u_paid + bonus), np.exp(u_free + bonus)
@@ -230,9 +262,9 @@ def direct_tier_demand(value, free_value, price, available, alpha, outside, choo
     return paid, free
 
 
-def free_tier_market(seed: int):
+def free_tier_market(seed: int, lookers_may_leave: bool = False):
     """A random market where sellers 0 and 1 also offer a free tier 2–8 points worse."""
-    value, available, alpha, choosers = random_market(seed)
+    value, available, alpha, choosers = random_market(seed, lookers_may_leave=lookers_may_leave)
     quality_weight = np.array([0.15, 0.3, 0.12])
     gap = np.full(available.shape, np.nan)
     gap[:, :2] = np.random.default_rng(seed + 100).uniform(2.0, 8.0, (available.shape[0], 2))
@@ -252,9 +284,10 @@ def tier_equilibrium(value, free_value, available, alpha, choosers, cost=0.5):
                                      cost_usd=np.full((n_segments, n_sellers), FREE_COST)))
 
 
+@pytest.mark.parametrize("leave", [False, True])
 @pytest.mark.parametrize("seed", range(4))
-def test_closed_form_demand_with_free_tiers_equals_every_groups_logit(seed):
-    value, free_value, available, alpha, choosers = free_tier_market(seed)
+def test_closed_form_demand_with_free_tiers_equals_every_groups_logit(seed, leave):
+    value, free_value, available, alpha, choosers = free_tier_market(seed, leave)
     price = np.random.default_rng(seed).uniform(0.5, 5.0, available.shape)
     demand = pricing._demand(np.where(available[:, None, :], value, -np.inf), price, alpha,
                              OUTSIDE, choosers,
@@ -265,12 +298,13 @@ def test_closed_form_demand_with_free_tiers_equals_every_groups_logit(seed):
     assert np.allclose(demand.demand, paid, rtol=1e-12, atol=1e-9)
 
 
+@pytest.mark.parametrize("leave", [False, True])
 @pytest.mark.parametrize("seed", range(4))
-def test_a_seller_with_a_free_tier_prices_its_paid_tier_at_its_best_response(seed):
+def test_a_seller_with_a_free_tier_prices_its_paid_tier_at_its_best_response(seed, leave):
     """The two-product first-order condition: profit (p − c) D_paid(p) − c_free D_free(p) is
     flat in p at the chosen price (finite differences of the direct demand) and no small
     change either way raises it."""
-    value, free_value, available, alpha, choosers = free_tier_market(seed)
+    value, free_value, available, alpha, choosers = free_tier_market(seed, leave)
     result = tier_equilibrium(value, free_value, available, alpha, choosers)
     price = result.price_usd
     assert result.foc_residual < 1e-7

@@ -161,8 +161,10 @@ def test_page_loads_then_step_moves_the_date_and_the_charts(viz):
     page = viz.page
     expect(viz.date).to_have_text("2023-01")
     expect(page.get_by_test_id("headline-run")).to_contain_text("baseline")
-    for name in ("hhi", "open-share", "quality-gap", "adopters"):
+    for name in ("hhi", "open-share", "adopters"):
         assert page.get_by_test_id(f"headline-{name}").inner_text().strip() not in ("", "–")
+    # no open language model before LLaMA's weights are released (2023-03)
+    expect(page.get_by_test_id("headline-quality-gap")).to_have_text("no open LLM")
     expect(page.get_by_test_id("headline-leaders")).to_contain_text("consumer_chat")
     for testid in ("chart-shares", "chart-market-map", "chart-money", "chart-network"):
         expect(page.get_by_test_id(testid).locator("img")).to_be_visible()
@@ -179,6 +181,7 @@ def test_page_loads_then_step_moves_the_date_and_the_charts(viz):
     log = page.get_by_test_id("event-log")
     expect(log).to_contain_text("2023-03")
     expect(log).to_contain_text("meta_ai weights released")
+    expect(page.get_by_test_id("headline-quality-gap")).to_have_text(re.compile(r"^[+-]\d+\.\d$"))
     viz.no_sideways_scrolling()
     viz.no_traceback()
     viz.shot("viz-after-steps")

@@ -73,7 +73,8 @@ def Headline(model: Any):
         ("date", head.date, f"month {head.month} of {head.months}"),
         ("hhi", figures.fmt(head.hhi, ".3f"), "HHI, 0–1 (adopter-weighted)"),
         ("open-share", figures.fmt(head.open_share, ".1%"), "users on open models"),
-        ("quality-gap", figures.fmt(head.quality_gap, "+.1f"), "closed − open quality (points)"),
+        ("quality-gap", figures.fmt(head.quality_gap, "+.1f", missing="no open LLM"),
+         "closed − open language model (points)"),
         ("adopters", f"{head.adopters / 1e6:,.0f}M", "adopters, all segments"),
     ]
     parts = ['<div class="moatsim-tiles">']
