@@ -102,6 +102,12 @@ class VentureMarket:
         self.growth = growth
         self.dry_powder = {pool: 0.0 for pool in pools}
 
+    def set_pools(self, pools: dict[str, dict[int, float]], growth: dict[str, float]) -> None:
+        """New yearly amounts and growth from this month on (a set event); money already
+        accrued stays, and a pool that is new starts empty."""
+        self.pools, self.growth = pools, growth
+        self.dry_powder = {pool: self.dry_powder.get(pool, 0.0) for pool in pools}
+
     def annual(self, pool: str, year: int) -> float:
         amounts = self.pools.get(pool, {})
         if not amounts:

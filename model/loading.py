@@ -686,7 +686,7 @@ def _message(error: Any) -> str:
 EVENT_FIRM_KINDS: dict[str, tuple[str, ...]] = {
     "open_release": ("lab",), "close_release": ("lab",), "model_release": ("lab",),
     "enter_segment": ("lab", "app"), "exit": ("lab", "bigtech", "app"),
-    "licence_start": ("bigtech",), "licence_end": ("bigtech",),
+    "licence_start": ("bigtech",), "licence_end": ("bigtech",), "set": (),
 }
 """Firm kinds each scheduled event applies to (what ``AIMarketModel._apply_event`` acts on:
 releases are a lab's, licences a big tech's, entries a seller's; anything can exit)."""
@@ -761,6 +761,12 @@ def _check_references(scenario: Scenario, origins: Origins, file: str,
         check(("open_source", "segments", str(index)), segment_id, segment_ids, "segment id")
     for event in scenario.events:
         where = ("events", event.id)
+        if event.kind == "set":
+            _check_set_event(scenario, event, lambda key, message, where=where: fail(
+                (*where, key), message))
+            continue
+        if event.firm is None:
+            fail(where, f"{event.kind} events need a firm (the firm it happens to)")
         check((*where, "firm"), event.firm, all_firms, "firm id")
         check((*where, "segment"), event.segment, segment_ids, "segment id")
         check((*where, "partner"), event.partner, ids_of["lab"], "lab id")
@@ -789,6 +795,54 @@ def _check_references(scenario: Scenario, origins: Origins, file: str,
             fail(("segments", segment.id, "potential_users"),
                  f"initial users of all firms ({starting:.3g}) exceed potential users "
                  f"({segment.potential_users:.3g})")
+
+
+SETTABLE_SECTIONS = ("choice", "first_mover", "commoditization", "technology", "pricing",
+                     "open_source", "funding", "cohorts", "segments")
+"""Sections whose parameters a ``set`` event may change: the ones the model reads while it
+runs. Starting values and the market's structure (firms, segments, dates, mechanisms) are
+fixed at the start."""
+FIXED_AT_START = {
+    ("open_source", "segments"): "where the community offers models is fixed at the start",
+    ("open_source", "initial_contributors"): "a starting value",
+    ("funding", "investments"): "investments are dated events of their own",
+    ("cohorts", "*", "id"): "an id",
+    ("cohorts", "*", "share"): "cohort shares split the population at the start",
+    ("segments", "*", "id"): "an id",
+    ("segments", "*", "label"): "a label",
+    ("segments", "*", "modality"): "a segment's modality is fixed at the start",
+    ("segments", "*", "potential_users"): "a starting value",
+    ("segments", "*", "first_mover"): "a starting value",
+    ("segments", "*", "cost_to_serve_usd_per_user_month"): "a starting value (the cost then "
+    "falls at commoditization.inference_cost_decline_per_year, which a set event may change)",
+}
+"""Keys of the settable sections that are not parameters read while the model runs (``*``:
+any entry of a list), with the reason a set event cannot change them."""
+
+
+def _check_set_event(scenario: Scenario, event: Any, fail: Any) -> None:
+    """A ``set`` event names a parameter the model reads while it runs, and its value is one
+    that parameter accepts (validated as ``--set`` would be); ``fail(key, message)``."""
+    if event.path is None or event.value is None:
+        fail("path" if event.path is None else "value",
+             "a set event needs a path (the parameter) and a value")
+    parts = tuple(event.path.split("."))
+    if parts[0] not in SETTABLE_SECTIONS:
+        fail("path", f"{event.path}: a set event changes parameters of "
+             f"{', '.join(SETTABLE_SECTIONS)}; {parts[0]!r} is fixed at the start")
+    for fixed, reason in FIXED_AT_START.items():
+        if len(parts) >= len(fixed) and all(f in ("*", p) for f, p in zip(fixed, parts)):
+            fail("path", f"{event.path} cannot change during a run: {reason}")
+    data = scenario.model_dump(mode="python")
+    try:
+        _apply_override(data, event.path, event.value, "")
+        Scenario.model_validate(data)
+    except ScenarioError as exc:
+        fail("path", f"{exc.path}: {exc.message}")
+    except ValidationError as exc:
+        error = _first_error(exc, data, {}, "")
+        fail("path" if error.message.startswith("unknown key") else "value",
+             f"{error.path}: {error.message}")
 
 
 def _check_dates(scenario: Scenario, fail: Any, horizon: int) -> None:

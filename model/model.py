@@ -42,7 +42,7 @@ from model.loading import load_scenario
 from model.market import APP, NEVER, MarketState
 from model.population import UserPopulation
 from model.recorder import Recorder
-from model.scenario import MODALITIES, OUTSIDE_INVESTOR, Investment, Scenario
+from model.scenario import MODALITIES, OUTSIDE_INVESTOR, SCENARIO_AGENT, Investment, Scenario
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 
@@ -75,8 +75,10 @@ class AIMarketModel(mesa.Model):
         overrides = {key.replace("__", "."): value for key, value in flat_overrides.items()}
         # a Scenario is validated when it is made; the model reads it and never changes it
         validated = isinstance(source, Scenario) and not overrides
-        self.config: Scenario = switched_off(
-            source if validated else load_scenario(source, overrides))
+        self.source_scenario: Scenario = source if validated else load_scenario(source, overrides)
+        """The scenario as written (with its overrides): ``config`` is what the model reads,
+        with switched-off mechanisms applied; set events change both."""
+        self.config: Scenario = switched_off(self.source_scenario)
         cfg = self.config
         self.month = 0
         self._date = (-1, "")  # (month, its label), computed once per month
@@ -105,20 +107,14 @@ class AIMarketModel(mesa.Model):
         self.sellers: list[Seller] = [*self.labs, *self.apps, self.community]
         self._seller_index = self.market.index
 
-        self.quality_weight = np.array([c.quality_weight_per_point for c in cfg.cohorts])
-        self.price_weight = np.array([c.price_weight_per_usd for c in cfg.cohorts])
-        self.open_preference = np.array([c.open_preference_utils for c in cfg.cohorts])
         self.cohort_share = np.array([c.share for c in cfg.cohorts])
-        self.bass_p = np.array([s.bass_innovation_monthly for s in cfg.segments])
-        self.bass_q = np.array([s.bass_imitation_monthly for s in cfg.segments])
+        self._read_tastes_and_adoption()
         initial = np.array([[spec.offerings[s].initial_users if s in spec.offerings else 0.0
                              for spec in (*cfg.firms_of("lab"), *cfg.firms_of("app"))] + [0.0]
                             for s in self.segment_ids])
         self.population = UserPopulation(
             np.array([s.potential_users for s in cfg.segments]), self.cohort_share, initial)
-        self.venture = VentureMarket(
-            {pool.id: pool.annual_musd for pool in cfg.funding.vc_pools},
-            {pool.id: pool.growth_after_per_year for pool in cfg.funding.vc_pools})
+        self.venture = VentureMarket(*_vc_pools(cfg))
         self.first_mover = self._initial_first_movers(initial)
         self.last_shares = metrics.segment_shares(self.population.users())
 
@@ -177,7 +173,34 @@ class AIMarketModel(mesa.Model):
         for action, item in self.scheduled.get(month, ()):
             action(item)
 
+    def _read_tastes_and_adoption(self) -> None:
+        """[C] cohorts' tastes and [S] segments' Bass coefficients, as arrays."""
+        cfg = self.config
+        self.quality_weight = np.array([c.quality_weight_per_point for c in cfg.cohorts])
+        self.price_weight = np.array([c.price_weight_per_usd for c in cfg.cohorts])
+        self.open_preference = np.array([c.open_preference_utils for c in cfg.cohorts])
+        self.bass_p = np.array([s.bass_innovation_monthly for s in cfg.segments])
+        self.bass_q = np.array([s.bass_imitation_monthly for s in cfg.segments])
+
+    def _set_parameter(self, event: Any) -> None:
+        """A change of regime (``kind: set``): from this month on the model reads the
+        parameter's new value. What was read into arrays or state objects at the start is
+        read again; everything else is read from ``config`` where it is used."""
+        before = self.config
+        self.source_scenario = load_scenario(self.source_scenario, {event.path: event.value})
+        self.config = switched_off(self.source_scenario)
+        self._read_tastes_and_adoption()
+        self.venture.set_pools(*_vc_pools(self.config))
+        self.ideas.closed_lag_months = self.config.technology.closed_imitation_lag_months
+        old = _value_at(before, event.path)
+        # a change of the market's rules, not any firm's doing, and no money moves
+        self.record(SCENARIO_AGENT, "parameter_set", f"{event.id}: {event.path} {old!r} → "
+                    f"{_value_at(self.config, event.path)!r}")
+
     def _apply_event(self, event: Any) -> None:
+        if event.kind == "set":
+            self._set_parameter(event)
+            return
         firm = self.firm_by_id[event.firm]
         if event.kind in ("open_release", "close_release") and isinstance(firm, Lab):
             firm.release_weights(event.kind == "open_release")
@@ -595,6 +618,26 @@ class AIMarketModel(mesa.Model):
 
 
 # ---------------------------------------------------------------- null and rival models
+
+
+def _vc_pools(config: Scenario) -> tuple[dict[str, dict[int, float]], dict[str, float]]:
+    """The scenario's VC pools: pool → year → USD millions, and pool → growth after."""
+    pools = config.funding.vc_pools
+    return ({pool.id: pool.annual_musd for pool in pools},
+            {pool.id: pool.growth_after_per_year for pool in pools})
+
+
+def _value_at(config: Scenario, path: str) -> Any:
+    """The value at a dotted parameter path (list entries named by id)."""
+    node: Any = config
+    for part in path.split("."):
+        if isinstance(node, list):
+            node = next(entry for entry in node if entry.id == part)
+        elif isinstance(node, dict):
+            node = node.get(int(part) if part.isdigit() and int(part) in node else part)
+        else:
+            node = getattr(node, part)
+    return node
 
 
 def switched_off(config: Scenario) -> Scenario:

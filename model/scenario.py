@@ -37,6 +37,8 @@ Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN, max_le
 
 OUTSIDE_INVESTOR = "venture_capital"
 """Investor id for money from outside the model (VC funds): it has no cash of its own to run out."""
+SCENARIO_AGENT = "scenario"
+"""Agent of the events no firm causes: a regime change (``kind: set``) is the scenario's."""
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 """Years a scenario's dates may name: the articles describe 2023 on, figures put dates on a
@@ -716,13 +718,23 @@ class OpenSource(Section):
 
 
 class ScheduledEvent(Sourced):
-    """Something that happens at a date: a weight release, a segment entry, a licence deal."""
+    """Something that happens at a date: a weight release, a segment entry, a licence deal,
+    or a change of regime (``kind: set``: a parameter takes a new value from that month on)."""
 
     id: Identifier
     date: YearMonth = Field(description="month it happens (YYYY-MM)")
     kind: Literal["open_release", "close_release", "model_release", "enter_segment", "exit",
-                  "licence_start", "licence_end"] = Field(description="what happens")
-    firm: Identifier = Field(description="firm it happens to")
+                  "licence_start", "licence_end", "set"] = Field(description="what happens")
+    firm: Identifier | None = Field(
+        None, description="firm it happens to (every kind but set)")
+    path: str | None = Field(
+        None, max_length=200,
+        description="parameter a set event changes, as `--set` names it (e.g. "
+        "commoditization.pretrain_returns_half_life_months); only parameters the model reads "
+        "while it runs, not starting values or the market's structure")
+    value: bool | int | float | str | None = Field(
+        None, description="the parameter's value from the event's month on (for set), "
+        "validated like `--set`")
     segment: Identifier | None = Field(None, description="segment (for enter_segment)")
     partner: Identifier | None = Field(None, description="licensor (for licence events)")
     quality: float | None = Field(

@@ -130,6 +130,13 @@ def event(kind: str, firm: str, date: str = "2024-01", extra: str = "") -> str:
             f"    firm: {firm}\n{extra}")
 
 
+def setting(path: str, value: str | None, date: str = "2025-01") -> str:
+    """A child adding one set event: ``events`` on line 3, ``path`` on line 7, ``value`` on
+    line 8."""
+    return (CHILD + f"events:\n  - id: added\n    date: \"{date}\"\n    kind: set\n"
+            f"    path: {path}\n" + ("" if value is None else f"    value: {value}\n"))
+
+
 @dataclass
 class Case:
     id: str
@@ -373,6 +380,40 @@ FILE_CASES = [
          {"child.yaml": event("enter_segment", "cursor", extra="    segment: image\n")},
          "child.yaml", "child.yaml", 8, "events.added.segment",
          ("an app builder serves only the segment of its one offering",)),
+    # ---- regime changes (kind: set) are validated like --set, at the event's own lines
+    Case("set_unknown_parameter",
+         {"child.yaml": setting("choice.outside_option_utilz", "3")},
+         "child.yaml", "child.yaml", 7, "events.added.path",
+         ("unknown key 'outside_option_utilz'", "did you mean 'outside_option_utils'")),
+    Case("set_value_out_of_range",
+         {"child.yaml": setting("first_mover.reconsider_share_monthly", "1.5")},
+         "child.yaml", "child.yaml", 8, "events.added.value",
+         ("first_mover.reconsider_share_monthly", "less than or equal to 1", "1.5")),
+    Case("set_value_of_the_wrong_type",
+         {"child.yaml": setting("pricing.rule", "cheapest")},
+         "child.yaml", "child.yaml", 8, "events.added.value",
+         ("pricing.rule", "'best_response' or 'lead_markup'")),
+    Case("set_a_starting_value",
+         {"child.yaml": setting("segments.coding.potential_users", "1e9")},
+         "child.yaml", "child.yaml", 7, "events.added.path",
+         ("cannot change during a run", "a starting value")),
+    Case("set_the_market_structure",
+         {"child.yaml": setting("firms.openai.cash_musd", "10")},
+         "child.yaml", "child.yaml", 7, "events.added.path",
+         ("'firms' is fixed at the start",)),
+    Case("set_an_unknown_entry",
+         {"child.yaml": setting("cohorts.powr_users.price_weight_per_usd", "0.1")},
+         "child.yaml", "child.yaml", 7, "events.added.path",
+         ("no entry with id 'powr_users'", "did you mean 'power_users'")),
+    Case("set_without_a_value",
+         {"child.yaml": setting("choice.outside_option_utils", None)},
+         "child.yaml", "child.yaml", 4, "events.added.value",
+         ("a set event needs a path (the parameter) and a value",)),
+    Case("event_without_a_firm",
+         {"child.yaml": CHILD + "events:\n  - id: added\n    date: \"2024-01\"\n"
+          "    kind: exit\n"},
+         "child.yaml", "child.yaml", 4, "events.added",
+         ("exit events need a firm",)),
     # ---- a parent that cannot be read: the child and its extends line, then the parent's error
     Case("extends_dot", {"child.yaml": "description: c\nextends: .\n"},
          "child.yaml", "child.yaml", 2, "extends", ("cannot read '.'", "IsADirectoryError")),

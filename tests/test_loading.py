@@ -538,8 +538,8 @@ def _all_models():
     return seen
 
 
-# checked at load time against the range of the parameter they vary
-RANGED_BY_THE_PARAMETER = {"ParameterSpec.values", "ParameterSpec.range"}
+# checked at load time against the range of the parameter they vary (or set)
+RANGED_BY_THE_PARAMETER = {"ParameterSpec.values", "ParameterSpec.range", "ScheduledEvent.value"}
 
 
 @pytest.mark.parametrize("model", _all_models(), ids=lambda m: m.__name__)

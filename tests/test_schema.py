@@ -19,7 +19,7 @@ FACT_IDS = {entry["id"] for entry in
             yaml.safe_load((ROOT / "seeds" / "facts.yaml").read_text(encoding="utf-8"))["facts"]}
 STRUCTURAL = {"id", "name", "label", "kind", "release", "investor", "investee", "sources",
               "offerings", "description", "extends", "start", "firm", "segment", "partner",
-              "enabled"}
+              "enabled", "path"}  # a set event's path names a parameter; its value cites a source
 
 
 def _models(model: type[BaseModel], seen=None):

@@ -43,6 +43,7 @@ SENTENCES = {
     "segment_entry": "{agent} entered {detail}",
     "model_swap": "{agent} swapped its model: {detail}",
     "new_open_base": "open-source community {detail}",
+    "parameter_set": "regime change: {detail}",
     "new_champion": "{agent} backs {detail} as its champion",
     "licence_start": "{agent} {detail}",
     "licence_end": "{agent} {detail}",
