@@ -141,6 +141,8 @@ def reference_rules() -> dict:
         rules["commoditization.serving_cost_exponent"] = 0.0
     if "lookers_may_leave" in Scenario.model_fields["choice"].annotation.model_fields:
         rules["choice.lookers_may_leave"] = False
+    if "entry" in Scenario.model_fields:
+        rules["entry.potential_labs"] = 0
     return rules
 
 

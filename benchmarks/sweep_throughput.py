@@ -64,7 +64,8 @@ def experiment(folder: Path, runs: int, months: int, name: str, source: Path = R
         ("capability_rule", "  technology.capability_rule: gap_share\n"),
         ("free_tiers", "  pricing.free_tiers: false\n"),
         ("serving_cost_exponent", "  commoditization.serving_cost_exponent: 0.0\n"),
-        ("lookers_may_leave", "  choice.lookers_may_leave: false\n"))
+        ("lookers_may_leave", "  choice.lookers_may_leave: false\n"),
+        ("class Entry", "  entry.potential_labs: 0\n"))
         if marker in schema)
     path.write_text(
         f"description: benchmark sweep\nscenario: {source / 'scenarios' / 'baseline.yaml'}\n"

@@ -154,8 +154,12 @@ class Seller(Firm):
     price_usd = Row("list_price_usd")
     is_open = Cell("open_weights")
 
-    def __init__(self, model: AIMarketModel, spec: sc.Firm, start: str):
-        founded = 0 if spec.founded is None else month_index(start, spec.founded)
+    def __init__(self, model: AIMarketModel, spec: sc.Firm, start: str,
+                 founded_month: int | None = None):
+        """``founded_month`` overrides the spec's founding date (an entrant waiting for the
+        entry decision is founded at :data:`model.market.NEVER`)."""
+        founded = founded_month if founded_month is not None else (
+            0 if spec.founded is None else month_index(start, spec.founded))
         super().__init__(model, spec.id, spec.name, spec.cash_musd, spec.staff_cost_musd_month,
                          founded)
         self.column = model.market.claim(self, self.market_kind, founded)
@@ -264,8 +268,9 @@ class Lab(Seller):
 
     kind = "lab"
 
-    def __init__(self, model: AIMarketModel, spec: sc.Firm, start: str):
-        super().__init__(model, spec, start)
+    def __init__(self, model: AIMarketModel, spec: sc.Firm, start: str,
+                 founded_month: int | None = None):
+        super().__init__(model, spec, start, founded_month)
         self.release = spec.release
         self.is_open = spec.release in ("open_weights", "freemium")
         modality = model.market.segment_modality
@@ -284,6 +289,22 @@ class Lab(Seller):
         self.months_since_run = 0
         self.absorbed_points = 0.0
         self.owner_id = spec.owner
+
+    def found(self, segment: int, capability: float, round_musd: float, reason: str) -> None:
+        """Founded now by the entry decision (model.entry): it raised ``round_musd`` of
+        venture capital, starts from a model of ``capability`` in its main modality (the
+        open weights it builds on) and enters ``segment``."""
+        model = self.model
+        self.founded_month = model.month
+        model.market.set_founded(self.column, model.month)
+        model.market.set_entry(self.column, segment, model.month)
+        if model.config.technology.capability_rule == "gap_share":
+            self.quality = capability
+        else:
+            model.market.set_capability(self.column, capability, self.main_modality)
+        self.compute_log2 = technology.log2_compute_of(self.capability, model.config)
+        self.book("vc", round_musd, counterparty=sc.OUTSIDE_INVESTOR)
+        model.record(self.firm_id, "founding", reason, round_musd)
 
     def capability_gap(self) -> float:
         """Points by which it trails the frontier in the modality where it is closest."""

@@ -185,13 +185,14 @@ def recapitalised(run: Any, *, firm: str, period: list[str]) -> float | None:
 
 
 def endogenous_lab_entrants(run: Any, *, period: list[str], scenario: Any = None) -> float | None:
-    """Labs in the run that the scenario does not list: entries the model decided."""
-    window = _window(run.model, period)
-    if window is None or scenario is None:
+    """Labs founded in the period by the model's entry decision (``founding`` events of firms
+    the scenario does not list; its scheduled foundings are inputs)."""
+    events = _events_in(run, period)
+    if events is None or scenario is None:
         return None
     listed = set(scenario.firm_ids())
-    labs = run.firms[(run.firms["kind"] == "lab") & run.firms["month"].between(*window)]
-    return float(len(set(labs["firm"]) - listed))
+    founded = events[(events["kind"] == "founding") & ~events["agent"].isin(listed)]
+    return float(founded["agent"].nunique())
 
 
 def open_lag_months(run: Any, *, date: str) -> float | None:

@@ -749,6 +749,7 @@ def _check_references(scenario: Scenario, origins: Origins, file: str,
         check((*where, "supplier"), firm.supplier, ids_of["lab"], "lab id")
         if firm.kind == "app" and (len(firm.offerings) != 1 or firm.supplier is None):
             fail(where, "an app builder needs exactly one offering and a supplier lab")
+    _check_entrant(scenario, fail, segment_ids, all_firms)
     for investment in scenario.funding.investments:
         where = ("funding", "investments", investment.id)
         check((*where, "investor"), investment.investor, [*all_firms, OUTSIDE_INVESTOR],
@@ -798,7 +799,7 @@ def _check_references(scenario: Scenario, origins: Origins, file: str,
 
 
 SETTABLE_SECTIONS = ("choice", "first_mover", "commoditization", "technology", "pricing",
-                     "open_source", "funding", "cohorts", "segments")
+                     "open_source", "funding", "entry", "cohorts", "segments")
 """Sections whose parameters a ``set`` event may change: the ones the model reads while it
 runs. Starting values and the market's structure (firms, segments, dates, mechanisms) are
 fixed at the start."""
@@ -806,6 +807,8 @@ FIXED_AT_START = {
     ("open_source", "segments"): "where the community offers models is fixed at the start",
     ("open_source", "initial_contributors"): "a starting value",
     ("funding", "investments"): "investments are dated events of their own",
+    ("entry", "potential_labs"): "prospective entrants are created at the start",
+    ("entry", "lab"): "prospective entrants are created at the start",
     ("cohorts", "*", "id"): "an id",
     ("cohorts", "*", "share"): "cohort shares split the population at the start",
     ("segments", "*", "id"): "an id",
@@ -818,6 +821,39 @@ FIXED_AT_START = {
 }
 """Keys of the settable sections that are not parameters read while the model runs (``*``:
 any entry of a list), with the reason a set event cannot change them."""
+
+
+def _check_entrant(scenario: Scenario, fail: Any, segment_ids: list[str],
+                   firm_ids: list[str]) -> None:
+    """``entry.lab`` is an independent lab with no users and no dates of its own (the entry
+    decision founds it and picks its first segment), whose copies' ids are free."""
+    template, where = scenario.entry.lab, ("entry", "lab")
+    if template is None:
+        if scenario.entry.potential_labs > 0:
+            fail(("entry", "potential_labs"), "prospective entrants need entry.lab, the lab "
+                 "each of them is")
+        return
+    if template.kind != "lab":
+        fail((*where, "kind"), f"an entrant is a lab, not {template.kind!r}")
+    if template.founded is not None:
+        fail((*where, "founded"), "an entrant is founded by the entry decision; leave founded "
+             "empty")
+    if template.owner is not None:
+        fail((*where, "owner"), "an entrant is independent; leave owner empty")
+    if not template.offerings:
+        fail((*where, "offerings"), "an entrant needs the segments it may serve")
+    for segment_id, offering in template.offerings.items():
+        path = (*where, "offerings", segment_id)
+        if segment_id not in segment_ids:
+            fail(path, f"unknown segment id {segment_id!r}{_suggest(segment_id, segment_ids)}")
+        if offering.initial_users > 0:
+            fail((*path, "initial_users"), "an entrant has no users before it is founded")
+        if offering.entry is not None:
+            fail((*path, "entry"), "an entrant enters when it is founded; leave entry empty")
+    for spec in scenario.entrant_specs():
+        if spec.id in firm_ids:
+            fail(("entry", "potential_labs"), f"entrant id {spec.id!r} is taken by a firm of "
+                 "the scenario")
 
 
 def _check_set_event(scenario: Scenario, event: Any, fail: Any) -> None:

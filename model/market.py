@@ -138,6 +138,12 @@ class MarketState:
         self._quality_version += 1
         return column
 
+    def set_founded(self, column: int, month: int) -> None:
+        """A seller founded by a decision during the run (an entrant) exists from ``month``."""
+        self.founded_month[column] = month
+        self._version += 1
+        self._quality_version += 1
+
     def set_entry(self, column: int, segment: int, month: int) -> None:
         """The month a seller enters (or entered) a segment."""
         self.entry_month[column, segment] = month

@@ -12,7 +12,8 @@ describes the model with the ODD protocol.
 
 One month (``step``), in order:
 
-1. scheduled events and deals: weight releases, entries, licences, stakes and tranches;
+1. scheduled events and deals: weight releases, entries, licences, stakes and tranches,
+   regime changes; then the entry decision, which may found a new lab (:mod:`model.entry`);
 2. big tech: fund in-house labs, back a champion, manage stopgap licences;
 3. labs: pre-training runs and post-training, entry into new segments, prices;
 4. the open-source community: contributors, catch-up, spillover to the base's owner;
@@ -24,13 +25,14 @@ One month (``step``), in order:
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 import mesa
 import numpy as np
 
-from model import metrics, pricing, technology
+from model import entry, metrics, pricing, technology
 from model.agents import BigTech, Firm, Lab, Seller
 from model.apps import AppBuilder
 from model.calendar import month_index, month_label
@@ -39,16 +41,17 @@ from model.community import OpenSourceCommunity
 from model.diffusion import IdeaPool
 from model.finance import VentureMarket
 from model.loading import load_scenario
-from model.market import APP, NEVER, MarketState
+from model.market import APP, LAB, NEVER, MarketState
 from model.population import UserPopulation
 from model.recorder import Recorder
 from model.scenario import MODALITIES, OUTSIDE_INVESTOR, SCENARIO_AGENT, Investment, Scenario
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 
-RANDOM_STREAMS = ("adoption", "choice", "training", "venture")
+RANDOM_STREAMS = ("adoption", "choice", "training", "venture", "entry")
 """One random stream per mechanism: who adopts, who switches to whom, how training runs turn
-out, which VC rounds close. Common random numbers then stay common across scenarios that
+out, which VC rounds close, when an entrant closes its founding round (appended last, so
+the earlier streams are the same with or without it). Common random numbers then stay common across scenarios that
 change only one mechanism (Law & Kelton, variance reduction by synchronised streams)."""
 
 
@@ -95,6 +98,10 @@ class AIMarketModel(mesa.Model):
         self.ideas = IdeaPool(len(MODALITIES), cfg.technology.closed_imitation_lag_months)
         self.bigtechs = [BigTech(self, spec, cfg.start) for spec in cfg.firms_of("bigtech")]
         self.labs = [Lab(self, spec, cfg.start) for spec in cfg.firms_of("lab")]
+        # prospective entrants: labs not founded until the entry decision founds them
+        self.entrants = [Lab(self, spec, cfg.start, founded_month=entry.NOT_FOUNDED)
+                         for spec in cfg.entrant_specs()]
+        self.labs += self.entrants
         self.apps = [AppBuilder(self, spec, cfg.start) for spec in cfg.firms_of("app")]
         self.community = OpenSourceCommunity(self)
         for lab in self.labs:
@@ -102,15 +109,17 @@ class AIMarketModel(mesa.Model):
         for bigtech in self.bigtechs:
             if bigtech.champion is not None:
                 bigtech.champion.backers.add(bigtech.firm_id)
-        # output order: the scenario's firms, then the community
-        self.firms: list[Firm] = [self.firm_by_id[i] for i in cfg.firm_ids()] + [self.community]
+        # output order: the scenario's firms, the prospective entrants, then the community
+        self.firms: list[Firm] = ([self.firm_by_id[i] for i in cfg.firm_ids()] + self.entrants
+                                  + [self.community])
         self.sellers: list[Seller] = [*self.labs, *self.apps, self.community]
         self._seller_index = self.market.index
 
         self.cohort_share = np.array([c.share for c in cfg.cohorts])
         self._read_tastes_and_adoption()
         initial = np.array([[spec.offerings[s].initial_users if s in spec.offerings else 0.0
-                             for spec in (*cfg.firms_of("lab"), *cfg.firms_of("app"))] + [0.0]
+                             for spec in (*cfg.firms_of("lab"), *cfg.entrant_specs(),
+                                          *cfg.firms_of("app"))] + [0.0]
                             for s in self.segment_ids])
         self.population = UserPopulation(
             np.array([s.potential_users for s in cfg.segments]), self.cohort_share, initial)
@@ -133,6 +142,7 @@ class AIMarketModel(mesa.Model):
         self.month += 1
         self.venture.accrue(int(self.date[:4]))
         self._run_scheduled(self.month)
+        self._consider_entry()
         for bigtech in self.bigtechs:
             bigtech.fund_in_house_labs()
             bigtech.back_champion()
@@ -172,6 +182,72 @@ class AIMarketModel(mesa.Model):
     def _run_scheduled(self, month: int) -> None:
         for action, item in self.scheduled.get(month, ()):
             action(item)
+
+    def _consider_entry(self) -> None:
+        """Endogenous entry (model.entry): the next prospective entrant founds a lab if the
+        margin it expects in its best segment repays its founding round and the VC pool it
+        draws on holds that round; the round then closes with the month's founding chance."""
+        waiting = [lab for lab in self.entrants if lab.founded_month == entry.NOT_FOUNDED]
+        if not waiting:
+            return
+        candidate, rules = waiting[0], self.config.entry
+        base = self._best_open_capability(candidate.main_modality)
+        pool = "open_source" if candidate.is_open else "closed"
+        if math.isnan(base) or self.venture.dry_powder.get(pool, 0.0) < rules.founding_round_musd:
+            return
+        value = self._entry_value_musd(candidate, base)
+        segment = int(np.argmax(value))
+        if value[segment] < rules.founding_round_musd:
+            return
+        raised = self.venture.raise_round(pool, rules.founding_round_musd, self.streams["entry"],
+                                          rules.founding_probability_monthly)
+        if raised > 0:
+            candidate.found(segment, base, raised, (
+                f"enters {self.segment_ids[segment]} on open weights of {base:.1f} points: "
+                f"${value[segment]:,.0f}M of margin expected over "
+                f"{rules.payback_months:g} months against a ${raised:,.0f}M round"))
+
+    def _best_open_capability(self, modality: int) -> float:
+        """Best capability in ``modality`` of a model whose weights anyone can build on (an
+        active open-weights lab's or the community's); NaN if there is none."""
+        market, size = self.market, self.market.size
+        active = market.alive[:size] & (market.founded_month[:size] <= self.month)
+        open_ = active & market.open_weights[:size]
+        if self.community.base is not None:
+            open_[self.community.column] = True
+        values = market.capability[:size][open_, modality]
+        values = values[~np.isnan(values)]
+        return float(values.max()) if values.size else math.nan
+
+    def _entry_value_musd(self, candidate: Lab, capability: float) -> np.ndarray:
+        """[S] margin (USD millions over the payback horizon) an entrant with a model of
+        ``capability`` would earn in each segment it may serve (0 elsewhere), pricing at the
+        segment's mean paid price and earning its sellers' mean margin per user."""
+        cfg, market = self.config, self.market
+        size = market.size
+        served = self.available
+        users = self.population.users().astype(float)
+        paid = served & (market.kind[:size] == LAB)[None, :] & ~market.open_weights[:size][None, :]
+        weight = np.where(paid, users, 0.0)
+        total = weight.sum(axis=1)
+        price = self.price_usd
+        cost = self.cost_to_serve_usd[:, None] * self.cost_multiplier
+        mean_price = np.divide((weight * price).sum(axis=1), total, out=np.zeros(total.shape),
+                               where=total > 0)
+        margin = np.divide((weight * (price - cost)).sum(axis=1), total,
+                           out=np.zeros(total.shape), where=total > 0)
+        own = offer_utility(np.full((len(self.segment_ids), 1), capability), mean_price[:, None],
+                            np.array([candidate.is_open]), self.quality_weight,
+                            self.price_weight, self.open_preference)[:, :, 0]
+        share = entry.entrant_share(self.utility, served, cfg.choice.outside_option_utils, own)
+        choosers = pricing.Choosers.of(
+            self.population.counts, served, self.population.hazard(self.bass_p, self.bass_q),
+            cfg.first_mover.reconsider_share_monthly, 0.0)
+        value = entry.entry_value_musd(share, choosers.adopting + choosers.looking.sum(axis=2),
+                                       margin, cfg.entry.payback_months)
+        may_serve = np.array([s in cfg.entry.lab.offerings for s in self.segment_ids])
+        same_modality = market.segment_modality == candidate.main_modality
+        return np.where(may_serve & same_modality & (total > 0), value, 0.0)
 
     def _read_tastes_and_adoption(self) -> None:
         """[C] cohorts' tastes and [S] segments' Bass coefficients, as arrays."""

@@ -717,6 +717,42 @@ class OpenSource(Section):
         default_factory=list, description="segments where community models are offered")
 
 
+class Entry(Section):
+    """New labs founded by the model's own decision (issue 13; H21 is the check, not an input).
+
+    Each month one prospective entrant, a copy of ``lab``, weighs the margin it expects to earn
+    against the founding round it needs, and the closed VC pool must hold that round (F7): the
+    free-entry condition of Bresnahan & Reiss (1991) with a sunk cost (Sutton 1991).
+    """
+
+    potential_labs: StrictInt = param(
+        0, unit="labs", ge=0, le=50,
+        doc="prospective entrant labs (entrant_1 … entrant_n), each founded at most once; "
+        "0 = no endogenous entry",
+        source="assumption: a bound on how many can enter, not how many do; the baseline "
+        "sets it well above H21's handful so the entry decision, not the bound, decides")
+    founding_round_musd: float = param(
+        1000.0, unit="USD millions", ge=1, le=1e5,
+        doc="money a new frontier-scale lab must raise from the closed VC pool to be founded; "
+        "it is also the sunk cost the margin it expects must repay",
+        source="assumption: a frontier team and its first runs cost about $1B (F6: training "
+        "runs up to hundreds of millions of dollars; F2: Amazon's $4B into Anthropic)")
+    payback_months: float = param(
+        36.0, unit="months", ge=1, le=240,
+        doc="months over which an entrant counts the margin it expects (users it would win "
+        "each month, kept to the horizon)",
+        source="assumption: venture funds look for payback within a fund's investment period "
+        "of three to five years")
+    founding_probability_monthly: float = param(
+        0.2, unit="1/month", ge=0, le=1,
+        doc="chance a prospective entrant that finds entry worth it closes its founding round "
+        "in a month (teams take months to form and raise)",
+        source="assumption: about five months from decision to founding round")
+    lab: Firm | None = Field(
+        None, description="what an entrant is (kind lab, independent, founded by the decision, "
+        "with the segments it may serve); needed when potential_labs > 0")
+
+
 class ScheduledEvent(Sourced):
     """Something that happens at a date: a weight release, a segment entry, a licence deal,
     or a change of regime (``kind: set``: a parameter takes a new value from that month on)."""
@@ -806,6 +842,8 @@ class Scenario(Section):
                              description="VC pools, rounds, stakes, tranches, rescues")
     open_source: OpenSource = Field(default_factory=OpenSource,
                                     description="the open-source community")
+    entry: Entry = Field(default_factory=Entry,
+                         description="labs founded by the model's own entry decision")
     firms: list[Firm] = Field(description="labs, big tech companies and app builders")
     events: list[ScheduledEvent] = Field(default_factory=list,
                                          description="dated releases, entries and licence deals")
@@ -823,3 +861,12 @@ class Scenario(Section):
 
     def firms_of(self, kind: str) -> list[Firm]:
         return [firm for firm in self.firms if firm.kind == kind]
+
+    def entrant_specs(self) -> list[Firm]:
+        """The prospective entrants: copies of ``entry.lab`` named entrant_1 … entrant_n."""
+        template = self.entry.lab
+        if template is None:
+            return []
+        return [template.model_copy(update={"id": f"entrant_{n}",
+                                            "name": f"{template.name} {n}"})
+                for n in range(1, self.entry.potential_labs + 1)]

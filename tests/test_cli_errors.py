@@ -414,6 +414,23 @@ FILE_CASES = [
           "    kind: exit\n"},
          "child.yaml", "child.yaml", 4, "events.added",
          ("exit events need a firm",)),
+    # ---- prospective entrants: one lab, founded by the decision, independent, with no users
+    Case("entrant_not_a_lab",
+         {"child.yaml": CHILD + "entry:\n  lab:\n    id: entrant\n    kind: app\n"},
+         "child.yaml", "child.yaml", 6, "entry.lab.kind", ("an entrant is a lab, not 'app'",)),
+    Case("entrant_with_a_founding_date",
+         {"child.yaml": CHILD + "entry:\n  lab:\n    founded: \"2024-01\"\n"},
+         "child.yaml", "child.yaml", 5, "entry.lab.founded",
+         ("founded by the entry decision",)),
+    Case("entrant_with_users",
+         {"child.yaml": CHILD + "entry:\n  lab:\n    offerings:\n      coding:\n"
+          "        initial_users: 5\n"},
+         "child.yaml", "child.yaml", 7, "entry.lab.offerings.coding.initial_users",
+         ("an entrant has no users before it is founded",)),
+    Case("entrants_without_a_lab",
+         {"child.yaml": CHILD + "entry:\n  lab: null\n"},
+         "child.yaml", "child.yaml", None, "entry.potential_labs",
+         ("prospective entrants need entry.lab", "baseline.yaml")),
     # ---- a parent that cannot be read: the child and its extends line, then the parent's error
     Case("extends_dot", {"child.yaml": "description: c\nextends: .\n"},
          "child.yaml", "child.yaml", 2, "extends", ("cannot read '.'", "IsADirectoryError")),

@@ -193,8 +193,9 @@ def test_recapitalised_needs_money_in_and_survival():
 def test_endogenous_entrants_do_not_count_scheduled_firms():
     from model import run_scenario
 
-    result = run_scenario(BASELINE, seed=1, months=24)
-    config = load_scenario(BASELINE)
+    # Mistral's scheduled founding (2023-06) is an input: without entry, nothing counts
+    config = load_scenario(BASELINE, {"entry.potential_labs": 0})
+    result = run_scenario(config, seed=1, months=24)
     assert hi.endogenous_lab_entrants(result, period=["2023-02", "2024-12"],
                                       scenario=config) == 0.0
     assert hi.endogenous_lab_entrants(result, period=["2023-02", "2024-12"]) is None

@@ -44,6 +44,7 @@ SENTENCES = {
     "model_swap": "{agent} swapped its model: {detail}",
     "new_open_base": "open-source community {detail}",
     "parameter_set": "regime change: {detail}",
+    "founding": "{agent} founded with {amount}: {detail}",
     "new_champion": "{agent} backs {detail} as its champion",
     "licence_start": "{agent} {detail}",
     "licence_end": "{agent} {detail}",

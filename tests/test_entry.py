@@ -1,0 +1,103 @@
+"""Endogenous entry (issue 13, point 1): a prospective entrant founds a lab when the margin it
+expects repays its founding round and the VC pool holds that round; entrants are labs like the
+others. The checks move the decision's inputs — margins (through the payback horizon), the
+round, the pool, the open weights it builds on — and see entry move with them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import history, load_scenario, run_scenario
+from model.entry import entrant_share, entry_value_musd
+from tests.conftest import BASELINE
+
+SEEDS = (1, 2, 3, 4)
+MONTHS = 24  # 2023-01 … 2025-01
+
+
+def foundings(overrides=None, seeds=SEEDS, months=MONTHS):
+    """(seed, run, founding events) for each seed."""
+    out = []
+    for seed in seeds:
+        run = run_scenario(BASELINE, seed=seed, months=months, overrides=overrides)
+        out.append((seed, run, run.events[run.events["kind"] == "founding"]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return foundings()
+
+
+def test_entrants_are_founded_and_act_like_labs(baseline):
+    founded = sum(len(events) for _, _, events in baseline)
+    assert founded >= len(SEEDS)  # entry happens in 2023-2024
+    round_musd = load_scenario(BASELINE).entry.founding_round_musd
+    for _, run, events in baseline:
+        assert (events["amount_musd"] == round_musd).all()
+        assert events["agent"].str.startswith("entrant_").all()
+        assert events["agent"].is_unique  # each prospective entrant is founded once
+        for row in events.itertuples():
+            firm = run.firms[run.firms["firm"] == row.agent].set_index("month")
+            assert firm.loc[row.month, "funding_in"] == pytest.approx(round_musd)
+            later = firm.loc[row.month + 1:]
+            assert (later["costs"] > 0).all()  # it pays staff and compute from then on
+            if row.month <= MONTHS - 8:
+                runs = run.events[(run.events["agent"] == row.agent)
+                                  & (run.events["kind"] == "training_run")]
+                assert len(runs) >= 1  # and trains
+            before = firm.loc[:row.month - 1]
+            assert (before[["costs", "users", "cash"]] == 0).all().all()
+    # some entrant wins users
+    assert any((run.firms[run.firms["firm"].isin(events["agent"])]["users"] > 0).any()
+               for _, run, events in baseline)
+
+
+def test_entry_needs_open_weights_to_build_on(baseline):
+    for _, run, events in baseline:
+        open_quality = run.model.set_index("month")["open_quality"]
+        for row in events.itertuples():
+            assert not np.isnan(open_quality.loc[row.month])
+
+
+def test_no_entry_when_no_margin_repays_the_round(baseline):
+    for _, run, events in foundings({"entry.founding_round_musd": 1e5}):
+        assert events.empty
+        entrants = run.firms[run.firms["firm"].str.startswith("entrant_")]
+        assert entrants["firm"].nunique() == 6 and (entrants["users"] == 0).all()
+
+
+def test_entry_falls_with_the_margin_it_can_expect(baseline):
+    """Value grows with the payback horizon (users kept for H months): a short horizon is a
+    smaller expected margin against the same round."""
+    short = sum(len(e) for _, _, e in foundings({"entry.payback_months": 12}))
+    assert short < sum(len(e) for _, _, e in baseline)
+
+
+def test_no_entry_without_venture_money():
+    dry = {"funding.vc_pools.closed.annual_musd": {2023: 0.0}}
+    assert all(events.empty for _, _, events in foundings(dry, seeds=(1, 2)))
+
+
+def test_the_history_check_counts_foundings_not_prospective_entrants(baseline):
+    check = next(c for c in history.history_checks() if c.id == "H21")
+    scenario = load_scenario(BASELINE)
+    for _, run, events in baseline:
+        assert history.simulate(check, run, scenario) == len(events)
+    _, run, _ = foundings({"entry.founding_round_musd": 1e5}, seeds=(1,))[0]
+    assert history.simulate(check, run, scenario) == 0
+
+
+def test_the_entry_value_follows_the_logit_and_the_horizon():
+    # two segments, one cohort: an offer as good as the only rival takes a third of the
+    # choosers against an outside option as good as both
+    utility = np.zeros((2, 1, 1))
+    share = entrant_share(utility, np.ones((2, 1), bool), 0.0, np.zeros((2, 1)))
+    assert np.allclose(share, 1.0 / 3.0)
+    value = entry_value_musd(share, np.full((2, 1), 3e6), np.array([2.0, -1.0]), 10.0)
+    # 1e6 new users a month, kept: 55e6 user-months at $2 (and no value at a negative margin)
+    assert value == pytest.approx([110.0, 0.0])
+    # nothing offered: the entrant shares only with the outside option
+    alone = entrant_share(utility, np.zeros((2, 1), bool), 0.0, np.zeros((2, 1)))
+    assert np.allclose(alone, 0.5)
