@@ -455,11 +455,16 @@ class BigTech(Firm):
         self.distribution_utils = np.array(
             [spec.distribution_utils.get(s, 0.0) for s in model.segment_ids])
         self.champion_id = spec.champion
+        self.read_strategy(spec)
+        self.licensor: Lab | None = None
+
+    def read_strategy(self, spec: sc.Firm) -> None:
+        """Its strategy, from its spec: at the start, and again when a set event changes it
+        (:data:`model.loading.STRATEGY_KEYS`)."""
         self.invest_in_champion = spec.invest_in_champion
         self.license_stopgap = spec.license_stopgap
         self.licence_gap_points = spec.licence_gap_points
         self.licence_fee_usd = spec.licence_fee_usd_per_user_month
-        self.licensor: Lab | None = None
 
     @property
     def champion(self) -> Lab | None:
@@ -498,8 +503,9 @@ class BigTech(Firm):
 
     def _choose_champion(self) -> Lab | None:
         taken = {b.champion_id for b in self.model.bigtechs if b is not self}
+        month = self.model.month
         candidates = [lab for lab in self.model.labs
-                      if lab.alive and lab.owner is None and lab.firm_id not in taken
+                      if lab.active(month) and lab.owner is None and lab.firm_id not in taken
                       and lab.capability_gap() <= self.model.config.funding.max_gap_for_vc_points]
         if not candidates:
             return None
@@ -529,7 +535,8 @@ class BigTech(Firm):
         if not labs:
             return
         own = max(lab.quality for lab in labs)
-        rivals = [lab for lab in self.model.labs if lab.alive and lab.owner is not self]
+        rivals = [lab for lab in self.model.labs
+                  if lab.active(self.model.month) and lab.owner is not self]
         if not rivals:
             return
         best = max(rivals, key=lambda lab: (lab.quality, lab.firm_id))

@@ -693,13 +693,14 @@ releases are a lab's, licences a big tech's, entries a seller's; anything can ex
 
 
 def _check_references(scenario: Scenario, origins: Origins, file: str,
-                      horizon: int | None = None) -> None:
+                      horizon: int | None = None) -> int:
     """Cross-entry rules pydantic cannot see: unique ids, known ids, shares that sum to 1,
     events that apply to their firm, dates inside the run.
 
     ``horizon``: months after the start that dated entries may reach (default: the
     scenario's months; longer when ``--months`` shortened a scenario whose later events
-    then simply do not happen).
+    then simply do not happen). Returns the last month of a dated entry that a shorter
+    child scenario leaves out (0 if none), for the scenario's horizon.
     """
 
     def fail(path: Path_, message: str) -> None:
@@ -788,7 +789,16 @@ def _check_references(scenario: Scenario, origins: Origins, file: str,
                 event.segment not in offerings:
             fail((*where, "segment"), f"an app builder serves only the segment of its one "
                  f"offering; {event.firm} cannot enter {event.segment}")
-    _check_dates(scenario, fail, scenario.months if horizon is None else horizon)
+    months_from = origins[("months",)][0] if ("months",) in origins else None
+
+    def shortened(path: Path_) -> bool:
+        """The file loaded sets the run's end and this dated entry comes from a file it
+        extends: a scenario that shortens its parent leaves the parent's later entries to
+        simply not happen."""
+        return months_from == file and _line_of(path, origins, file)[0] != file
+
+    excused = _check_dates(scenario, fail, scenario.months if horizon is None else horizon,
+                           shortened)
     for segment in scenario.segments:
         starting = sum(f.offerings[segment.id].initial_users for f in scenario.firms
                        if segment.id in f.offerings)
@@ -796,10 +806,11 @@ def _check_references(scenario: Scenario, origins: Origins, file: str,
             fail(("segments", segment.id, "potential_users"),
                  f"initial users of all firms ({starting:.3g}) exceed potential users "
                  f"({segment.potential_users:.3g})")
+    return excused
 
 
 SETTABLE_SECTIONS = ("choice", "first_mover", "commoditization", "technology", "pricing",
-                     "open_source", "funding", "entry", "cohorts", "segments")
+                     "open_source", "funding", "entry", "cohorts", "segments", "firms")
 """Sections whose parameters a ``set`` event may change: the ones the model reads while it
 runs. Starting values and the market's structure (firms, segments, dates, mechanisms) are
 fixed at the start."""
@@ -821,6 +832,11 @@ FIXED_AT_START = {
 }
 """Keys of the settable sections that are not parameters read while the model runs (``*``:
 any entry of a list), with the reason a set event cannot change them."""
+STRATEGY_KEYS = {"bigtech": ("invest_in_champion", "license_stopgap", "licence_gap_points",
+                             "licence_fee_usd_per_user_month")}
+"""A firm's keys a set event may change: its strategy (C22's stopgap licences, C24's follow-on
+money), which the firm reads again when it changes. Everything else about a firm is its
+starting state."""
 
 
 def _check_entrant(scenario: Scenario, fail: Any, segment_ids: list[str],
@@ -866,6 +882,12 @@ def _check_set_event(scenario: Scenario, event: Any, fail: Any) -> None:
     if parts[0] not in SETTABLE_SECTIONS:
         fail("path", f"{event.path}: a set event changes parameters of "
              f"{', '.join(SETTABLE_SECTIONS)}; {parts[0]!r} is fixed at the start")
+    if parts[0] == "firms":
+        firm = next((f for f in scenario.firms if len(parts) > 1 and f.id == parts[1]), None)
+        keys = STRATEGY_KEYS.get(firm.kind, ()) if firm is not None else ()
+        if firm is not None and (len(parts) != 3 or parts[2] not in keys):
+            fail("path", f"{event.path} cannot change during a run: of a firm, only a big "
+                 f"tech's strategy can ({', '.join(STRATEGY_KEYS['bigtech'])})")
     for fixed, reason in FIXED_AT_START.items():
         if len(parts) >= len(fixed) and all(f in ("*", p) for f, p in zip(fixed, parts)):
             fail("path", f"{event.path} cannot change during a run: {reason}")
@@ -881,9 +903,13 @@ def _check_set_event(scenario: Scenario, event: Any, fail: Any) -> None:
              f"{error.path}: {error.message}")
 
 
-def _check_dates(scenario: Scenario, fail: Any, horizon: int) -> None:
+def _check_dates(scenario: Scenario, fail: Any, horizon: int,
+                 shortened: Any = lambda path: False) -> int:
     """Every dated entry falls between the start and the end of the run, or it would be
-    moved to month 0 (before) or never happen (after) without a word."""
+    moved to month 0 (before) or never happen (after) without a word; an entry after the end
+    is fine where ``shortened(path)``: the end was set later, by a scenario extending it.
+    Returns the last month of such an entry (0 if none)."""
+    excused = 0
     end = month_label(scenario.start, horizon)
     dated: list[tuple[Path_, str | None, str]] = []
     for event in scenario.events:
@@ -902,9 +928,12 @@ def _check_dates(scenario: Scenario, fail: Any, horizon: int) -> None:
             hint = "; leave founded empty for a firm that exists at the start" \
                 if what == "founding" else ""
             fail(path, f"{what} date {date} is before the start ({scenario.start}){hint}")
-        if month_index(scenario.start, date) > horizon:
+        if month_index(scenario.start, date) > horizon and shortened(path):
+            excused = max(excused, month_index(scenario.start, date))
+        elif month_index(scenario.start, date) > horizon:
             fail(path, f"{what} date {date} is after the end ({end}: start {scenario.start} + "
                  f"{horizon} months)")
+    return excused
 
 
 def sourced_entries(node: Any, path: Path_ = ()) -> Iterable[tuple[Path_, Sourced]]:
@@ -960,7 +989,7 @@ def load_scenario(
         horizon = max(horizon, written_months)
     elif "months" in (overrides or {}):
         horizon = max(horizon, Scenario.model_fields["months"].default)
-    _check_references(scenario, origins, shown, horizon)
+    horizon = max(horizon, _check_references(scenario, origins, shown, horizon))
     scenario._horizon = horizon if horizon != scenario.months else None
     return scenario
 

@@ -266,6 +266,10 @@ class AIMarketModel(mesa.Model):
         self.source_scenario = load_scenario(self.source_scenario, {event.path: event.value})
         self.config = switched_off(self.source_scenario)
         self._read_tastes_and_adoption()
+        parts = event.path.split(".")
+        if parts[0] == "firms":  # a big tech's strategy
+            self.firm_by_id[parts[1]].read_strategy(
+                next(f for f in self.config.firms if f.id == parts[1]))
         self.venture.set_pools(*_vc_pools(self.config))
         self.ideas.closed_lag_months = self.config.technology.closed_imitation_lag_months
         old = _value_at(before, event.path)

@@ -400,7 +400,7 @@ FILE_CASES = [
     Case("set_the_market_structure",
          {"child.yaml": setting("firms.openai.cash_musd", "10")},
          "child.yaml", "child.yaml", 7, "events.added.path",
-         ("'firms' is fixed at the start",)),
+         ("only a big tech's strategy can", "license_stopgap")),
     Case("set_an_unknown_entry",
          {"child.yaml": setting("cohorts.powr_users.price_weight_per_usd", "0.1")},
          "child.yaml", "child.yaml", 7, "events.added.path",

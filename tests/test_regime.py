@@ -104,5 +104,38 @@ def test_scaling_returns_back_is_the_baseline_until_its_reversal():
     frontier = reversed_.model.set_index("month")["frontier_quality"]
     baseline_frontier = plain.model.set_index("month")["frontier_quality"]
     assert frontier.loc[48] > baseline_frontier.loc[48] + 2  # the reversal buys capability
-    events = reversed_.events[reversed_.events["kind"] == "parameter_set"]
+    events = reversed_.events[(reversed_.events["kind"] == "parameter_set")
+                              & reversed_.events["detail"].str.startswith("pretraining_")]
     assert events["month"].tolist() == [reversal, reversal]
+
+
+def test_a_big_tech_strategy_can_change_at_a_date():
+    """C22 as a regime change: Meta may license a rival's model from the event's month on
+    (the licence itself still waits for its own lab to trail by licence_gap_points)."""
+    plain = run_scenario(BASELINE, seed=4, months=30)  # the baseline's own C22 event is later
+    never = plain.events[plain.events["kind"] == "licence_start"]
+    assert never.empty
+    scenario = with_set("firms.meta.licence_gap_points", 0.0, months=30)
+    scenario.events.append(type(scenario.events[0])(
+        id="meta_may_license", date=DATE, kind="set", path="firms.meta.license_stopgap",
+        value=True))
+    changed = run_scenario(load_scenario(scenario), seed=4)
+    starts = changed.events[changed.events["kind"] == "licence_start"]
+    assert starts["agent"].tolist() == ["meta"] and starts["month"].tolist() == [MONTH]
+    assert first_month_that_differs(plain.model, changed.model) == MONTH
+    meta = AIMarketModel(scenario, rng=4)
+    assert meta.firm_by_id["meta"].license_stopgap is False
+    for _ in range(MONTH):
+        meta.step()
+    assert meta.firm_by_id["meta"].license_stopgap is True
+    assert meta.firm_by_id["meta"].licence_gap_points == 0.0
+
+
+def test_a_big_tech_stays_out_of_champions_in_the_equal_funding_null():
+    """A set event cannot give money back to a null model that has none."""
+    scenario = with_set("firms.google.invest_in_champion", True, months=30,
+                        **{"mechanisms.funding_differences": False})
+    model = AIMarketModel(scenario, rng=1)
+    for _ in range(MONTH):
+        model.step()
+    assert model.firm_by_id["google"].invest_in_champion is False
