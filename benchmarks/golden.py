@@ -32,12 +32,11 @@ def case_name(scenario: str, seed: int) -> str:
 
 LEGACY = {"pricing.rule": "lead_markup", "technology.capability_rule": "gap_share",
           "pricing.free_tiers": False, "commoditization.serving_cost_exponent": 0.0,
-          "choice.lookers_may_leave": False, "entry.potential_labs": 0,
-          "events.meta_considers_licences.enabled": False}
+          "choice.lookers_may_leave": False, "entry.potential_labs": 0}
 """The golden files predate issues 12 and 13's mechanisms: they are compared with the
 lead-markup pricing rule, the gap-share capability rule, no free tiers, the same serving cost
-for every model, users who look around choosing among the offers only, no endogenous
-entry and no C22 option for Meta from 2025-08."""
+for every model, users who look around choosing among the offers only, and no endogenous
+entry."""
 
 
 def outputs(scenario: str, seed: int, months: int,

@@ -143,8 +143,6 @@ def reference_rules() -> dict:
         rules["choice.lookers_may_leave"] = False
     if "entry" in Scenario.model_fields:
         rules["entry.potential_labs"] = 0
-    if "meta_considers_licences" in Path("scenarios/baseline.yaml").read_text(encoding="utf-8"):
-        rules["events.meta_considers_licences.enabled"] = False
     return rules
 
 

@@ -67,9 +67,6 @@ def experiment(folder: Path, runs: int, months: int, name: str, source: Path = R
         ("lookers_may_leave", "  choice.lookers_may_leave: false\n"),
         ("class Entry", "  entry.potential_labs: 0\n"))
         if marker in schema)
-    if "meta_considers_licences" in (source / "scenarios" / "baseline.yaml").read_text(
-            encoding="utf-8"):
-        same += "  events.meta_considers_licences.enabled: false\n"
     path.write_text(
         f"description: benchmark sweep\nscenario: {source / 'scenarios' / 'baseline.yaml'}\n"
         f"replicates: 2\nmonths: {months}\nparameters:\n  first_mover.switching_cost_utils:\n"

@@ -112,7 +112,7 @@ def test_scaling_returns_back_is_the_baseline_until_its_reversal():
 def test_a_big_tech_strategy_can_change_at_a_date():
     """C22 as a regime change: Meta may license a rival's model from the event's month on
     (the licence itself still waits for its own lab to trail by licence_gap_points)."""
-    plain = run_scenario(BASELINE, seed=4, months=30)  # the baseline's own C22 event is later
+    plain = run_scenario(BASELINE, seed=4, months=30)
     never = plain.events[plain.events["kind"] == "licence_start"]
     assert never.empty
     scenario = with_set("firms.meta.licence_gap_points", 0.0, months=30)
