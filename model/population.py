@@ -224,9 +224,10 @@ class UserPopulation:
             # (the row maxima over a transposed copy: many short rows reduce slowly)
             _logit_of_masked(among, out=choice[:, first:],
                              peak=np.maximum.reduce(among.T.copy(), axis=0)[:, None])
-            offered = available.any(axis=1)  # [S]
-            if not (lookers_may_leave or offered.all()):
-                choice[:, NOT_ADOPTED] = ~offered[cell // n_cohorts]
+            if not lookers_may_leave:
+                offered = available.any(axis=1)  # [S]
+                if not offered.all():
+                    choice[:, NOT_ADOPTED] = ~offered[cell // n_cohorts]
             # _normalised without its clip: every entry is already in [0, 1] (or NaN)
             moved[flat] = choice_rng.multinomial(
                 looking.reshape(-1)[flat],
