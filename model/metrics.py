@@ -114,12 +114,7 @@ def open_quality(model: AIMarketModel) -> float:
     """Best language-model capability of an open-weights model (open labs and the community),
     on the scale of ``frontier_quality``; NaN while no open language model exists (an open
     image model is not a rival of GPT-4 on this index)."""
-    text = MODALITIES.index("text")
-    open_labs = [lab.capability[text] for lab in model.labs
-                 if lab.active(model.month) and lab.is_open]
-    community = [model.community.capability[text]] if model.community.base is not None else []
-    values = [value for value in open_labs + community if not math.isnan(value)]
-    return max(values) if values else float("nan")
+    return model.best_open_capability(MODALITIES.index("text"))
 
 
 def indicator_names(segment_ids: list[str]) -> list[str]:

@@ -192,7 +192,7 @@ class AIMarketModel(mesa.Model):
         if not waiting:
             return
         candidate, rules = waiting[0], self.config.entry
-        base = self._best_open_capability(candidate.main_modality)
+        base = self.best_open_capability(candidate.main_modality)
         pool = "open_source" if candidate.is_open else "closed"
         if math.isnan(base) or self.venture.dry_powder.get(pool, 0.0) < rules.founding_round_musd:
             return
@@ -208,7 +208,7 @@ class AIMarketModel(mesa.Model):
                 f"${value[segment]:,.0f}M of margin expected over "
                 f"{rules.payback_months:g} months against a ${raised:,.0f}M round"))
 
-    def _best_open_capability(self, modality: int) -> float:
+    def best_open_capability(self, modality: int) -> float:
         """Best capability in ``modality`` of a model whose weights anyone can build on (an
         active open-weights lab's or the community's); NaN if there is none."""
         market, size = self.market, self.market.size
@@ -241,9 +241,7 @@ class AIMarketModel(mesa.Model):
                             np.array([candidate.is_open]), self.quality_weight,
                             self.price_weight, self.open_preference)[:, :, 0]
         share = entry.entrant_share(self.utility, served, cfg.choice.outside_option_utils, own)
-        choosers = pricing.Choosers.of(
-            self.population.counts, served, self.population.hazard(self.bass_p, self.bass_q),
-            cfg.first_mover.reconsider_share_monthly, 0.0)
+        choosers = self._choosers(served)
         value = entry.entry_value_musd(share, choosers.adopting + choosers.looking.sum(axis=2),
                                        margin, cfg.entry.payback_months)
         may_serve = np.array([s in cfg.entry.lab.offerings for s in self.segment_ids])
@@ -384,6 +382,17 @@ class AIMarketModel(mesa.Model):
                         f"{self.segment_ids[segment]}: ${previous[column, segment]:.2f} → "
                         f"${price[column, segment]:.2f} per user-month")
 
+    def _choosers(self, available: np.ndarray) -> pricing.Choosers:
+        """This month's choosers (new adopters and users who look around) given what is on
+        offer [S, P]: the demand prices answer and an entrant counts on."""
+        cfg = self.config
+        compare = cfg.mechanisms.users_compare_offers
+        return pricing.Choosers.of(
+            self.population.counts, available, self.population.hazard(self.bass_p, self.bass_q),
+            cfg.first_mover.reconsider_share_monthly,
+            cfg.first_mover.switching_cost_utils if compare else 0.0,
+            lookers_may_leave=cfg.choice.lookers_may_leave)
+
     def _best_response_prices(self) -> None:
         """Nash–Bertrand prices against this month's choosers (model.pricing)."""
         market, cfg = self.market, self.config
@@ -393,12 +402,7 @@ class AIMarketModel(mesa.Model):
         value = offer_utility(quality, np.zeros(quality.shape), market.open_weights[:size],
                               self.quality_weight, self.price_weight,
                               self.open_preference) + self.advantage()[:, None, :]
-        compare = cfg.mechanisms.users_compare_offers
-        choosers = pricing.Choosers.of(
-            self.population.counts, available, self.population.hazard(self.bass_p, self.bass_q),
-            cfg.first_mover.reconsider_share_monthly,
-            cfg.first_mover.switching_cost_utils if compare else 0.0,
-            lookers_may_leave=cfg.choice.lookers_may_leave)
+        choosers = self._choosers(available)
         priced = np.ones(size, dtype=bool)
         priced[[lab.column for lab in self.labs if lab.sells_at_hosting_cost()]] = False
         priced[self.community.column] = False
