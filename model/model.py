@@ -214,8 +214,8 @@ class AIMarketModel(mesa.Model):
         market, size = self.market, self.market.size
         active = market.alive[:size] & (market.founded_month[:size] <= self.month)
         open_ = active & market.open_weights[:size]
-        if self.community.base is not None:
-            open_[self.community.column] = True
+        # the community has a model to build on only once it has an open base of its own
+        open_[self.community.column] = self.community.base is not None
         values = market.capability[:size][open_, modality]
         values = values[~np.isnan(values)]
         return float(values.max()) if values.size else math.nan
