@@ -143,6 +143,8 @@ def reference_rules() -> dict:
         rules["choice.lookers_may_leave"] = False
     if "entry" in Scenario.model_fields:
         rules["entry.potential_labs"] = 0
+    if "licence_and_hire" in Scenario.model_fields["funding"].annotation.model_fields:
+        rules["funding.licence_and_hire"] = False
     return rules
 
 

@@ -65,7 +65,8 @@ def experiment(folder: Path, runs: int, months: int, name: str, source: Path = R
         ("free_tiers", "  pricing.free_tiers: false\n"),
         ("serving_cost_exponent", "  commoditization.serving_cost_exponent: 0.0\n"),
         ("lookers_may_leave", "  choice.lookers_may_leave: false\n"),
-        ("class Entry", "  entry.potential_labs: 0\n"))
+        ("class Entry", "  entry.potential_labs: 0\n"),
+        ("licence_and_hire", "  funding.licence_and_hire: false\n"))
         if marker in schema)
     path.write_text(
         f"description: benchmark sweep\nscenario: {source / 'scenarios' / 'baseline.yaml'}\n"

@@ -28,7 +28,7 @@ import numpy as np
 from model import pricing, technology
 from model import scenario as sc
 from model.calendar import month_index
-from model.finance import Entry, Ledger
+from model.finance import RAISED, Entry, Ledger
 from model.market import LAB, Cell, ReadOnlyRow, Row
 
 if TYPE_CHECKING:
@@ -128,6 +128,12 @@ class Firm(mesa.Agent):
         """Months of cash and credits left at the last month's burn (inf when not burning)."""
         burn = self.monthly_burn_musd()
         return math.inf if burn <= 0 else max(self.cash_musd + self.credits_musd, 0.0) / burn
+
+    def raised_musd(self) -> float:
+        """Money its investors have put in: its starting cash and every round, stake and
+        tranche since (USD millions)."""
+        return self.initial_cash_musd + sum(
+            e.amount_musd for e in self.ledger.entries if e.category in RAISED)
 
     def backer_ids(self) -> str:
         ids = sorted(self.backers | ({self.owner.firm_id} if self.owner else set()))
@@ -282,13 +288,19 @@ class Lab(Seller):
             for m in sorted(set(offered)):
                 model.market.set_capability(self.column, spec.quality, int(m))
         self.compute_log2 = technology.log2_compute_of(self.capability, model.config)
-        self.training_spend_musd_month = spec.training_spend_musd_month
+        self.read_strategy(spec)
         self.licence_cap_users = spec.licence_cap_users
         self.training_stock_musd = spec.training_stock_musd
         self.run_fund_musd = 0.0
         self.months_since_run = 0
         self.absorbed_points = 0.0
         self.owner_id = spec.owner
+
+    def read_strategy(self, spec: sc.Firm) -> None:
+        """Its spending plans, from its spec: at the start, and again when a set event
+        changes them (:data:`model.loading.STRATEGY_KEYS`)."""
+        self.training_spend_musd_month = spec.training_spend_musd_month
+        self.post_training_spend_musd_month = spec.post_training_spend_musd_month
 
     def found(self, segment: int, capability: float, round_musd: float, reason: str) -> None:
         """Founded now by the entry decision (model.entry): it raised ``round_musd`` of
@@ -298,13 +310,23 @@ class Lab(Seller):
         self.founded_month = model.month
         model.market.set_founded(self.column, model.month)
         model.market.set_entry(self.column, segment, model.month)
+        self._set_main_capability(capability)
+        self.book("vc", round_musd, counterparty=sc.OUTSIDE_INVESTOR)
+        model.record(self.firm_id, "founding", reason, round_musd)
+
+    def build_on(self, capability: float) -> None:
+        """Its team builds on a model of ``capability`` in its main modality (open weights)
+        where that is better than its own (NaN: nothing to build on)."""
+        if not math.isnan(capability) and not capability <= self.quality:
+            self._set_main_capability(capability)
+
+    def _set_main_capability(self, capability: float) -> None:
+        model = self.model
         if model.config.technology.capability_rule == "gap_share":
             self.quality = capability
         else:
             model.market.set_capability(self.column, capability, self.main_modality)
         self.compute_log2 = technology.log2_compute_of(self.capability, model.config)
-        self.book("vc", round_musd, counterparty=sc.OUTSIDE_INVESTOR)
-        model.record(self.firm_id, "founding", reason, round_musd)
 
     def capability_gap(self) -> float:
         """Points by which it trails the frontier in the modality where it is closest."""
@@ -586,4 +608,34 @@ class BigTech(Firm):
         lab.owner = self
         lab.backers.add(self.firm_id)
         self.model.record(lab.firm_id, "acquisition", f"acquired by {self.firm_id}", price)
+        return True
+
+    def consider_licence_and_hire(self, lab: Lab) -> bool:
+        """Take in an unowned lab that ran out of cash by licensing its model and hiring its
+        team (H17–H19) when that is worth more than the fee: the fee clears the lab's deficit
+        and repays its investors a share of what they put in; its products leave the market
+        and its team becomes one of this company's labs, which may launch again under it."""
+        model = self.model
+        if not self.active(model.month) or lab.firm_id in {
+                b.champion_id for b in model.bigtechs if b is not self}:
+            return False  # C26: a rival's champion is not for sale
+        deficit = -min(lab.cash_musd, 0.0)
+        payout = model.config.funding.licence_fee_share_of_raised * lab.raised_musd()
+        price = deficit + payout
+        if self.cash_musd < 2 * price:
+            return False
+        value = model.absorption_value_musd(lab, self)
+        if value < price:
+            return False
+        self.pay(lab, price, "licence_and_hire")
+        if payout > 0:
+            lab.book("investor_payout", -payout, counterparty=sc.OUTSIDE_INVESTOR)
+        lab.owner = self
+        lab.backers.add(self.firm_id)
+        lab.licensed_quality = None
+        lab.build_on(model.best_open_capability(lab.main_modality))
+        model.market.withdraw(lab.column)
+        model.record(lab.firm_id, "licence_and_hire",
+                     f"{self.firm_id} licenses its model and hires its team: ${value:,.0f}M "
+                     f"of margin expected against a ${price:,.0f}M fee", price)
         return True

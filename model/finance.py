@@ -4,7 +4,8 @@ Every change to a firm's cash or compute credits is a ledger entry, so a firm's 
 month equals its starting cash plus the sum of its entries — and every transfer is two entries
 with the same ``transfer_id`` that cancel out (money paid by one agent is received by another).
 Money enters the model only from users (revenue), venture capital and outside shareholders,
-and leaves it only as costs (compute, staff, swaps) — each a named category below.
+and leaves it only as costs (compute, staff, swaps) or as capital returned to outside
+investors (a licence-and-hire fee's payout) — each a named category below.
 """
 
 from __future__ import annotations
@@ -17,12 +18,16 @@ import numpy as np
 
 # categories of money coming in, and which of them are funding rather than earnings
 REVENUE = {"revenue", "api_revenue", "licence_fee_in"}
-FUNDING = {"vc", "stake", "tranche", "compute_credits", "acquisition", "owner_funding"}
+FUNDING = {"vc", "stake", "tranche", "compute_credits", "acquisition", "owner_funding",
+           "licence_and_hire"}
+RAISED = {"vc", "stake", "tranche", "compute_credits"}
+"""Funding that buys investors a claim on the firm (what a licence-and-hire fee repays)."""
 # categories of money going out that are costs of doing business (not transfers of capital)
 COSTS = {"training", "post_training", "serving", "staff", "api_fees", "licence_fee_out",
          "swap_cost"}
 INVESTED = {"stake_out", "tranche_out", "compute_credits_out", "acquisition_out",
-            "owner_funding_out"}
+            "owner_funding_out", "licence_and_hire_out", "investor_payout"}
+# investor_payout: capital returned to outside investors (money leaving the model)
 ALL_CATEGORIES = REVENUE | FUNDING | COSTS | INVESTED
 ACCOUNTS = ("cash", "credits")
 TOTALS = (("revenue", REVENUE), ("funding", FUNDING), ("costs", COSTS))

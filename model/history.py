@@ -166,12 +166,17 @@ def backed_before(run: Any, firm: str, month: int) -> bool:
     return bool((before.str.len() > 0).any())
 
 
+ABSORPTIONS = ("acquisition", "licence_and_hire")
+"""Event kinds by which a big tech takes in a lab."""
+
+
 def unbacked_labs_absorbed(run: Any, *, period: list[str]) -> float | None:
-    """Labs without a big-tech backer before the deal that a big tech acquired in the period."""
+    """Labs without a big-tech backer before the deal that a big tech took in during the
+    period (bought outright, or licensed and hired)."""
     events = _events_in(run, period)
     if events is None:
         return None
-    deals = events[events["kind"] == "acquisition"]
+    deals = events[events["kind"].isin(ABSORPTIONS)]
     return float(sum(not backed_before(run, str(d.agent), int(d.month))
                      for d in deals.itertuples()))
 

@@ -833,10 +833,11 @@ FIXED_AT_START = {
 """Keys of the settable sections that are not parameters read while the model runs (``*``:
 any entry of a list), with the reason a set event cannot change them."""
 STRATEGY_KEYS = {"bigtech": ("invest_in_champion", "license_stopgap", "licence_gap_points",
-                             "licence_fee_usd_per_user_month")}
-"""A firm's keys a set event may change: its strategy (C22's stopgap licences, C24's follow-on
-money), which the firm reads again when it changes. Everything else about a firm is its
-starting state."""
+                             "licence_fee_usd_per_user_month"),
+                 "lab": ("training_spend_musd_month", "post_training_spend_musd_month")}
+"""A firm's keys a set event may change: its strategy (a big tech's stopgap licences, C22, and
+follow-on money, C24; a lab's spending plans, such as a new training cluster), which the firm
+reads again when it changes. Everything else about a firm is its starting state."""
 
 
 def _check_entrant(scenario: Scenario, fail: Any, segment_ids: list[str],
@@ -886,8 +887,10 @@ def _check_set_event(scenario: Scenario, event: Any, fail: Any) -> None:
         firm = next((f for f in scenario.firms if len(parts) > 1 and f.id == parts[1]), None)
         keys = STRATEGY_KEYS.get(firm.kind, ()) if firm is not None else ()
         if firm is not None and (len(parts) != 3 or parts[2] not in keys):
-            fail("path", f"{event.path} cannot change during a run: of a firm, only a big "
-                 f"tech's strategy can ({', '.join(STRATEGY_KEYS['bigtech'])})")
+            allowed = "; ".join(f"a {kind}'s {', '.join(names)}"
+                                for kind, names in STRATEGY_KEYS.items())
+            fail("path", f"{event.path} cannot change during a run: of a firm, only its "
+                 f"strategy can ({allowed})")
     for fixed, reason in FIXED_AT_START.items():
         if len(parts) >= len(fixed) and all(f in ("*", p) for f, p in zip(fixed, parts)):
             fail("path", f"{event.path} cannot change during a run: {reason}")

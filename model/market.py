@@ -144,6 +144,11 @@ class MarketState:
         self._version += 1
         self._quality_version += 1
 
+    def withdraw(self, column: int) -> None:
+        """A seller takes its products off the market in every segment (it may enter again)."""
+        self.entry_month[column] = NEVER
+        self._version += 1
+
     def set_entry(self, column: int, segment: int, month: int) -> None:
         """The month a seller enters (or entered) a segment."""
         self.entry_month[column, segment] = month

@@ -222,10 +222,22 @@ class AIMarketModel(mesa.Model):
 
     def _entry_value_musd(self, candidate: Lab, capability: float) -> np.ndarray:
         """[S] margin (USD millions over the payback horizon) an entrant with a model of
-        ``capability`` would earn in each segment it may serve (0 elsewhere), pricing at the
-        segment's mean paid price and earning its sellers' mean margin per user."""
+        ``capability`` would earn in each segment its template may serve (0 elsewhere)."""
+        may_serve = np.array([s in self.config.entry.lab.offerings for s in self.segment_ids])
+        return self._product_value_musd(capability, candidate.main_modality, candidate.is_open,
+                                        may_serve)
+
+    def _product_value_musd(self, capability: float, modality: int, is_open: bool,
+                            may_serve: np.ndarray) -> np.ndarray:
+        """[S] margin (USD millions over ``entry.payback_months``) a new product on a model of
+        ``capability`` in ``modality`` would earn in each segment of ``may_serve`` [S] where
+        paid labs sell (0 elsewhere, and everywhere when ``capability`` is NaN): it prices at
+        the segment's mean paid price and earns its sellers' mean margin per user
+        (:mod:`model.entry`). Entrants, VCs and buyers of labs value a product this way."""
         cfg, market = self.config, self.market
         size = market.size
+        if math.isnan(capability):
+            return np.zeros(len(self.segment_ids))
         served = self.available
         users = self.population.users().astype(float)
         paid = served & (market.kind[:size] == LAB)[None, :] & ~market.open_weights[:size][None, :]
@@ -238,15 +250,31 @@ class AIMarketModel(mesa.Model):
         margin = np.divide((weight * (price - cost)).sum(axis=1), total,
                            out=np.zeros(total.shape), where=total > 0)
         own = offer_utility(np.full((len(self.segment_ids), 1), capability), mean_price[:, None],
-                            np.array([candidate.is_open]), self.quality_weight,
+                            np.array([is_open]), self.quality_weight,
                             self.price_weight, self.open_preference)[:, :, 0]
         share = entry.entrant_share(self.utility, served, cfg.choice.outside_option_utils, own)
         choosers = self._choosers(served)
         value = entry.entry_value_musd(share, choosers.adopting + choosers.looking.sum(axis=2),
                                        margin, cfg.entry.payback_months)
-        may_serve = np.array([s in cfg.entry.lab.offerings for s in self.segment_ids])
-        same_modality = market.segment_modality == candidate.main_modality
+        same_modality = market.segment_modality == modality
         return np.where(may_serve & same_modality & (total > 0), value, 0.0)
+
+    def absorption_value_musd(self, lab: Lab, buyer: BigTech) -> float:
+        """What ``lab``'s team and model are worth to ``buyer`` in a licence-and-hire deal
+        (make or buy): the team can build on its own model or the best open weights, so it
+        is worth the margin a product on the better of the two would earn in its best segment
+        (:meth:`_product_value_musd`). A buyer with a lab of its own already has a team and
+        whatever it builds on, so to it the deal is worth only the better model."""
+        modality = lab.main_modality
+        may_serve = self.market.entry_month[lab.column] != NEVER
+        open_weights = self.best_open_capability(modality)
+        reachable = np.fmax(lab.capability[modality], open_weights)
+        value = self._product_value_musd(reachable, modality, False, may_serve).max()
+        own_labs = [own for own in buyer.in_house_labs() if own is not lab]
+        if own_labs:
+            have = np.fmax.reduce([open_weights] + [own.capability[modality] for own in own_labs])
+            value -= self._product_value_musd(float(have), modality, False, may_serve).max()
+        return float(value)
 
     def _read_tastes_and_adoption(self) -> None:
         """[C] cohorts' tastes and [S] segments' Bass coefficients, as arrays."""
@@ -266,7 +294,7 @@ class AIMarketModel(mesa.Model):
         self.config = switched_off(self.source_scenario)
         self._read_tastes_and_adoption()
         parts = event.path.split(".")
-        if parts[0] == "firms":  # a big tech's strategy
+        if parts[0] == "firms":  # a firm's strategy (model.loading.STRATEGY_KEYS)
             self.firm_by_id[parts[1]].read_strategy(
                 next(f for f in self.config.firms if f.id == parts[1]))
         self.venture.set_pools(*_vc_pools(self.config))
@@ -611,6 +639,9 @@ class AIMarketModel(mesa.Model):
                 return
             buyers = sorted(self.bigtechs, key=lambda b: (-b.cash_musd, b.firm_id))
             if firm.owner is None and any(b.consider_acquisition(firm) for b in buyers):
+                return
+            if firm.owner is None and self.config.funding.licence_and_hire and any(
+                    b.consider_licence_and_hire(firm) for b in buyers):
                 return
         firm.exit("cash ran out")
 

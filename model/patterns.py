@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 import yaml
 
-from model.history import LAST_OBSERVATION, backed_before, month_of
+from model.history import ABSORPTIONS, LAST_OBSERVATION, backed_before, month_of
 from model.metrics import first_mover
 
 ARTICLES_FILE = Path(__file__).resolve().parents[1] / "seeds" / "articles.yaml"
@@ -198,7 +198,7 @@ def p5(run: Any) -> Judged:
     events = run.events[run.events["month"] <= judge]
     out_of_cash = events[((events["kind"] == "exit")
                           & (events["detail"].astype(str) == "cash ran out"))
-                         | (events["kind"] == "acquisition")]
+                         | events["kind"].isin(ABSORPTIONS)]
     first_out = out_of_cash.groupby("agent")["month"].min()
     labs = run.firms.loc[run.firms["kind"] == "lab", "firm"].unique()
     backed, unbacked = [], []

@@ -655,6 +655,20 @@ class Funding(Section):
         "frontier",
         source="assumption: acqui-hires of capable teams (C24)",
     )
+    licence_and_hire: bool = flag(
+        True, doc="a big tech may take in an unowned lab that ran out of cash by a "
+        "licence-and-hire deal when its model and team are worth more to it than the fee "
+        "(H17–H19 are the observed cases; off = such labs exit)",
+        source="C24: those who cannot build buy; Microsoft–Inflection 2024-03, Amazon–Adept "
+        "2024-06, Google–Character.AI 2024-08 (the deal form, not its timing)",
+    )
+    licence_fee_share_of_raised: float = param(
+        1.0, unit="share", ge=0, le=20,
+        doc="a licence-and-hire fee repays the lab's investors this share of the money it "
+        "raised (on top of clearing its deficit)",
+        source="assumption: Inflection's 2024-03 licence fee was reported to let its investors "
+        "recoup about what they put in",
+    )
     investments: list[Investment] = Field(
         default_factory=list, description="stakes and tranches, each with a date and an amount"
     )

@@ -78,7 +78,7 @@ def test_money_paid_by_one_agent_is_received_by_another(seed, overrides):
     assert {"stake", "compute_credits", "api_revenue", "owner_funding"} <= kinds
 
 
-def test_outside_money_only_enters_as_revenue_vc_or_is_spent_as_costs():
+def test_outside_money_only_enters_as_revenue_vc_or_leaves_as_costs_or_payouts():
     market = AIMarketModel(BASELINE, rng=3, months=36)
     market.run_model()
     for firm in market.firms:
@@ -86,7 +86,8 @@ def test_outside_money_only_enters_as_revenue_vc_or_is_spent_as_costs():
             assert entry.category in ALL_CATEGORIES
             if entry.transfer_id is None:  # money from or to outside the model
                 assert entry.category in {"revenue", "vc", "training", "post_training",
-                                          "serving", "staff", "swap_cost"}, entry
+                                          "serving", "staff", "swap_cost",
+                                          "investor_payout"}, entry
 
 
 def test_ledger_rejects_unknown_categories_and_accounts():

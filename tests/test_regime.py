@@ -52,6 +52,8 @@ def test_a_set_event_changes_the_run_from_its_month_only(path, value):
         assert a.shape == b.shape and list(a.columns) == list(b.columns)
         assert first_month_that_differs(a, b) == MONTH, table
     events = changed.events[changed.events["kind"] == "parameter_set"]
+    events = events[~events["detail"].isin(
+        plain.events.loc[plain.events["kind"] == "parameter_set", "detail"])]  # the baseline's own
     assert events["month"].tolist() == [MONTH]
     assert path in events["detail"].iloc[0] and (events["agent"] == "scenario").all()
     assert events["amount_musd"].isna().all()  # no money moves
