@@ -479,6 +479,7 @@ class BigTech(Firm):
         self.champion_id = spec.champion
         self.read_strategy(spec)
         self.licensor: Lab | None = None
+        self.licence_fee_usd_by_segment = np.zeros(len(model.segment_ids))
 
     def read_strategy(self, spec: sc.Firm) -> None:
         """Its strategy, from its spec: at the start, and again when a set event changes it
@@ -589,11 +590,31 @@ class BigTech(Firm):
         for lab in self.in_house_labs():
             lab.licensed_quality = self.licensor.capability.copy()
 
+    def quote_licence_fees(self, cost_usd: np.ndarray) -> np.ndarray:
+        """[S] this month's fee per user-month its labs pay where they serve the licensed
+        model: what a user of its own earns the licensor there (its price, as it stands
+        before this month's prices, less its cost ``cost_usd`` [S, P] of serving one), so
+        the licensor gives up no margin, as an app pays its supplier's price (C22); at least
+        the agreed ``licence_fee_usd_per_user_month``."""
+        fee = np.zeros(len(self.model.segment_ids))
+        if self.licensor is not None and self.licensor.alive:
+            column = self.licensor.column
+            margin = self.licensor.price_usd - cost_usd[:, column]
+            fee = np.maximum(np.where(self.licensor.serves(self.model.month), margin, 0.0),
+                             self.licence_fee_usd)
+        self.licence_fee_usd_by_segment = fee
+        return fee
+
     def pay_licence_fees(self) -> None:
+        """Its labs pay the month's fee for every user they served with the licensed model (the
+        fee is part of their unit cost when they price, :meth:`quote_licence_fees`)."""
         if self.licensor is None or not self.licensor.alive:
             return
-        users = sum(float(self.model.users_of(lab).sum()) for lab in self.in_house_labs())
-        self.pay(self.licensor, users * self.licence_fee_usd / 1e6, "licence_fee_in")
+        licensed = self.model.market.serves_licence()
+        for lab in self.in_house_labs():
+            fees = (self.model.users_of(lab) * licensed[lab.column]
+                    * self.licence_fee_usd_by_segment).sum()
+            lab.pay(self.licensor, float(fees) / 1e6, "licence_fee_in")
 
     def consider_acquisition(self, lab: Lab) -> bool:
         """Buy a failing lab close to the frontier: clear its deficit, fund a year (C24)."""

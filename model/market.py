@@ -113,7 +113,7 @@ class MarketState:
         self.quality = np.zeros((n_segments, 0))
         self.price_usd = np.zeros((n_segments, 0))
         self.available = np.zeros((n_segments, 0), dtype=bool)
-        self.is_open = np.zeros(0, dtype=bool)
+        self.is_open = np.zeros((0, 0), dtype=bool)
         self._rivals: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._version = 0  # bumped by every change to who serves where (see serving)
         self._serving: tuple[int, int, np.ndarray] | None = None
@@ -292,13 +292,28 @@ class MarketState:
         self._offer_quality = (self._quality_version, quality)
         return quality
 
+    def offer_open(self) -> np.ndarray:
+        """[P, S] whether each offer is an open-weights model: its seller's own open weights,
+        except where it serves a licensed model because that is better (C22) — the licensor's
+        model, which is not open."""
+        return self.open_weights[:self.size, None] & ~self.serves_licence()
+
+    def serves_licence(self) -> np.ndarray:
+        """[P, S] whether each seller serves a licensed model in each segment: it has one in
+        the segment's modality, and it is better than its own."""
+        p = self.size
+        modality = self.segment_modality
+        own = self.capability[:p][:, modality]
+        return self.licensed_capability[:p][:, modality] > np.where(
+            np.isnan(own), -np.inf, own)  # False where there is no licence (NaN)
+
     def refresh(self, month: int) -> None:
         """Take the snapshot of every offer users see at ``month`` (new arrays)."""
         p = self.size
         self.quality = np.ascontiguousarray(self.offer_quality().T)
         self.price_usd = np.ascontiguousarray(self.list_price_usd[:p].T)
         self.available = np.ascontiguousarray(self.serving(month).T)
-        self.is_open = self.open_weights[:p].copy()
+        self.is_open = np.ascontiguousarray(self.offer_open().T)
 
     def set_prices(self, cost_to_serve_usd: np.ndarray) -> None:
         """Every seller's list price = unit cost × (1 + markup): labs and the community pay the

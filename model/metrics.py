@@ -58,7 +58,8 @@ class MarketRecords:
     Per month: ``users`` [T, S, P], of whom ``paying_users`` are on paid tiers, and users in
     serving-cost units, ``serving_units`` (a free-tier user counts as a share of one); the
     offers users saw, ``price_usd`` and ``available``
-    [T, S, P] and ``is_open`` [T, P]; ``cost_to_serve_usd`` [T, S]; the column of each seller's
+    [T, S, P] and whether each was an open-weights model, ``is_open`` [T, S, P];
+    ``cost_to_serve_usd`` [T, S]; the column of each seller's
     supplier, ``supplier`` [T, P]; ``utility`` [T, S, C, P]; adopters by cohort,
     ``cohort_adopters`` [T, S, C]; the best capability of any lab, of a closed lab and of an open
     model (``frontier``, ``closed_frontier``, ``open_quality`` [T]); the first entrant of each
@@ -162,7 +163,7 @@ def indicators(r: MarketRecords) -> dict[str, Any]:
         "date": list(r.dates),
         "adopters": total,
         "hhi": _ratio((per_segment * segment_users).sum(axis=1), total, np.nan),
-        "open_share": _ratio(np.where(r.is_open[:, None, :], users, 0).sum(axis=(1, 2)), total,
+        "open_share": _ratio(np.where(r.is_open, users, 0).sum(axis=(1, 2)), total,
                              0.0),
         "frontier_quality": r.frontier,
         "open_quality": r.open_quality,

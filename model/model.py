@@ -240,7 +240,7 @@ class AIMarketModel(mesa.Model):
             return np.zeros(len(self.segment_ids))
         served = self.available
         users = self.population.users().astype(float)
-        paid = served & (market.kind[:size] == LAB)[None, :] & ~market.open_weights[:size][None, :]
+        paid = served & (market.kind[:size] == LAB)[None, :] & ~market.is_open
         weight = np.where(paid, users, 0.0)
         total = weight.sum(axis=1)
         price = self.price_usd
@@ -396,9 +396,10 @@ class AIMarketModel(mesa.Model):
         market, commod = self.market, self.config.commoditization
         previous = market.list_price_usd[:market.size].copy()
         self.cost_multiplier = self._cost_multipliers()
+        self.unit_cost_usd = self._unit_costs()
         if self.config.pricing.rule == "lead_markup":
             self._lead_markups()
-            market.set_prices(self.cost_to_serve_usd[:, None] * self.cost_multiplier)
+            market.set_prices(self.unit_cost_usd)
             self.pricing_iterations, self.pricing_foc_residual = 0, float("nan")
         else:
             self._best_response_prices()
@@ -427,14 +428,17 @@ class AIMarketModel(mesa.Model):
         size = market.size
         available = market.serving(self.month).T  # [S, P]
         quality = np.where(available, market.offer_quality().T, 0.0)
-        value = offer_utility(quality, np.zeros(quality.shape), market.open_weights[:size],
+        is_open = market.offer_open().T  # [S, P]
+        value = offer_utility(quality, np.zeros(quality.shape), is_open,
                               self.quality_weight, self.price_weight,
                               self.open_preference) + self.advantage()[:, None, :]
         choosers = self._choosers(available)
-        priced = np.ones(size, dtype=bool)
-        priced[[lab.column for lab in self.labs if lab.sells_at_hosting_cost()]] = False
-        priced[self.community.column] = False
-        cost = self.cost_to_serve_usd[:, None] * self.cost_multiplier  # [S, P]
+        # open weights sell at hosting cost; a licensed model an open lab serves is priced
+        hosting = np.zeros(size, dtype=bool)
+        hosting[[lab.column for lab in self.labs if lab.sells_at_hosting_cost()]] = True
+        priced = ~(hosting[None, :] & is_open)
+        priced[:, self.community.column] = False
+        cost = self.unit_cost_usd  # [S, P]
         gap = market.free_tier_gap[:size].T  # [S, P]
         free = None if np.isnan(gap).all() else pricing.FreeTiers(
             value=np.where(np.isnan(gap)[:, None, :], -np.inf,
@@ -495,7 +499,7 @@ class AIMarketModel(mesa.Model):
 
     @property
     def is_open(self) -> np.ndarray:
-        """[P] whether each seller's models are open-weights."""
+        """[S, P] whether each offer is an open-weights model (a licensed model is not)."""
         return self.market.is_open
 
     def offer_utilities(self) -> np.ndarray:
@@ -539,6 +543,20 @@ class AIMarketModel(mesa.Model):
         """[S, P] a free-tier user's serving cost as a share of a paid user's of the same
         offer: its model is ``gap`` points smaller."""
         return self._compute_behind(gap)
+
+    def _unit_costs(self) -> np.ndarray:
+        """[S, P] what a user of each offer costs its seller this month: serving, and where
+        it serves a licensed model, the licence fee (:meth:`BigTech.quote_licence_fees`)."""
+        serving = self.cost_to_serve_usd[:, None] * self.cost_multiplier
+        cost = serving.copy()
+        licensed = self.market.serves_licence().T  # [S, P]
+        for bigtech in self.bigtechs:
+            if bigtech.licensor is None:
+                continue
+            fee = bigtech.quote_licence_fees(serving)
+            for lab in bigtech.in_house_labs():
+                cost[:, lab.column] += np.where(licensed[:, lab.column], fee, 0.0)
+        return cost
 
     def _cost_multipliers(self) -> np.ndarray:
         """[S, P] each offer's cost of serving a user as a share of the segment's best offer's

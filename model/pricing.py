@@ -174,14 +174,15 @@ def best_response_prices(value: np.ndarray, cost_usd: np.ndarray, start_usd: np.
     """Nash–Bertrand prices of a month (module docstring), [S, K].
 
     ``cost_usd`` [S, K] is each seller's cost of serving a user (ignored for apps, whose cost
-    is their ``supplier``'s [K] price); ``priced`` [K] marks the sellers that choose a price
-    (the others sell at cost); ``start_usd`` is where the iteration starts (last month's
+    is their ``supplier``'s [K] price); ``priced`` ([S, K], or [K] per seller) marks the
+    offers whose seller chooses a price (the others sell at cost); ``start_usd`` is where the iteration starts (last month's
     prices). Offers nobody could choose get the markup of a tiny seller, ``1 / ᾱ``. With
     ``free_tiers`` a seller prices its paid tier knowing that a higher price moves users to
     its free tier, which costs it ``free_tiers.cost_usd`` a user; a price never falls below 0.
     """
     apps = np.flatnonzero(is_app)
     fallback = 1.0 / float(cohort_share @ price_weight)
+    priced = np.broadcast_to(priced, cost_usd.shape)
 
     def unit_cost(price: np.ndarray) -> np.ndarray:
         cost = cost_usd.copy()
@@ -202,14 +203,14 @@ def best_response_prices(value: np.ndarray, cost_usd: np.ndarray, start_usd: np.
         markup = np.divide(demand.demand - demand.free_cost + demand.gamma * (price - cost),
                            demand.lam, out=np.full(price.shape, fallback),
                            where=demand.lam > 0)
-        new = np.where(priced[None, :], cost + markup, cost)
+        new = np.where(priced, cost + markup, cost)
         return new if free_tiers is None else np.maximum(new, 0.0)
 
     # SQUAREM (Varadhan & Roland 2008), as PyBLP accelerates this fixed point: two steps, an
     # extrapolation along them, then a step from there (which keeps prices above cost); an
     # extrapolation that leaves a larger residual than the two plain steps is dropped for
     # them (the safeguard of Varadhan & Roland: without it the iteration can cycle)
-    price = zeta(np.where(priced[None, :], np.maximum(start_usd, cost_usd), cost_usd))
+    price = zeta(np.where(priced, np.maximum(start_usd, cost_usd), cost_usd))
     evaluations, step = 1, np.inf
     while evaluations < max_iterations and step > tolerance_usd:
         once = zeta(price)
@@ -231,7 +232,7 @@ def best_response_prices(value: np.ndarray, cost_usd: np.ndarray, start_usd: np.
         price = new
     cost = unit_cost(price)
     demand = _demand(offered_value, price, price_weight, outside_utility, choosers, free_tiers)
-    checked = priced[None, :] & available & (demand.demand > 0) & (price > 0)
+    checked = priced & available & (demand.demand > 0) & (price > 0)
     residual = np.abs(demand.residual(price - cost))[checked] / demand.demand[checked]
     return Equilibrium(price_usd=price, iterations=evaluations, max_step_usd=step,
                        foc_residual=float(residual.max()) if residual.size else 0.0)

@@ -286,8 +286,9 @@ class Firm(Sourced):
     )
     licence_fee_usd_per_user_month: float = param(
         0.1, unit="USD/user-month", ge=0, le=100,
-        doc="[bigtech] fee paid to the licensor per user served with a licensed model",
-        source="assumption: a fifth of the 2023 cost to serve a chat user",
+        doc="[bigtech] least fee per user-month its labs pay the licensor for a user served "
+        "with a licensed model; the fee is the licensor's margin per user where that is more",
+        source="assumption: a fifth of the 2023 cost to serve a chat user, as a floor",
     )
     # ---- app
     supplier: Identifier | None = Field(

@@ -310,9 +310,15 @@ def test_stopgap_licence_lifts_the_trailing_in_house_lab_and_pays_the_licensor()
     assert meta.licensor is licensor and model.users_of(meta_ai).sum() > 0
     fees_in = sum(e.amount_musd for e in licensor.ledger.entries
                   if e.category == "licence_fee_in")
-    fees_out = sum(e.amount_musd for e in meta.ledger.entries
-                   if e.category == "licence_fee_out")
+    fees_out = sum(e.amount_musd for e in meta_ai.ledger.entries
+                   if e.category == "licence_fee_out")  # the lab that serves the model pays
     assert fees_in > 0 and fees_out == pytest.approx(-fees_in)
+    # the fee is what a user earns the licensor, and the licensee prices above it
+    fee = meta.licence_fee_usd_by_segment
+    served = model.market.serves_licence()[meta_ai.column] & licensor.serves(model.month)
+    assert served.any() and (fee[served] > meta.licence_fee_usd).all()
+    column = model.sellers.index(meta_ai)
+    assert (model.price_usd[served, column] > fee[served]).all()
 
     without = _licence_model(False)
     assert not any(e["kind"].startswith("licence") for e in without.events)
@@ -324,6 +330,34 @@ def test_stopgap_licence_lifts_the_trailing_in_house_lab_and_pays_the_licensor()
     assert np.isneginf(own.segment_quality()[~text]).all()
     assert not any(e.category.startswith("licence")
                    for f in without.firms for e in f.ledger.entries)
+
+
+def test_a_licensed_model_an_open_lab_serves_is_a_closed_offer_priced_by_its_seller():
+    """C22 with open weights: once Meta's lab releases open weights (the LLaMA leak,
+    2023-03), the licensed model it serves is still the licensor's closed model — not open to
+    users who prefer open models, not counted in the open share, and priced above cost
+    rather than at hosting cost."""
+    months = 8  # past the leak, with Meta AI's offers on the market (2023-07)
+    licensed, own = _licence_model(True, months), _licence_model(False, months)
+    for model in (licensed, own):
+        assert model.firm_by_id["meta_ai"].is_open  # its own weights are open either way
+    meta_ai = licensed.firm_by_id["meta_ai"]
+    column = licensed.sellers.index(meta_ai)
+    serving = licensed.available[:, column]
+    assert serving.any() and meta_ai.licensed_quality is not None
+    assert not licensed.is_open[serving, column].any()
+    column_own = own.sellers.index(own.firm_by_id["meta_ai"])
+    assert own.is_open[own.available[:, column_own], column_own].all()
+    cost = licensed.cost_to_serve_usd * licensed.cost_multiplier[:, column]
+    # costs fall after the month's prices are set, hence the 5 % (2.4 % a month here)
+    assert (licensed.price_usd[serving, column] > cost[serving] * 1.2).all()
+    cost_own = own.cost_to_serve_usd * own.cost_multiplier[:, column_own]
+    served_own = own.available[:, column_own]
+    assert own.price_usd[served_own, column_own] == pytest.approx(cost_own[served_own],
+                                                                 rel=0.05)
+    assert licensed.users_of(meta_ai).sum() > 0
+    users = licensed.population.users()  # none of Meta AI's users count as open
+    assert users[:, column][licensed.is_open[:, column]].sum() == 0
 
 
 def _failing_anthropic(max_gap: float):
