@@ -301,6 +301,20 @@ class Lab(Seller):
         changes them (:data:`model.loading.STRATEGY_KEYS`)."""
         self.training_spend_musd_month = spec.training_spend_musd_month
         self.post_training_spend_musd_month = spec.post_training_spend_musd_month
+        self.safety_spend_musd_month = spec.safety_spend_musd_month
+
+    def build_trust(self) -> None:
+        """Spend this month's safety budget, if it has the cash, and add it to its trust
+        stock, which wears off meanwhile (C27; :func:`model.technology.trust_stock`)."""
+        model = self.model
+        spend = 0.0
+        if self.active(model.month) and self.safety_spend_musd_month > 0:
+            spend = min(self.safety_spend_musd_month, max(self.cash_musd, 0.0))
+            if spend > 0:
+                self.book("safety", -spend)
+        stock = model.market.trust_stock_musd[self.column]
+        model.market.trust_stock_musd[self.column] = technology.trust_stock(
+            float(stock), spend, model.config.trust.half_life_months)
 
     def found(self, segment: int, capability: float, round_musd: float, reason: str) -> None:
         """Founded now by the entry decision (model.entry): it raised ``round_musd`` of
@@ -606,13 +620,16 @@ class BigTech(Firm):
         return fee
 
     def pay_licence_fees(self) -> None:
-        """Its labs pay the month's fee for every user they served with the licensed model (the
-        fee is part of their unit cost when they price, :meth:`quote_licence_fees`)."""
+        """Its labs pay the month's fee for every paying user they served with the licensed
+        model (the fee is part of their unit cost when they price,
+        :meth:`quote_licence_fees`; free-tier users get the lab's own model)."""
         if self.licensor is None or not self.licensor.alive:
             return
-        licensed = self.model.market.serves_licence()
+        model = self.model
+        licensed = model.market.serves_licence()
+        paying = model.paying_users()[0]  # a free tier runs on the lab's own model
         for lab in self.in_house_labs():
-            fees = (self.model.users_of(lab) * licensed[lab.column]
+            fees = (paying[:, model.market.position(lab)] * licensed[lab.column]
                     * self.licence_fee_usd_by_segment).sum()
             lab.pay(self.licensor, float(fees) / 1e6, "licence_fee_in")
 

@@ -23,8 +23,8 @@ FUNDING = {"vc", "stake", "tranche", "compute_credits", "acquisition", "owner_fu
 RAISED = {"vc", "stake", "tranche", "compute_credits"}
 """Funding that buys investors a claim on the firm (what a licence-and-hire fee repays)."""
 # categories of money going out that are costs of doing business (not transfers of capital)
-COSTS = {"training", "post_training", "serving", "staff", "api_fees", "licence_fee_out",
-         "swap_cost"}
+COSTS = {"training", "post_training", "safety", "serving", "staff", "api_fees",
+         "licence_fee_out", "swap_cost"}
 INVESTED = {"stake_out", "tranche_out", "compute_credits_out", "acquisition_out",
             "owner_funding_out", "licence_and_hire_out", "investor_payout"}
 # investor_payout: capital returned to outside investors (money leaving the model)

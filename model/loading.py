@@ -810,7 +810,8 @@ def _check_references(scenario: Scenario, origins: Origins, file: str,
 
 
 SETTABLE_SECTIONS = ("choice", "first_mover", "commoditization", "technology", "pricing",
-                     "open_source", "funding", "entry", "cohorts", "segments", "firms")
+                     "open_source", "funding", "trust", "entry", "cohorts", "segments",
+                     "firms")
 """Sections whose parameters a ``set`` event may change: the ones the model reads while it
 runs. Starting values and the market's structure (firms, segments, dates, mechanisms) are
 fixed at the start."""
@@ -834,7 +835,8 @@ FIXED_AT_START = {
 any entry of a list), with the reason a set event cannot change them."""
 STRATEGY_KEYS = {"bigtech": ("invest_in_champion", "license_stopgap", "licence_gap_points",
                              "licence_fee_usd_per_user_month"),
-                 "lab": ("training_spend_musd_month", "post_training_spend_musd_month")}
+                 "lab": ("training_spend_musd_month", "post_training_spend_musd_month",
+                         "safety_spend_musd_month")}
 """A firm's keys a set event may change: its strategy (a big tech's stopgap licences, C22, and
 follow-on money, C24; a lab's spending plans, such as a new training cluster), which the firm
 reads again when it changes. Everything else about a firm is its starting state."""

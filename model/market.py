@@ -106,6 +106,7 @@ class MarketState:
         self.alive = np.zeros(capacity, dtype=bool)
         self.founded_month = np.zeros(capacity, dtype=np.int64)
         self.open_weights = np.zeros(capacity, dtype=bool)
+        self.trust_stock_musd = np.zeros(capacity)  # C27: labs' safety goodwill
         self.supplier_column = np.arange(capacity)
         self.kind = np.zeros(capacity, dtype=np.int64)
         self.app_segment = np.zeros(capacity, dtype=np.int64)
@@ -185,7 +186,7 @@ class MarketState:
     _PER_SELLER = ("entry_month", "quality_bonus", "markup", "list_price_usd", "free_tier_gap",
                    "capability",
                    "licensed_capability", "alive", "founded_month", "open_weights",
-                   "supplier_column", "kind", "app_segment")
+                   "trust_stock_musd", "supplier_column", "kind", "app_segment")
 
     def _grow(self) -> None:
         """Double the room for sellers (for sellers that enter after the start)."""

@@ -58,7 +58,8 @@ class MarketRecords:
     Per month: ``users`` [T, S, P], of whom ``paying_users`` are on paid tiers, and users in
     serving-cost units, ``serving_units`` (a free-tier user counts as a share of one); the
     offers users saw, ``price_usd`` and ``available``
-    [T, S, P] and whether each was an open-weights model, ``is_open`` [T, S, P];
+    [T, S, P] and whether each was an open-weights model, ``is_open`` [T, S, P], and whether
+    each seller's own weights were open, ``open_weights`` [T, P];
     ``cost_to_serve_usd`` [T, S]; the column of each seller's
     supplier, ``supplier`` [T, P]; ``utility`` [T, S, C, P]; adopters by cohort,
     ``cohort_adopters`` [T, S, C]; the best capability of any lab, of a closed lab and of an open
@@ -77,6 +78,7 @@ class MarketRecords:
     price_usd: np.ndarray
     available: np.ndarray
     is_open: np.ndarray
+    open_weights: np.ndarray
     cost_to_serve_usd: np.ndarray
     supplier: np.ndarray
     utility: np.ndarray
@@ -104,6 +106,15 @@ def _selection_sum(values: np.ndarray) -> np.ndarray:
     """[T] sum of each month's [S, K] values taken over the sellers of one kind, added up in
     the order numpy sums such a selection ``a[:, mask]`` of a month (column by column)."""
     return _flat_sum(np.swapaxes(values, 1, 2))
+
+
+def open_users(r: MarketRecords) -> np.ndarray:
+    """[T, S, P] users of open-weights models: of open offers, and the free-tier users of a
+    licensed (closed) offer whose seller's own weights, which its free tier runs on, are
+    open."""
+    users = r.users.astype(float)
+    free_on_own = ~r.is_open & r.open_weights[:, None, :]
+    return np.where(r.is_open, users, np.where(free_on_own, users - r.paying_users, 0.0))
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray, empty: float) -> np.ndarray:
@@ -163,8 +174,7 @@ def indicators(r: MarketRecords) -> dict[str, Any]:
         "date": list(r.dates),
         "adopters": total,
         "hhi": _ratio((per_segment * segment_users).sum(axis=1), total, np.nan),
-        "open_share": _ratio(np.where(r.is_open, users, 0).sum(axis=(1, 2)), total,
-                             0.0),
+        "open_share": _ratio(open_users(r).sum(axis=(1, 2)), total, 0.0),
         "frontier_quality": r.frontier,
         "open_quality": r.open_quality,
         "quality_gap": r.closed_frontier - r.open_quality,

@@ -15,7 +15,8 @@ One month (``step``), in order:
 1. scheduled events and deals: weight releases, entries, licences, stakes and tranches,
    regime changes; then the entry decision, which may found a new lab (:mod:`model.entry`);
 2. big tech: fund in-house labs, back a champion, manage stopgap licences;
-3. labs: pre-training runs and post-training, entry into new segments, prices;
+3. labs: pre-training runs, safety spending (trust, C27) and post-training, entry into new
+   segments, prices;
 4. the open-source community: contributors, catch-up, spillover to the base's owner;
 5. app builders: choose the model beneath them, post-train, price;
 6. users adopt and choose (Bass + logit with brand, network, distribution, switching cost);
@@ -151,6 +152,7 @@ class AIMarketModel(mesa.Model):
             bigtech.apply_licence()
         for lab in self.labs:
             lab.pretrain()
+            lab.build_trust()
         self._post_train(self.labs)
         self._enter_segments()
         self.community.step()
@@ -282,6 +284,7 @@ class AIMarketModel(mesa.Model):
         self.quality_weight = np.array([c.quality_weight_per_point for c in cfg.cohorts])
         self.price_weight = np.array([c.price_weight_per_usd for c in cfg.cohorts])
         self.open_preference = np.array([c.open_preference_utils for c in cfg.cohorts])
+        self.trust_weight = np.array([s.trust_weight_utils for s in cfg.segments])
         self.bass_p = np.array([s.bass_innovation_monthly for s in cfg.segments])
         self.bass_q = np.array([s.bass_imitation_monthly for s in cfg.segments])
 
@@ -439,11 +442,12 @@ class AIMarketModel(mesa.Model):
         priced = ~(hosting[None, :] & is_open)
         priced[:, self.community.column] = False
         cost = self.unit_cost_usd  # [S, P]
-        gap = market.free_tier_gap[:size].T  # [S, P]
+        gap = self.free_tier_gap()  # [S, P]
+        serving = self.cost_to_serve_usd[:, None] * self.cost_multiplier  # no licence fee
         free = None if np.isnan(gap).all() else pricing.FreeTiers(
             value=np.where(np.isnan(gap)[:, None, :], -np.inf,
                            value - self.quality_weight[None, :, None] * gap[:, None, :]),
-            cost_usd=cost * self._free_tier_cost_share(gap))
+            cost_usd=serving * self._free_tier_cost_share(gap))
         equilibrium = pricing.best_response_prices(
             value, cost, market.list_price_usd[:size].T, available, priced,
             market.supplier_column[:size], market.kind[:size] == APP, self.price_weight,
@@ -509,7 +513,7 @@ class AIMarketModel(mesa.Model):
         paid = offer_utility(np.where(self.available, self.quality, 0.0), self.price_usd,
                              self.is_open, self.quality_weight, self.price_weight,
                              self.open_preference) + self.advantage()[:, None, :]
-        gap = self.market.free_tier_gap[:self.market.size].T
+        gap = self.free_tier_gap()
         if np.isnan(gap).all():
             self.paid_share = None
             return paid
@@ -529,7 +533,7 @@ class AIMarketModel(mesa.Model):
         counts = self.population.counts[:, :, 1:]
         paid = (counts * self.paid_share).sum(axis=1)
         free = counts.sum(axis=1) - paid
-        gap = self.market.free_tier_gap[:self.market.size].T
+        gap = self.free_tier_gap()
         return paid, (paid + self._free_tier_cost_share(gap) * free) * multiplier
 
     def _compute_behind(self, points: np.ndarray) -> np.ndarray:
@@ -538,6 +542,21 @@ class AIMarketModel(mesa.Model):
         cfg = self.config.commoditization
         doublings = np.nan_to_num(points) / max(cfg.pretrain_points_per_doubling, 1e-9)
         return 2.0 ** (-cfg.serving_cost_exponent * doublings)
+
+    def free_tier_gap(self) -> np.ndarray:
+        """[S, P] how many points each offer's free tier trails its paid one (NaN: none). A
+        lab that serves a licensed model keeps its own as the free tier (C10's freemium with
+        C22's bridge: Meta AI free on its own model, the licensed one paid), when the scenario
+        has free tiers."""
+        market = self.market
+        size = market.size
+        gap = market.free_tier_gap[:size].T
+        licensed = market.serves_licence().T
+        if not self.config.pricing.free_tiers or not licensed.any():
+            return gap
+        modality = market.segment_modality
+        own = market.capability[:size][:, modality].T
+        return np.where(licensed, market.licensed_capability[:size][:, modality].T - own, gap)
 
     def _free_tier_cost_share(self, gap: np.ndarray) -> np.ndarray:
         """[S, P] a free-tier user's serving cost as a share of a paid user's of the same
@@ -589,9 +608,14 @@ class AIMarketModel(mesa.Model):
         self._note_first_movers()
 
     def advantage(self) -> np.ndarray:
-        """[S, P] utility from brand (first entrant), network effects and distribution."""
+        """[S, P] utility from brand (first entrant), network effects, distribution and
+        trust (C27)."""
         first = self.config.first_mover
         bonus = first.network_effect_utils * self.last_shares
+        if self.trust_weight.any():
+            bonus = bonus + technology.trust_utility(
+                self.market.trust_stock_musd[:self.market.size], self.trust_weight,
+                self.config.trust.scale_musd)
         for segment, (seller, entered) in self.first_mover.items():
             bonus[segment, seller] += technology.brand_stock(
                 first.brand_initial_utils, self.month - entered, first.brand_half_life_months)

@@ -43,6 +43,7 @@ def month_record(model: AIMarketModel) -> dict[str, Any]:
         "available": market.available,
         "quality": market.quality,
         "is_open": market.is_open,
+        "open_weights": market.open_weights[:market.size].copy(),
         "cost_to_serve_usd": model.cost_to_serve_usd,
         "supplier": market.supplier_column[:market.size].copy(),
         "utility": model.utility,

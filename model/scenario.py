@@ -144,6 +144,12 @@ class Segment(Sourced):
         doc="inference cost of serving one active user for a month at the start date",
         source="F11: < $0.01 per query; assumption: ~50 queries per user-month",
     )
+    trust_weight_utils: float = param(
+        0.0, unit="utils", ge=0, le=20,
+        doc="what a seller's trust reputation is worth to users here: utility per unit of "
+        "ln(1 + trust stock / trust.scale_musd) (C27)",
+        source="C27: safety and transparency matter to corporate buyers; default: not here",
+    )
     first_mover: Identifier | None = Field(
         None, description="firm that opened this segment, if it is not the one with the most "
         "users at the start (C5)")
@@ -258,6 +264,12 @@ class Firm(Sourced):
         5.0, unit="USD millions/month", ge=0, le=1e4,
         doc="[lab, app] post-training and interface spend, split over the segments it serves",
         source="C3: fine-tuning and interface design, not billions of pre-training",
+    )
+    safety_spend_musd_month: float = param(
+        0.0, unit="USD millions/month", ge=0, le=1e4,
+        doc="[lab] spending on safety, evaluations and transparency, which builds its trust "
+        "reputation with the buyers who weigh it (C27)",
+        source="assumption: default none",
     )
     licence_cap_users: float = param(
         1e10, unit="users", ge=0, le=1e10,
@@ -732,6 +744,25 @@ class OpenSource(Section):
         default_factory=list, description="segments where community models are offered")
 
 
+class Trust(Section):
+    """A lab's reputation for safety and transparency with the buyers who weigh it (C27): a
+    goodwill stock that its safety spending builds and that wears off (Nerlove & Arrow 1962),
+    worth ``trust_weight_utils · ln(1 + stock / scale_musd)`` in a segment (declining returns).
+    """
+
+    half_life_months: float = param(
+        24.0, unit="months", ge=1, le=1e4,
+        doc="months for a trust stock to halve without new spending",
+        source="assumption: a reputation outlasts a model generation (~a year) but not two",
+    )
+    scale_musd: float = param(
+        100.0, unit="USD millions", ge=1, le=1e6,
+        doc="stock at which trust is worth ln 2 of a segment's weight (the returns to safety "
+        "spending decline beyond it)",
+        source="assumption: about a year of a safety-first lab's spending on safety work",
+    )
+
+
 class Entry(Section):
     """New labs founded by the model's own decision (issue 13; H21 is the check, not an input).
 
@@ -857,6 +888,8 @@ class Scenario(Section):
                              description="VC pools, rounds, stakes, tranches, rescues")
     open_source: OpenSource = Field(default_factory=OpenSource,
                                     description="the open-source community")
+    trust: Trust = Field(default_factory=Trust,
+                         description="trust reputations built by safety spending (C27)")
     entry: Entry = Field(default_factory=Entry,
                          description="labs founded by the model's own entry decision")
     firms: list[Firm] = Field(description="labs, big tech companies and app builders")

@@ -126,3 +126,16 @@ def brand_stock(initial_utils: float, months_since_entry: np.ndarray,
     """Brand utility of a first entrant, decaying since it entered."""
     age = np.maximum(np.asarray(months_since_entry, dtype=float), 0.0)
     return initial_utils * 0.5 ** (age / half_life_months)
+
+
+def trust_stock(stock_musd: float, spend_musd: float, half_life_months: float) -> float:
+    """A goodwill stock after one month (Nerlove & Arrow 1962): last month's, worn off by
+    the half-life, plus this month's spending."""
+    return stock_musd * 0.5 ** (1.0 / half_life_months) + spend_musd
+
+
+def trust_utility(stock_musd: np.ndarray, weight_utils: np.ndarray,
+                  scale_musd: float) -> np.ndarray:
+    """[S, P] what sellers' trust stocks [P] are worth in segments of weight [S]: declining
+    returns to the stock, ``weight · ln(1 + stock / scale)``."""
+    return weight_utils[:, None] * np.log1p(np.asarray(stock_musd) / scale_musd)[None, :]

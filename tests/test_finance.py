@@ -86,7 +86,7 @@ def test_outside_money_only_enters_as_revenue_vc_or_leaves_as_costs_or_payouts()
             assert entry.category in ALL_CATEGORIES
             if entry.transfer_id is None:  # money from or to outside the model
                 assert entry.category in {"revenue", "vc", "training", "post_training",
-                                          "serving", "staff", "swap_cost",
+                                          "safety", "serving", "staff", "swap_cost",
                                           "investor_payout"}, entry
 
 

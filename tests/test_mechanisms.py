@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import AIMarketModel, load_scenario, pricing, run_scenario, technology
+from model import AIMarketModel, load_scenario, metrics, pricing, run_scenario, technology
 from model.agents import BigTech, Lab
 from model.apps import AppBuilder
 from model.calendar import month_index
@@ -356,8 +356,16 @@ def test_a_licensed_model_an_open_lab_serves_is_a_closed_offer_priced_by_its_sel
     assert own.price_usd[served_own, column_own] == pytest.approx(cost_own[served_own],
                                                                  rel=0.05)
     assert licensed.users_of(meta_ai).sum() > 0
-    users = licensed.population.users()  # none of Meta AI's users count as open
+    users = licensed.population.users()  # the licensed offer is not an open one ...
     assert users[:, column][licensed.is_open[:, column]].sum() == 0
+    # ... but Meta AI keeps its own open model as a free tier (C10), whose users do count
+    modality = licensed.market.segment_modality
+    own_gap = meta_ai.licensed_quality[modality] - meta_ai.capability[modality]
+    assert licensed.free_tier_gap()[serving, column] == pytest.approx(own_gap[serving])
+    free = users[:, column] - licensed.paying_users()[0][:, column]
+    assert free[serving].sum() > 0
+    records = licensed.recorder.records(slice(-1, None))
+    assert metrics.open_users(records)[0][:, column].sum() == pytest.approx(free.sum())
 
 
 def _failing_anthropic(max_gap: float):
@@ -397,7 +405,8 @@ def test_champion_follow_on_when_the_champions_runway_is_short():
     scheduled = {(month_index("2023-01", d.date), d.investor)
                  for d in load_scenario(BASELINE).funding.investments}
     short = {"firms.anthropic.cash_musd": 60, "funding.champion_follow_on_musd": 1234,
-             "funding.round_success_probability": 0.0}  # no VC round rescues it instead
+             "funding.round_success_probability": 0.0,  # no VC round rescues it instead
+             "firms.anthropic.safety_spend_musd_month": 0.0}  # its burn of 2023 before C27
     result = run_scenario(BASELINE, seed=1, months=6, overrides=short)
     stakes = _events(result, "stake", "anthropic")
     follow_on = stakes[[(int(m), d.split(" ")[0]) not in scheduled
