@@ -539,7 +539,7 @@ class BigTech(Firm):
             self.invest(champion, funding.champion_follow_on_musd, "stake")
 
     def _choose_champion(self) -> Lab | None:
-        taken = {b.champion_id for b in self.model.bigtechs if b is not self}
+        taken = self.rivals_champions()
         month = self.model.month
         candidates = [lab for lab in self.model.labs
                       if lab.active(month) and lab.owner is None and lab.firm_id not in taken
@@ -550,6 +550,13 @@ class BigTech(Firm):
         self.champion_id = best.firm_id
         self.model.record(self.firm_id, "new_champion", best.firm_id)
         return best
+
+    def rivals_champions(self) -> set[str]:
+        """Ids of the labs other big techs champion, which it keeps away from (C26; none when
+        ``funding.avoid_rivals_champions`` is off)."""
+        if not self.model.config.funding.avoid_rivals_champions:
+            return set()
+        return {b.champion_id for b in self.model.bigtechs if b is not self and b.champion_id}
 
     def invest(self, lab: Lab, amount_musd: float, category: str) -> float:
         """Pay a stake or tranche: part as compute credits (C25), the rest as cash."""
@@ -654,8 +661,7 @@ class BigTech(Firm):
         and repays its investors a share of what they put in; its products leave the market
         and its team becomes one of this company's labs, which may launch again under it."""
         model = self.model
-        if not self.active(model.month) or lab.firm_id in {
-                b.champion_id for b in model.bigtechs if b is not self}:
+        if not self.active(model.month) or lab.firm_id in self.rivals_champions():
             return False  # C26: a rival's champion is not for sale
         deficit = -min(lab.cash_musd, 0.0)
         payout = model.config.funding.licence_fee_share_of_raised * lab.raised_musd()

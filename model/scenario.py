@@ -668,6 +668,11 @@ class Funding(Section):
         "frontier",
         source="assumption: acqui-hires of capable teams (C24)",
     )
+    avoid_rivals_champions: bool = flag(
+        True, doc="a big tech choosing a new champion passes over labs that another big tech "
+        "champions, and does not take them in (off = it takes the best lab whoever backs it)",
+        source="C26: investors keep portfolios apart; big techs do not back the same champion",
+    )
     licence_and_hire: bool = flag(
         True, doc="a big tech may take in an unowned lab that ran out of cash by a "
         "licence-and-hire deal when its model and team are worth more to it than the fee "

@@ -424,6 +424,26 @@ def test_champion_follow_on_when_the_champions_runway_is_short():
     assert not _firm(no_backing, "anthropic")["alive"].iloc[-1]  # it runs out of cash
 
 
+def test_a_big_tech_passes_over_a_rivals_champion_when_it_needs_a_new_one_c26():
+    """C26: when OpenAI is gone, Microsoft picks a new champion; the best lab, Anthropic, is
+    Google's and Amazon's champion, so it takes the next one, unless the rule is off."""
+    scenario = load_scenario(BASELINE).model_copy(deep=True)
+    scenario.events = [*scenario.events, ScheduledEvent(id="openai_gone", date="2023-04",
+                                                        kind="exit", firm="openai")]
+    scenario = load_scenario(scenario)
+
+    def new_champions(avoid: bool) -> list[tuple[str, str]]:
+        run = run_scenario(scenario, seed=1, months=6,
+                           overrides={"funding.avoid_rivals_champions": avoid})
+        events = run.events[run.events["kind"] == "new_champion"]
+        return list(zip(events["agent"], events["detail"], strict=True))
+
+    apart = new_champions(True)
+    assert len(apart) == 1 and apart[0][0] == "microsoft"
+    assert apart[0][1] not in {"anthropic", "openai"}
+    assert new_champions(False) == [("microsoft", "anthropic")]
+
+
 def _leonardo_with(exit_event: bool) -> AIMarketModel:
     config = load_scenario(BASELINE, {"commoditization.app_swap_min_gain_utils": 50.0})
     if exit_event:
