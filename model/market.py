@@ -120,6 +120,7 @@ class MarketState:
         self._serving: tuple[int, int, np.ndarray] | None = None
         self._quality_version = 0  # bumped by every change to what offers' quality is made of
         self._offer_quality: tuple[int, np.ndarray] | None = None
+        self._serves_licence: tuple[int, np.ndarray] | None = None
         self._frontier: dict[tuple[int, bool], tuple[int, int, np.ndarray]] = {}
 
     # ---------------------------------------------------------------- sellers
@@ -301,12 +302,20 @@ class MarketState:
 
     def serves_licence(self) -> np.ndarray:
         """[P, S] whether each seller serves a licensed model in each segment: it has one in
-        the segment's modality, and it is better than its own."""
+        the segment's modality, and it is better than its own.
+
+        Read-only; computed again only after a change to capabilities or licences (it is
+        read by prices, utilities, costs and fees each month)."""
+        if self._serves_licence is not None and self._serves_licence[0] == self._quality_version:
+            return self._serves_licence[1]
         p = self.size
         modality = self.segment_modality
         own = self.capability[:p][:, modality]
-        return self.licensed_capability[:p][:, modality] > np.where(
+        serves = self.licensed_capability[:p][:, modality] > np.where(
             np.isnan(own), -np.inf, own)  # False where there is no licence (NaN)
+        serves.flags.writeable = False
+        self._serves_licence = (self._quality_version, serves)
+        return serves
 
     def refresh(self, month: int) -> None:
         """Take the snapshot of every offer users see at ``month`` (new arrays)."""

@@ -235,7 +235,8 @@ class AIMarketModel(mesa.Model):
         ``capability`` in ``modality`` would earn in each segment of ``may_serve`` [S] where
         paid labs sell (0 elsewhere, and everywhere when ``capability`` is NaN): it prices at
         the segment's mean paid price and earns its sellers' mean margin per user
-        (:mod:`model.entry`). Entrants, VCs and buyers of labs value a product this way."""
+        (:mod:`model.entry`). Entrants and big techs buying a lab's team value a product
+        this way."""
         cfg, market = self.config, self.market
         size = market.size
         if math.isnan(capability):
