@@ -169,6 +169,7 @@ class Seller(Firm):
         super().__init__(model, spec.id, spec.name, spec.cash_musd, spec.staff_cost_musd_month,
                          founded)
         self.column = model.market.claim(self, self.market_kind, founded)
+        self.owner_id = spec.owner  # a big tech's own lab or app (resolved once all exist)
         bonus = np.zeros(len(model.segment_ids))
         self.post_training_spend_musd_month = spec.post_training_spend_musd_month
         for index, segment_id in enumerate(model.segment_ids):
@@ -294,7 +295,6 @@ class Lab(Seller):
         self.run_fund_musd = 0.0
         self.months_since_run = 0
         self.absorbed_points = 0.0
-        self.owner_id = spec.owner
 
     def read_strategy(self, spec: sc.Firm) -> None:
         """Its spending plans, from its spec: at the start, and again when a set event
@@ -410,7 +410,7 @@ class Lab(Seller):
         part buying effective compute at this month's prices and algorithms, reaching further
         by imitating the best model it can see (C2, C28, C29; docs/ODD.md §7.6)."""
         model = self.model
-        users = np.bincount(model.market.segment_modality, weights=model.users_of(self),
+        users = np.bincount(model.market.segment_modality, weights=model.use_of(self),
                             minlength=len(self.capability))
         before = self.capability.copy()
         gain, self.compute_log2 = technology.effective_compute_run(
@@ -510,6 +510,10 @@ class BigTech(Firm):
 
     def in_house_labs(self) -> list[Lab]:
         return [lab for lab in self.model.labs if lab.owner is self and lab.alive]
+
+    def own_apps(self) -> list[Seller]:
+        """App builders it owns (GitHub Copilot is Microsoft's), alive."""
+        return [app for app in self.model.apps if app.owner is self and app.alive]
 
     # ---------------------------------------------------------------- decisions
 

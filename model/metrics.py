@@ -20,7 +20,13 @@ Indicators are computed from the model each month and collected by Mesa's DataCo
   found: evaluations of the fixed point, and the largest |first-order condition| / demand at
   the prices chosen (0 and NaN under the lead-markup rule; :mod:`model.pricing`);
 * ``leader.<segment>`` and ``first_mover_share.<segment>`` — who leads each segment, and the
-  share of the segment's first entrant.
+  share of the segment's first entrant;
+* ``providers_per_user.<segment>`` — providers an adopter of the segment uses, on average
+  (1 where users single-home; :mod:`model.multihoming`).
+
+Shares, leaders, prices and revenue are of *use*: a user's month of work, split among its
+providers where users multi-home, and the user itself where they single-home. ``users`` of a
+firm count everyone who uses it.
 
 The patterns P1–P7 are checked in :mod:`model.patterns`, from the output tables.
 """
@@ -55,7 +61,9 @@ def segment_shares(users: np.ndarray) -> np.ndarray:
 class MarketRecords:
     """What the model-level indicators are computed from, for T months stacked (T may be 1).
 
-    Per month: ``users`` [T, S, P], of whom ``paying_users`` are on paid tiers, and users in
+    Per month: ``users`` [T, S, P] of each seller (a multi-homing user counted at each of its
+    providers) and ``use`` [T, S, P], the user-months of work each serves (a segment's use
+    adds up to its adopters), of which ``paying_users`` is on paid tiers, and use in
     serving-cost units, ``serving_units`` (a free-tier user counts as a share of one); the
     offers users saw, ``price_usd`` and ``available``
     [T, S, P] and whether each was an open-weights model, ``is_open`` [T, S, P], and whether
@@ -73,6 +81,7 @@ class MarketRecords:
     months: np.ndarray
     dates: list[str]
     users: np.ndarray
+    use: np.ndarray
     paying_users: np.ndarray
     serving_units: np.ndarray
     price_usd: np.ndarray
@@ -109,10 +118,10 @@ def _selection_sum(values: np.ndarray) -> np.ndarray:
 
 
 def open_users(r: MarketRecords) -> np.ndarray:
-    """[T, S, P] users of open-weights models: of open offers, and the free-tier users of a
+    """[T, S, P] use of open-weights models: of open offers, and the free-tier use of a
     licensed (closed) offer whose seller's own weights, which its free tier runs on, are
     open."""
-    users = r.users.astype(float)
+    users = r.use
     free_on_own = ~r.is_open & r.open_weights[:, None, :]
     return np.where(r.is_open, users, np.where(free_on_own, users - r.paying_users, 0.0))
 
@@ -137,15 +146,15 @@ def indicator_names(segment_ids: list[str]) -> list[str]:
              "consumer_surplus", "pricing_iterations", "pricing_foc_residual"]
     for segment_id in segment_ids:
         names += [f"leader.{segment_id}", f"first_mover.{segment_id}",
-                  f"first_mover_share.{segment_id}"]
+                  f"first_mover_share.{segment_id}", f"providers_per_user.{segment_id}"]
     return names
 
 
 def indicators(r: MarketRecords) -> dict[str, Any]:
     """Every model-level indicator (module docstring) for each month: name → [T] values."""
-    users = r.users
+    users = r.use
     n_months = users.shape[0]
-    segment_users = users.sum(axis=2)  # [T, S]
+    segment_users = r.cohort_adopters.sum(axis=2)  # [T, S] adopters: what use adds up to
     total = segment_users.sum(axis=1)  # [T]
     shares = segment_shares(users)
     per_segment = (shares ** 2).sum(axis=2)
@@ -203,6 +212,8 @@ def indicators(r: MarketRecords) -> dict[str, Any]:
             (float(users[t, s, first[0]] / segment_users[t, s]) if segment_users[t, s] > 0
              else 0.0)
             for t, first in enumerate(firsts)]
+        columns[f"providers_per_user.{segment_id}"] = _ratio(
+            r.users[:, s].sum(axis=1).astype(float), segment_users[:, s], np.nan)
     return columns
 
 
@@ -210,13 +221,18 @@ def indicators(r: MarketRecords) -> dict[str, Any]:
 
 
 def firm_users(firm: Firm) -> int:
+    """Users of the firm's offers (a multi-homing user counts at each of its providers)."""
     model = firm.model
     return int(model.users_of(firm).sum()) if id(firm) in model.market.index else 0
 
 
 def firm_share(firm: Firm) -> float:
-    total = firm.model.population.adopters().sum()
-    return firm_users(firm) / total if total > 0 else 0.0
+    """The firm's share of all adopters' use (of users, where users single-home)."""
+    model = firm.model
+    total = model.population.adopters().sum()
+    if total <= 0 or id(firm) not in model.market.index:
+        return 0.0
+    return float(model.use_of(firm).sum()) / total
 
 
 def firm_quality(firm: Firm) -> float:
@@ -240,11 +256,11 @@ def prices_of(users: np.ndarray, price_usd: np.ndarray, served: np.ndarray) -> n
 
 
 def firm_price(firm: Firm) -> float:
-    """User-weighted price over the firm's segments (mean list price if it has no users)."""
+    """Use-weighted price over the firm's segments (mean list price if it has no users)."""
     model = firm.model
     if id(firm) not in model.market.index:
         return math.nan
-    return float(prices_of(model.users_of(firm)[None, :], firm.price_usd[None, :],
+    return float(prices_of(model.use_of(firm)[None, :], firm.price_usd[None, :],
                            firm.serves(model.month)[None, :])[0])
 
 

@@ -33,7 +33,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from model import entry, metrics, pricing, technology
+from model import entry, metrics, multihoming, pricing, technology
 from model.agents import BigTech, Firm, Lab, Seller
 from model.apps import AppBuilder
 from model.calendar import month_index, month_label
@@ -106,8 +106,8 @@ class AIMarketModel(mesa.Model):
         self.labs += self.entrants
         self.apps = [AppBuilder(self, spec, cfg.start) for spec in cfg.firms_of("app")]
         self.community = OpenSourceCommunity(self)
-        for lab in self.labs:
-            lab.owner = self.firm_by_id[lab.owner_id] if lab.owner_id else None
+        for seller in (*self.labs, *self.apps):
+            seller.owner = self.firm_by_id[seller.owner_id] if seller.owner_id else None
         for bigtech in self.bigtechs:
             if bigtech.champion is not None:
                 bigtech.champion.backers.add(bigtech.firm_id)
@@ -134,6 +134,7 @@ class AIMarketModel(mesa.Model):
         self._price_all()
         self._refresh_offers()
         self.utility = self.offer_utilities()
+        self._route_use(self.utility)
         self.recorder = Recorder(self)
         self._collect()
 
@@ -242,7 +243,7 @@ class AIMarketModel(mesa.Model):
         if math.isnan(capability):
             return np.zeros(len(self.segment_ids))
         served = self.available
-        users = self.population.users().astype(float)
+        users = self.use
         paid = served & (market.kind[:size] == LAB)[None, :] & ~market.is_open
         weight = np.where(paid, users, 0.0)
         total = weight.sum(axis=1)
@@ -288,6 +289,9 @@ class AIMarketModel(mesa.Model):
         self.trust_weight = np.array([s.trust_weight_utils for s in cfg.segments])
         self.bass_p = np.array([s.bass_innovation_monthly for s in cfg.segments])
         self.bass_q = np.array([s.bass_imitation_monthly for s in cfg.segments])
+        self.extra_provider_cost = np.array([
+            np.nan if s.extra_provider_cost_utils is None else s.extra_provider_cost_utils
+            for s in cfg.segments])
 
     def _set_parameter(self, event: Any) -> None:
         """A change of regime (``kind: set``): from this month on the model reads the
@@ -366,7 +370,7 @@ class AIMarketModel(mesa.Model):
             return
         rows = np.flatnonzero(training)
         columns, served, budget = columns[rows], served[rows], budget[rows]
-        spend = technology.posttrain_spend(budget, self.population.users()[:, columns].T,
+        spend = technology.posttrain_spend(budget, self.use[:, columns].T,
                                            served)
         for row, total in zip(rows.tolist(), spend.sum(axis=1).tolist(), strict=True):
             sellers[row].spend_compute("post_training", total)
@@ -529,11 +533,9 @@ class AIMarketModel(mesa.Model):
         model is smaller, :meth:`_free_tier_cost_share`)."""
         multiplier = self.cost_multiplier
         if self.paid_share is None:
-            users = self.population.users().astype(float)
-            return users, users * multiplier
-        counts = self.population.counts[:, :, 1:]
-        paid = (counts * self.paid_share).sum(axis=1)
-        free = counts.sum(axis=1) - paid
+            return self.use, self.use * multiplier
+        paid = (self.use_by_cohort * self.paid_share).sum(axis=1)
+        free = self.use - paid
         gap = self.free_tier_gap()
         return paid, (paid + self._free_tier_cost_share(gap) * free) * multiplier
 
@@ -593,11 +595,12 @@ class AIMarketModel(mesa.Model):
         first = self.config.first_mover
         self.utility = self.offer_utilities()
         compare_offers = self.config.mechanisms.users_compare_offers
+        utility = self.utility if compare_offers else random_choice_utility(
+            self.utility, self.available)
         self.population.step(
             self.streams["adoption"],
             choice_rng=self.streams["choice"],
-            utility=self.utility if compare_offers else random_choice_utility(
-                self.utility, self.available),
+            utility=utility,
             available=self.available,
             outside_utility=self.config.choice.outside_option_utils,
             bass_p=self.bass_p,
@@ -606,7 +609,25 @@ class AIMarketModel(mesa.Model):
             switching_cost=first.switching_cost_utils if compare_offers else 0.0,
             lookers_may_leave=self.config.choice.lookers_may_leave,
         )
+        self._route_use(utility)
         self._note_first_movers()
+
+    def _route_use(self, utility: np.ndarray) -> None:
+        """Where users' work goes this month: in segments where users multi-home, each user
+        of a primary provider splits its use over a set of providers by a logit over tasks
+        (:mod:`model.multihoming`, with the ``utility`` [S, C, P] users chose by); elsewhere
+        use is the primary counts. Sets :attr:`use_by_cohort` [S, C, P], :attr:`use` [S, P]
+        (what providers are paid for and shares measure) and :attr:`reach` [S, P] (users of
+        each provider, a multi-homing user counted at each of its providers)."""
+        counts = self.population.counts[:, :, 1:]
+        if np.isnan(self.extra_provider_cost).all():
+            self.use_by_cohort = counts.astype(float)
+            self.reach = self.population.users()
+        else:
+            split, used = multihoming.use_split(utility, self.available,
+                                                self.extra_provider_cost)
+            self.use_by_cohort, self.reach = multihoming.use_and_reach(counts, split, used)
+        self.use = self.use_by_cohort.sum(axis=1)
 
     def advantage(self) -> np.ndarray:
         """[S, P] utility from brand (first entrant), network effects, distribution and
@@ -621,7 +642,7 @@ class AIMarketModel(mesa.Model):
             bonus[segment, seller] += technology.brand_stock(
                 first.brand_initial_utils, self.month - entered, first.brand_half_life_months)
         for bigtech in self.bigtechs:
-            partners = bigtech.in_house_labs()
+            partners = [*bigtech.in_house_labs(), *bigtech.own_apps()]
             champion = bigtech.champion
             if champion is not None and champion.alive and champion.owner is None:
                 partners.append(champion)
@@ -651,7 +672,7 @@ class AIMarketModel(mesa.Model):
     # ---------------------------------------------------------------- 7. money
 
     def _settle_money(self) -> None:
-        users = self.population.users()
+        users = self.use
         size = self.market.size
         paying, serving_units = self.paying_users()
         revenue = ((paying * self.market.list_price_usd[:size].T).sum(axis=0) / 1e6).tolist()
@@ -671,15 +692,16 @@ class AIMarketModel(mesa.Model):
                 self._rescue_or_exit(firm)
         decline = self.config.commoditization.inference_cost_decline_per_year
         self.cost_to_serve_usd = self.cost_to_serve_usd * (1.0 - decline) ** (1.0 / 12.0)
-        self.last_shares = metrics.segment_shares(self.population.users())
+        self.last_shares = metrics.segment_shares(self.use)
         self._refresh_offers()
 
     def _rescue_or_exit(self, firm: Firm) -> None:
-        if isinstance(firm, Lab) and self.config.mechanisms.funding_differences:
+        if self.config.mechanisms.funding_differences:
             if firm.owner is not None and firm.owner.cash_musd > -firm.cash_musd:
                 firm.owner.pay(firm, -firm.cash_musd + firm.staff_cost_musd_month,
                                "owner_funding")
                 return
+        if isinstance(firm, Lab) and self.config.mechanisms.funding_differences:
             buyers = sorted(self.bigtechs, key=lambda b: (-b.cash_musd, b.firm_id))
             if firm.owner is None and any(b.consider_acquisition(firm) for b in buyers):
                 return
@@ -706,12 +728,16 @@ class AIMarketModel(mesa.Model):
         return self._date[1]
 
     def users_of(self, seller: Seller) -> np.ndarray:
-        """[S] users of a seller."""
-        return self.population.users()[:, self._seller_index[id(seller)]]
+        """[S] users of a seller (a multi-homing user counts at each of its providers)."""
+        return self.reach[:, self._seller_index[id(seller)]]
+
+    def use_of(self, seller: Seller) -> np.ndarray:
+        """[S] user-months of work a seller serves (its users, where users single-home)."""
+        return self.use[:, self._seller_index[id(seller)]]
 
     def users_by_firm(self) -> np.ndarray:
         """[firms] users of every firm over all segments (0 for big tech)."""
-        users = self.population.users().sum(axis=0)
+        users = self.reach.sum(axis=0)
         return np.array([users[self._seller_index[id(f)]] if id(f) in self._seller_index else 0
                          for f in self.firms])
 

@@ -24,7 +24,7 @@ from model import metrics
 if TYPE_CHECKING:
     from model.model import AIMarketModel
 
-SEGMENT_COLUMNS = ["month", "segment", "firm", "users", "share"]
+SEGMENT_COLUMNS = ["month", "segment", "firm", "users", "use", "share"]
 
 
 def month_record(model: AIMarketModel) -> dict[str, Any]:
@@ -36,7 +36,8 @@ def month_record(model: AIMarketModel) -> dict[str, Any]:
     market = model.market
     paying, serving_units = model.paying_users()
     return {
-        "users": model.population.users(),
+        "users": model.reach,
+        "use": model.use,
         "paying_users": paying,
         "serving_units": serving_units,
         "price_usd": market.price_usd,
@@ -141,22 +142,24 @@ class Recorder:
          alive) = books if books else ((),) * 10
         n_rows = len(agents)
         users = np.zeros(n_rows, dtype=np.int64)
+        use = np.zeros(n_rows)
         price = np.full(n_rows, np.nan)
         quality = np.array(quality, dtype=float)
         all_users = self._stacked("users")  # [T, S, P]
         seller = np.flatnonzero(column >= 0)
         if seller.size:
             months, columns = month_of_row[seller], column[seller]
-            own_users = all_users[months, :, columns]  # [R, S]
+            own_use = self._stacked("use")[months, :, columns]  # [R, S]
             own_price = self._stacked("price_usd")[months, :, columns]
             own_served = self._stacked("available")[months, :, columns]
-            users[seller] = own_users.sum(axis=1)
-            price[seller] = metrics.prices_of(own_users, own_price, own_served)
+            users[seller] = all_users[months, :, columns].sum(axis=1)
+            use[seller] = own_use.sum(axis=1)
+            price[seller] = metrics.prices_of(own_use, own_price, own_served)
             app = np.array([agents[row].kind == "app" for row in seller], dtype=bool)
             segment = np.array([agents[row].segment for row in seller[app]], dtype=np.int64)
             quality[seller[app]] = self._stacked("quality")[months[app], segment, columns[app]]
-        adopters = all_users.sum(axis=(1, 2))[month_of_row]
-        share = np.divide(users, adopters, out=np.zeros(n_rows), where=adopters > 0)
+        adopters = self._stacked("cohort_adopters").sum(axis=(1, 2))[month_of_row]
+        share = np.divide(use, adopters, out=np.zeros(n_rows), where=adopters > 0)
         return {
             "Step": np.asarray(self.steps)[month_of_row],
             "AgentID": np.array([agent.unique_id for agent in agents], dtype=np.int64),
@@ -182,21 +185,26 @@ class Recorder:
         return pd.DataFrame(columns, index=index, columns=list(self.firm_reporters))
 
     def segment_columns(self) -> dict[str, np.ndarray]:
-        """The segments table as columns: month × segment × seller, in that order."""
+        """The segments table as columns: month × segment × seller, in that order: users of
+        the seller there, the user-months of work it serves (``use``) and its share of the
+        segment's use."""
         users = self._stacked("users")  # [T, S, P]
+        use = self._stacked("use")
         n_months, n_segments, n_sellers = users.shape
-        shares = metrics.segment_shares(users)
+        shares = metrics.segment_shares(use)
         return {
             "month": np.repeat(np.asarray(self.months, dtype=np.int64), n_segments * n_sellers),
             "segment": np.tile(np.repeat(np.array(self.segment_ids, dtype=object), n_sellers),
                                n_months),
             "firm": np.tile(np.array(self.seller_ids, dtype=object), n_months * n_segments),
             "users": users.reshape(-1).astype(np.int64),
+            "use": use.reshape(-1),
             "share": shares.reshape(-1),
         }
 
     def segments_frame(self) -> pd.DataFrame:
-        """One row per month × segment × seller: ``users`` and ``share`` of the segment."""
+        """One row per month × segment × seller: ``users``, ``use`` and ``share`` of the
+        segment's use."""
         return pd.DataFrame(self.segment_columns(), columns=SEGMENT_COLUMNS)
 
     def datacollector(self) -> mesa.DataCollector:

@@ -150,6 +150,14 @@ class Segment(Sourced):
         "ln(1 + trust stock / trust.scale_musd) (C27)",
         source="C27: safety and transparency matter to corporate buyers; default: not here",
     )
+    extra_provider_cost_utils: float | None = param(
+        None, unit="utils", ge=0, le=20,
+        doc="what each provider beyond the first costs a user here a month, on average "
+        "(integration, review, contracts; exponential across users): users may multi-home, "
+        "splitting their use among providers by a logit over tasks (model.multihoming); "
+        "empty = users single-home",
+        source="H8: most enterprises use several model providers; default: single-homing",
+    )
     first_mover: Identifier | None = Field(
         None, description="firm that opened this segment, if it is not the one with the most "
         "users at the start (C5)")
@@ -244,7 +252,8 @@ class Firm(Sourced):
         "closed", description="[lab] release policy of its models"
     )
     owner: Identifier | None = Field(
-        None, description="[lab] big tech that owns it (an in-house lab); empty = independent")
+        None, description="[lab, app] big tech that owns it (an in-house lab, or an app such as "
+        "GitHub Copilot); empty = independent")
     quality: float = param(
         60.0, unit="quality points", ge=0, le=200,
         doc="[lab] general capability at the start (MMLU-like scale: GPT-3.5 = 70, GPT-4 = 86)",

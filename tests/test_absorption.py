@@ -14,7 +14,7 @@ from model.history import unbacked_labs_absorbed
 from model.model import AIMarketModel
 from tests.conftest import BASELINE
 
-SEED, MONTHS = 1, 26  # in seed 1 Adept runs out of cash in 2024-11 (month 22)
+SEED, MONTHS = 2, 26  # in seed 2 Adept runs out of cash in 2024-10 (month 21)
 
 
 @pytest.fixture(scope="module")

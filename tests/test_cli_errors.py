@@ -581,7 +581,7 @@ def test_a_file_name_that_is_not_an_identifier_is_a_valid_scenario(ws: Workspace
     result = moatsim("validate", *(ws.root / f"{stem}.yaml" for stem in names))
     assert result.returncode == 0, result.stderr
     for stem, name in names.items():
-        assert f"{ws.root / stem}.yaml  ({name}: 19 firms" in result.stdout, result.stdout
+        assert f"{ws.root / stem}.yaml  ({name}: 20 firms" in result.stdout, result.stdout
 
 
 def test_validate_checks_every_file_it_is_given(ws: Workspace) -> None:

@@ -203,7 +203,7 @@ def test_post_training_for_all_sellers_equals_each_seller_on_its_own():
         budget = seller.post_training_budget_musd()
         if not served.any() or budget <= 0:
             continue
-        users = model.users_of(seller)[served].astype(float)
+        users = model.use_of(seller)[served]  # effort goes where the work is
         spend = np.zeros(len(served))
         spend[served] = budget * ((users + 1.0) / (users + 1.0).sum())
         gain = technology.posttrain_gain(spend, cfg.technology.training_reference_musd,

@@ -362,7 +362,7 @@ def test_a_licensed_model_an_open_lab_serves_is_a_closed_offer_priced_by_its_sel
     modality = licensed.market.segment_modality
     own_gap = meta_ai.licensed_quality[modality] - meta_ai.capability[modality]
     assert licensed.free_tier_gap()[serving, column] == pytest.approx(own_gap[serving])
-    free = users[:, column] - licensed.paying_users()[0][:, column]
+    free = licensed.use[:, column] - licensed.paying_users()[0][:, column]  # of use
     assert free[serving].sum() > 0
     records = licensed.recorder.records(slice(-1, None))
     assert metrics.open_users(records)[0][:, column].sum() == pytest.approx(free.sum())

@@ -387,8 +387,12 @@ def test_model_invariants_every_month(seed, overrides):
         table = model.datacollector.tables["segments"]
         last = slice(-len(model.segment_ids) * n_firms, None)
         assert table["month"][last] == [month] * (len(model.segment_ids) * n_firms)
-        np.testing.assert_array_equal(np.array(table["users"][last]),
-                                      population.users().ravel())
+        np.testing.assert_array_equal(np.array(table["users"][last]), model.reach.ravel())
+        # each segment's use adds up to its adopters; a provider's users are at least its
+        # primary users (multi-homing users count at each of their providers)
+        np.testing.assert_allclose(np.array(table["use"][last]).reshape(
+            len(model.segment_ids), n_firms).sum(axis=1), population.adopters(), rtol=1e-9)
+        assert (model.reach >= population.users()).all()
     assert not model.running
 
 

@@ -372,5 +372,5 @@ def test_free_tier_users_cost_money_and_pay_nothing():
     while off.running:
         off.step()
     paying_off, units_off = off.paying_users()
-    assert np.array_equal(paying_off, off.population.users().astype(float))
+    assert np.array_equal(paying_off, off.use)
     assert np.array_equal(units_off, paying_off * off.cost_multiplier)
