@@ -35,11 +35,13 @@ def case_name(scenario: str, seed: int) -> str:
 LEGACY = {"pricing.rule": "lead_markup", "technology.capability_rule": "gap_share",
           "pricing.free_tiers": False, "commoditization.serving_cost_exponent": 0.0,
           "choice.lookers_may_leave": False, "entry.potential_labs": 0,
-          "funding.licence_and_hire": False}
+          "funding.licence_and_hire": False,
+          "commoditization.posttrain_size_exponent": 0.0}
 """The golden files predate issues 12 and 13's mechanisms: they are compared with the
 lead-markup pricing rule, the gap-share capability rule, no free tiers, the same serving cost
 for every model, users who look around choosing among the offers only, no endogenous
-entry and no licence-and-hire deals."""
+entry, no licence-and-hire deals and post-training that costs the same on any model
+size."""
 
 
 def outputs(scenario: str, seed: int, months: int,

@@ -145,6 +145,8 @@ def reference_rules() -> dict:
         rules["entry.potential_labs"] = 0
     if "licence_and_hire" in Scenario.model_fields["funding"].annotation.model_fields:
         rules["funding.licence_and_hire"] = False
+    if "posttrain_size_exponent" in Scenario.model_fields["commoditization"].annotation.model_fields:
+        rules["commoditization.posttrain_size_exponent"] = 0.0
     return rules
 
 

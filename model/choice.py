@@ -4,7 +4,7 @@ Utility of provider k in segment s to cohort c (in utils, one util ≈ the sprea
 random taste term):
 
     u[s, c, k] = quality_weight[c] · quality[s, k] − price_weight[c] · price[s, k]
-                 + open_preference[c] · is_open[s, k]
+                 + open_preference[s, c] · is_open[s, k]
 
 Pure numpy, no Mesa: agents supply quality and price, the scenario supplies tastes.
 """
@@ -23,11 +23,13 @@ def offer_utility(
     open_preference: np.ndarray,
 ) -> np.ndarray:
     """[S, C, P] utilities from quality [S, P], price [S, P], openness ([S, P] per offer, or
-    [P] per seller) and tastes [C]."""
+    [P] per seller), tastes [C] and the taste for open weights ([S, C], or [C] in every
+    segment alike)."""
+    appeal = np.broadcast_to(open_preference, (quality.shape[0], len(quality_weight)))
     return (
         quality_weight[None, :, None] * quality[:, None, :]
         - price_weight[None, :, None] * price_usd[:, None, :]
-        + open_preference[None, :, None]
+        + appeal[:, :, None]
         * np.broadcast_to(is_open, quality.shape)[:, None, :].astype(float)
     )
 

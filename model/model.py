@@ -128,6 +128,7 @@ class AIMarketModel(mesa.Model):
         self.venture = VentureMarket(*_vc_pools(cfg))
         self.first_mover = self._initial_first_movers(initial)
         self.last_shares = metrics.segment_shares(self.population.users())
+        self.closed_use_share = np.zeros(len(self.segment_ids))  # C21, from the first month's use
 
         self.scheduled = self._schedule()
         self._run_scheduled(month=0)
@@ -255,7 +256,7 @@ class AIMarketModel(mesa.Model):
                            out=np.zeros(total.shape), where=total > 0)
         own = offer_utility(np.full((len(self.segment_ids), 1), capability), mean_price[:, None],
                             np.array([is_open]), self.quality_weight,
-                            self.price_weight, self.open_preference)[:, :, 0]
+                            self.price_weight, self.open_appeal())[:, :, 0]
         share = entry.entrant_share(self.utility, served, cfg.choice.outside_option_utils, own)
         choosers = self._choosers(served)
         value = entry.entry_value_musd(share, choosers.adopting + choosers.looking.sum(axis=2),
@@ -359,8 +360,9 @@ class AIMarketModel(mesa.Model):
     # ---------------------------------------------------------------- 3–6. prices and users
 
     def _post_train(self, sellers: list[Seller]) -> None:
-        """Each seller splits its post-training budget over the segments it serves, by users
-        (C3); every edge wears off as rivals copy it (C14, C29) unless it is renewed."""
+        """Each seller splits its post-training budget over the segments it serves, by use
+        (C3); a lab with a smaller model gets further per dollar (C16); every edge wears off
+        as rivals copy it (C14, C29) unless it is renewed."""
         cfg = self.config
         columns = np.array([seller.column for seller in sellers], dtype=np.int64)
         budget = np.array([seller.post_training_budget_musd() for seller in sellers])
@@ -374,11 +376,26 @@ class AIMarketModel(mesa.Model):
                                            served)
         for row, total in zip(rows.tolist(), spend.sum(axis=1).tolist(), strict=True):
             sellers[row].spend_compute("post_training", total)
+        if cfg.commoditization.posttrain_size_exponent > 0:
+            spend = spend * self._iteration_speed(columns)
         gain = technology.posttrain_gain(spend, cfg.technology.training_reference_musd,
                                          cfg.commoditization.posttrain_points_per_doubling_year)
         bonus = self.market.quality_bonus[columns]
         self.market.add_to_bonus(columns, served * (
             gain - cfg.commoditization.posttrain_depreciation_monthly * np.maximum(bonus, 0.0)))
+
+    def _iteration_speed(self, columns: np.ndarray) -> np.ndarray:
+        """[N, S] how much further a post-training dollar goes for each seller in each
+        segment (C16): ``2^(κ · d)`` for a model ``d`` doublings of compute behind the
+        frontier in the segment's modality, 1 for an app (it tunes an interface)."""
+        market, cfg = self.market, self.config.commoditization
+        modality = market.segment_modality
+        capability = market.capability[columns][:, modality]  # [N, S], NaN for apps
+        frontier = market.frontier(self.month)[modality]
+        behind = np.nan_to_num(np.maximum(frontier[None, :] - capability, 0.0))
+        doublings = behind / max(cfg.pretrain_points_per_doubling, 1e-9)
+        # at most 2^30 per dollar: a bound for a scale with (almost) no points per doubling
+        return np.exp2(np.minimum(cfg.posttrain_size_exponent * doublings, 30.0))
 
     def _enter_segments(self) -> None:
         """Labs with the runway to expand enter every segment they have not served yet where
@@ -439,7 +456,7 @@ class AIMarketModel(mesa.Model):
         is_open = market.offer_open().T  # [S, P]
         value = offer_utility(quality, np.zeros(quality.shape), is_open,
                               self.quality_weight, self.price_weight,
-                              self.open_preference) + self.advantage()[:, None, :]
+                              self.open_appeal()) + self.advantage()[:, None, :]
         choosers = self._choosers(available)
         # open weights sell at hosting cost; a licensed model an open lab serves is priced
         hosting = np.zeros(size, dtype=bool)
@@ -517,7 +534,7 @@ class AIMarketModel(mesa.Model):
         users who pay, else None)."""
         paid = offer_utility(np.where(self.available, self.quality, 0.0), self.price_usd,
                              self.is_open, self.quality_weight, self.price_weight,
-                             self.open_preference) + self.advantage()[:, None, :]
+                             self.open_appeal()) + self.advantage()[:, None, :]
         gap = self.free_tier_gap()
         if np.isnan(gap).all():
             self.paid_share = None
@@ -628,6 +645,17 @@ class AIMarketModel(mesa.Model):
                                                 self.extra_provider_cost)
             self.use_by_cohort, self.reach = multihoming.use_and_reach(counts, split, used)
         self.use = self.use_by_cohort.sum(axis=1)
+        total = self.use.sum(axis=1)
+        open_use = (self.use * self.market.is_open).sum(axis=1)
+        self.closed_use_share = np.divide(total - open_use, total, out=np.zeros(total.shape),
+                                          where=total > 0)
+
+    def open_appeal(self) -> np.ndarray:
+        """[S, C] what an open-weights offer is worth to each cohort over a closed one: its
+        taste for open weights, stronger where more of the segment's work runs on closed
+        models (C21: the tighter the control, the more attractive open alternatives)."""
+        weight = self.config.choice.open_appeal_from_closed_use
+        return self.open_preference[None, :] * (1.0 + weight * self.closed_use_share[:, None])
 
     def advantage(self) -> np.ndarray:
         """[S, P] utility from brand (first entrant), network effects, distribution and

@@ -356,6 +356,13 @@ class Choice(Section):
         source="the outside good of discrete-choice demand (Berry 1994; Train 2009, ch. 3), "
         "open to every choice a user makes; without it a seller whose only demand is its own "
         "users has no finite best-response price")
+    open_appeal_from_closed_use: float = param(
+        0.0, unit="ratio", ge=0, le=10,
+        doc="how much users' taste for open weights grows as their segment's work runs on "
+        "closed models: a cohort's open_preference_utils is multiplied by 1 + w · (closed "
+        "models' share of last month's use there) (C21)",
+        source="C21: the tighter a lab controls its models, the more attractive open "
+        "alternatives become; default: off")
 
 
 class FirstMover(Section):
@@ -482,6 +489,15 @@ class Commoditization(Section):
         "reference",
         source="C3: a better coding tool comes from fine-tuning and interface design",
     )
+    posttrain_size_exponent: float = param(
+        0.5, unit="elasticity", ge=0, le=2,
+        doc="how much further a post-training dollar goes on a smaller model: a lab whose "
+        "model is d doublings of compute behind its modality's frontier (d = points behind / "
+        "pretrain_points_per_doubling) buys 2^(κ·d) times the post-training per dollar "
+        "(0 = size does not matter; apps tune interfaces, not models, and get 1)",
+        source="C16: giant models slow iteration, small fast-iterated ones gain; Hoffmann et "
+        "al. 2022: compute-optimal parameters grow as C^0.5, and a fine-tuning step costs ~ "
+        "parameters")
     idea_diffusion_per_run: float = param(
         0.4, unit="share", ge=0, le=1,
         doc="share of its gap to the frontier a lab closes with each training run",

@@ -206,6 +206,7 @@ def test_post_training_for_all_sellers_equals_each_seller_on_its_own():
         users = model.use_of(seller)[served]  # effort goes where the work is
         spend = np.zeros(len(served))
         spend[served] = budget * ((users + 1.0) / (users + 1.0).sum())
+        spend *= model._iteration_speed(np.array([seller.column]))[0]  # C16
         gain = technology.posttrain_gain(spend, cfg.technology.training_reference_musd,
                                          cfg.commoditization.posttrain_points_per_doubling_year)
         row = expected[seller.column]
