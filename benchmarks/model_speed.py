@@ -9,17 +9,21 @@ pricing rule and the gap-share capability rule, :func:`reference_rules`), so the
 measure the implementation; its own defaults (best-response pricing, capability from effective
 compute, issue 12) are measured as well and printed beside them:
 
-1. *per run* — ``run_scenario("scenarios/baseline.yaml", seed=1)``, 96 months: building the
+Both trees run the same market: the *reference's* ``scenarios/baseline.yaml`` (the library's
+baseline has since gained firms, segments that multi-home and new mechanisms, so each
+checkout's own baseline would compare different markets).
+
+1. *per run* — ``run_scenario(<reference baseline>, seed=1)``, 96 months: building the
    model, stepping it and building the output tables; reference / now is the speed-up. The
    two take turns, one process per repeat (after an untimed warm-up run in that process), so
    a change in the machine's load falls on both.
 2. *firms* — ms per month-step (stepping plus building the tables, divided by months) on
-   generated scenarios: the baseline with copies of its labs and apps (new ids, same
-   offerings, no initial users; a copied app runs on the copy of its supplier) until there are
-   17, 32, 64, 128, 256 firms. The log-log slope of ms/month against firms is the scaling
+   generated scenarios: the reference baseline with copies of its labs and apps (new ids,
+   same offerings, no initial users; a copied app runs on the copy of its supplier) until
+   there are 17, 32, 64, 128, 256 firms. The log-log slope of ms/month against firms is the scaling
    exponent (1 = linear); peak memory is the ``tracemalloc`` peak of a separate run.
-3. *users* — ms per month-step of the baseline rescaled to 10^4 … 10^9 people
-   (:func:`benchmarks.population_scaling.baseline_overrides`), this checkout only.
+3. *users* — ms per month-step of this checkout's own baseline rescaled to 10^4 … 10^9
+   people (:func:`benchmarks.population_scaling.baseline_overrides`), this checkout only.
 
     .venv/bin/python benchmarks/model_speed.py [--reference 91125b2] [--repeats 5]
 """
@@ -51,12 +55,13 @@ SCALING_MONTHS = 24
 # ---------------------------------------------------------------- worker (runs in either tree)
 
 
-def generated_scenario(n_firms: int):
-    """The baseline with copies of its labs and apps until it has ``n_firms`` firms (counting
-    the open-source community, as the model's firm list does)."""
+def generated_scenario(n_firms: int, baseline: Path | None = None):
+    """``baseline`` (default: the working directory's ``scenarios/baseline.yaml``) with
+    copies of its labs and apps until it has ``n_firms`` firms (counting the open-source
+    community, as the model's firm list does)."""
     from model.loading import load_scenario
 
-    base = load_scenario(Path("scenarios/baseline.yaml").resolve())
+    base = load_scenario(baseline or Path("scenarios/baseline.yaml").resolve())
     scenario = base.model_copy(deep=True)
     templates = [f for f in base.firms if f.kind in ("lab", "app")]
     copy_number = 0
@@ -150,11 +155,12 @@ def reference_rules() -> dict:
     return rules
 
 
-def worker(part: str, repeats: int) -> dict:
+def worker(part: str, repeats: int, scenario: Path | None = None) -> dict:
     """One part of the measurements in this process: ``per_run`` (one warm-up run, then
-    ``repeats`` timed runs), ``firms`` or ``users``; with the reference's mechanisms and, where
-    this checkout's defaults differ, with its defaults too (``*_default``)."""
-    baseline = Path("scenarios/baseline.yaml").resolve()
+    ``repeats`` timed runs), ``firms`` or ``users``, on ``scenario`` (default: this tree's
+    baseline); with the reference's mechanisms and, where this checkout's defaults differ,
+    with its defaults too (``*_default``)."""
+    baseline = scenario or Path("scenarios/baseline.yaml").resolve()
     same = reference_rules()
     variants = {"": same, "_default": {}} if same else {"": {}}
     if part == "per_run":
@@ -165,7 +171,7 @@ def worker(part: str, repeats: int) -> dict:
     if part == "firms":
         firms = {}
         for n in FIRM_COUNTS:
-            scenario = generated_scenario(n)
+            scenario = generated_scenario(n, baseline)
             _time_run(scenario, 0, 2)
             firms[n] = {f"ms_per_month{suffix}": _ms_per_month(scenario, SCALING_MONTHS,
                                                                 repeats, rules)
@@ -175,6 +181,7 @@ def worker(part: str, repeats: int) -> dict:
     sys.path.insert(0, str(Path.cwd() / "benchmarks"))
     from population_scaling import baseline_overrides
 
+    baseline = Path("scenarios/baseline.yaml").resolve()
     _time_run(baseline, 1, 2)
     def dotted(n: int) -> dict:  # flat names (a__b) → the loader's dotted paths (a.b)
         return {key.replace("__", "."): value for key, value in baseline_overrides(n).items()}
@@ -185,11 +192,13 @@ def worker(part: str, repeats: int) -> dict:
 # ---------------------------------------------------------------- driver
 
 
-def measure(tree: Path, part: str, repeats: int) -> dict:
-    """Run one part of the measurements with the model of ``tree`` (a checkout)."""
+def measure(tree: Path, part: str, repeats: int, scenario: Path | None = None) -> dict:
+    """Run one part of the measurements with the model of ``tree`` (a checkout), on
+    ``scenario`` (default: the tree's own baseline)."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    chosen = ["--scenario", str(scenario)] if scenario else []
     done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", part,
-                           "--repeats", str(repeats)],
+                           "--repeats", str(repeats), *chosen],
                           cwd=tree, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"{part} in {tree} failed:\n{done.stderr}")
@@ -208,34 +217,40 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--worker", choices=("per_run", "firms", "users"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--scenario", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.repeats)))
+        print(json.dumps(worker(args.worker, args.repeats, args.scenario)))
         return 0
     temp = Path(tempfile.mkdtemp(prefix="moatsim-model-speed-"))
     tree = temp / "reference"
     subprocess.run(["git", "worktree", "add", "--detach", str(tree), args.reference],
                    cwd=ROOT, check=True, capture_output=True)
+    # the market both trees run: the reference's baseline, kept beside the worktree
+    common = temp / "reference_baseline.yaml"
+    shutil.copyfile(tree / "scenarios" / "baseline.yaml", common)
     try:
         # per run: reference and this checkout take turns, a process each, so a change in
         # the machine's load falls on both
         runs: dict[str, list[float]] = {"reference": [], "now": [], "now_default": []}
         for _ in range(args.repeats):
             for name, source in (("reference", tree), ("now", ROOT)):
-                got = measure(source, "per_run", 1)
+                got = measure(source, "per_run", 1, common)
                 runs[name] += got["per_run_s"]
                 runs["now_default"] += got.get("per_run_default_s", []) if name == "now" else []
         ref_s, now_s = statistics.median(runs["reference"]), statistics.median(runs["now"])
         print(f"model speed: reference {args.reference} vs this checkout, medians of "
               f"{args.repeats} repeats\n")
-        print(f"  per run (baseline, seed 1, 96 months; build, step, tables), the reference's "
-              f"mechanisms: reference {ref_s:.3f} s, now {now_s:.3f} s — "
+        print(f"  per run (the reference's baseline, seed 1, 96 months; build, step, tables), "
+              f"the reference's mechanisms: reference {ref_s:.3f} s, now {now_s:.3f} s — "
               f"{ref_s / now_s:.1f}× faster", flush=True)
         if runs["now_default"]:
             default_s = statistics.median(runs["now_default"])
             print(f"  per run with this checkout's defaults (best-response pricing): "
                   f"{default_s:.3f} s — {ref_s / default_s:.1f}× the reference", flush=True)
-        before = measure(tree, "firms", args.repeats)
+        before = measure(tree, "firms", args.repeats, common)
+        now = {**measure(ROOT, "firms", args.repeats, common),
+               **measure(ROOT, "users", args.repeats)}
     finally:
         removed = subprocess.run(["git", "worktree", "remove", "--force", str(tree)],
                                  cwd=ROOT, capture_output=True, text=True)
@@ -243,7 +258,6 @@ def main() -> int:
             print(f"(could not remove the worktree {tree}: {removed.stderr.strip()})",
                   file=sys.stderr)
         shutil.rmtree(temp, ignore_errors=True)
-    now = {**measure(ROOT, "firms", args.repeats), **measure(ROOT, "users", args.repeats)}
     print(f"\n  firms (generated scenarios, {SCALING_MONTHS} months): ms per month-step, "
           "tracemalloc peak MB")
     print(f"  {'firms':>6} {'reference':>10} {'now':>8} {'ratio':>6} {'peak ref':>9} {'peak now':>9}")
