@@ -388,14 +388,14 @@ class AIMarketModel(mesa.Model):
         """[N, S] how much further a post-training dollar goes for each seller in each
         segment (C16): ``2^(κ · d)`` for a model ``d`` doublings of compute behind the
         frontier in the segment's modality, 1 for an app (it tunes an interface)."""
-        market, cfg = self.market, self.config.commoditization
+        market = self.market
         modality = market.segment_modality
         capability = market.capability[columns][:, modality]  # [N, S], NaN for apps
         frontier = market.frontier(self.month)[modality]
-        behind = np.nan_to_num(np.maximum(frontier[None, :] - capability, 0.0))
-        doublings = behind / max(cfg.pretrain_points_per_doubling, 1e-9)
+        doublings = self._doublings(np.maximum(frontier[None, :] - capability, 0.0))
         # at most 2^30 per dollar: a bound for a scale with (almost) no points per doubling
-        return np.exp2(np.minimum(cfg.posttrain_size_exponent * doublings, 30.0))
+        return np.exp2(np.minimum(
+            self.config.commoditization.posttrain_size_exponent * doublings, 30.0))
 
     def _enter_segments(self) -> None:
         """Labs with the runway to expand enter every segment they have not served yet where
@@ -559,9 +559,14 @@ class AIMarketModel(mesa.Model):
     def _compute_behind(self, points: np.ndarray) -> np.ndarray:
         """Cost of serving a model ``points`` behind another, as a share of the other's:
         ``2^(−θ · points / π0)`` (commoditization.serving_cost_exponent; NaN points → 1)."""
-        cfg = self.config.commoditization
-        doublings = np.nan_to_num(points) / max(cfg.pretrain_points_per_doubling, 1e-9)
-        return 2.0 ** (-cfg.serving_cost_exponent * doublings)
+        return 2.0 ** (-self.config.commoditization.serving_cost_exponent
+                       * self._doublings(points))
+
+    def _doublings(self, points: np.ndarray) -> np.ndarray:
+        """Doublings of effective compute that ``points`` of quality stand for
+        (``points / π0``, commoditization.pretrain_points_per_doubling; NaN → 0)."""
+        return np.nan_to_num(points) / max(
+            self.config.commoditization.pretrain_points_per_doubling, 1e-9)
 
     def free_tier_gap(self) -> np.ndarray:
         """[S, P] how many points each offer's free tier trails its paid one (NaN: none). A
