@@ -36,12 +36,12 @@ LEGACY = {"pricing.rule": "lead_markup", "technology.capability_rule": "gap_shar
           "pricing.free_tiers": False, "commoditization.serving_cost_exponent": 0.0,
           "choice.lookers_may_leave": False, "entry.potential_labs": 0,
           "funding.licence_and_hire": False,
-          "commoditization.posttrain_size_exponent": 0.0}
+          "commoditization.posttrain_size_exponent": 0.0, "open_source.apps_may_use": False}
 """The golden files predate issues 12 and 13's mechanisms: they are compared with the
 lead-markup pricing rule, the gap-share capability rule, no free tiers, the same serving cost
 for every model, users who look around choosing among the offers only, no endogenous
-entry, no licence-and-hire deals and post-training that costs the same on any model
-size."""
+entry, no licence-and-hire deals, post-training that costs the same on any model
+size and apps that run on labs' models only."""
 
 
 def outputs(scenario: str, seed: int, months: int,

@@ -152,6 +152,8 @@ def reference_rules() -> dict:
         rules["funding.licence_and_hire"] = False
     if "posttrain_size_exponent" in Scenario.model_fields["commoditization"].annotation.model_fields:
         rules["commoditization.posttrain_size_exponent"] = 0.0
+    if "apps_may_use" in Scenario.model_fields["open_source"].annotation.model_fields:
+        rules["open_source.apps_may_use"] = False
     return rules
 
 

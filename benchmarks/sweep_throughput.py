@@ -67,7 +67,8 @@ def experiment(folder: Path, runs: int, months: int, name: str, source: Path = R
         ("lookers_may_leave", "  choice.lookers_may_leave: false\n"),
         ("class Entry", "  entry.potential_labs: 0\n"),
         ("licence_and_hire", "  funding.licence_and_hire: false\n"),
-        ("posttrain_size_exponent", "  commoditization.posttrain_size_exponent: 0.0\n"))
+        ("posttrain_size_exponent", "  commoditization.posttrain_size_exponent: 0.0\n"),
+        ("apps_may_use", "  open_source.apps_may_use: false\n"))
         if marker in schema)
     path.write_text(
         f"description: benchmark sweep\nscenario: {source / 'scenarios' / 'baseline.yaml'}\n"

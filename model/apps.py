@@ -1,10 +1,26 @@
 """Application-layer companies ("GPT wrappers", C1): they buy model access, add their own
-post-training and interface (C3), and swap the model beneath them when another is better value.
+post-training and interface (C3), and swap the model beneath them when another is better value
+— or route each task to whichever model serves it best.
 
-An app builder serves one segment. Its quality there is its supplier's model in the segment's modality (what the
-API sells, not the supplier's own product work) plus its own post-training bonus; its unit cost is the supplier's price per user-month (paid to the supplier as API fees);
-its price keeps its own markup over that cost, since it owns the interface. Its share of the
-revenue users pay is how much value moves to the application layer (pattern P6).
+An app builder serves one segment. Its quality there is its supplier's model in the segment's
+modality (what the API sells, not the supplier's own product work) plus its own post-training
+bonus; its unit cost is the supplier's price per user-month (paid to the supplier as API fees);
+its price is its own, since it owns the interface. Its share of the revenue users pay is how
+much value moves to the application layer (pattern P6).
+
+**Routing** (``routes_across_suppliers``; Cursor's and Perplexity's model pickers, GitHub
+Copilot's multi-model release of 2024-10). Each task has its own taste for each model, a Gumbel
+draw of scale 1 util, as in multi-homing (:mod:`model.multihoming`). A router that sends a task
+to the supplier with the best value plus that draw sends a share ``r_j = exp(v_j) / Σ exp(v)``
+of its work to supplier j (``v_j`` is the supplier's mean value to the segment's users,
+quality less API price, :meth:`AIMarketModel._rank_suppliers`). Its users then get the
+log-sum of the suppliers' values, ``Σ r_j v_j + H(r)`` with ``H(r) = −Σ r_j ln r_j``
+(McFadden 1978; Anderson, de Palma & Thisse 1992, ch. 2): the weighted model, priced at the
+weighted API fee, plus ``H(r)`` utils for matching tasks to models. That gain is largest when
+several suppliers are about as good — when models are commodities (C1) — and zero when one
+dominates. A single-homing user of a lab would need several subscriptions and pay the cost
+of each extra provider to get it. Suppliers that would get under
+:data:`MIN_ROUTE_SHARE` of the tasks are left out.
 """
 
 from __future__ import annotations
@@ -14,6 +30,10 @@ import numpy as np
 from model import scenario as sc
 from model.agents import Lab, Seller
 from model.market import APP
+
+MIN_ROUTE_SHARE = 0.01
+"""Least share of its tasks a router sends a supplier (assumption: a model that would get
+fewer is not worth the integration; it also keeps the routes short)."""
 
 
 class AppBuilder(Seller):
@@ -27,6 +47,13 @@ class AppBuilder(Seller):
         self.segment = model.segment_ids.index(next(iter(spec.offerings)))
         model.market.app_segment[self.column] = self.segment
         self.supplier_id = spec.supplier
+        self.read_strategy(spec)
+
+    def read_strategy(self, spec: sc.Firm) -> None:
+        """Its strategy, from its spec: at the start, and again when a set event changes it
+        (:data:`model.loading.STRATEGY_KEYS`)."""
+        self.post_training_spend_musd_month = spec.post_training_spend_musd_month
+        self.routes_across_suppliers = spec.routes_across_suppliers
 
     @property
     def supplier_id(self) -> str:
@@ -35,12 +62,15 @@ class AppBuilder(Seller):
 
     @supplier_id.setter
     def supplier_id(self, firm_id: str) -> None:
+        """It now runs on ``firm_id``'s model alone."""
         self._supplier_id = firm_id
         self._supplier = self.model.firm_by_id[firm_id]
+        self.route: list[tuple[Seller, float]] = [(self._supplier, 1.0)]
         self.model.market.set_supplier(self.column, self.model.market.position(self._supplier))
 
     @property
-    def supplier(self) -> Lab:
+    def supplier(self) -> Seller:
+        """Its main supplier (the one with the largest share of its work)."""
         return self._supplier
 
     def serves(self, month: int) -> np.ndarray:
@@ -53,26 +83,32 @@ class AppBuilder(Seller):
         return float(self.segment_quality()[self.segment])
 
     def segment_quality(self) -> np.ndarray:
+        """[S] its suppliers' API models weighted by its route, plus its own work, in its
+        segment (−inf elsewhere): the API gives the models, not the suppliers' own product
+        work (C3)."""
         quality = np.full(len(self.model.segment_ids), -np.inf)
-        # the API gives the supplier's model, not the supplier's own product work (C3)
-        quality[self.segment] = (
-            self.supplier.api_quality(int(self.model.market.segment_modality[self.segment]))
-            + self.quality_bonus[self.segment])
+        quality[self.segment] = self.model.market.offer_quality()[self.column, self.segment]
         return quality
 
     def choose_supplier(self) -> None:
-        """Swap to the model with the best value for this segment when the gain is worth it."""
+        """Route its tasks across the suppliers, or swap to the model with the best value for
+        this segment when the gain is worth it."""
         model = self.model
         if not self.active(model.month):
             return
         commod = model.config.commoditization
         users = float(model.users_of(self)[self.segment])
         # labs serving the segment, best value first, that take an app of this size
-        offers = (offer for offer in model.supplier_ranking[self.segment]
-                  if users <= offer[2].licence_cap_users)
-        best_value, _, best = next(offers, (None, None, None))
-        if best is None:
+        offers = [offer for offer in model.supplier_ranking[self.segment]
+                  if users <= offer[2].licence_cap_users]
+        if not offers:
             return
+        if self.routes_across_suppliers:
+            self._route_tasks(offers)
+            return
+        if len(self.route) > 1:  # it stopped routing: back to its main supplier alone
+            self.supplier_id = self.supplier_id
+        best_value, _, best = offers[0]
         current = self.supplier
         current_ok = (current.alive and bool(current.serves(model.month)[self.segment])
                       and users <= current.licence_cap_users)
@@ -85,6 +121,23 @@ class AppBuilder(Seller):
             model.record(self.firm_id, "model_swap", f"{old} → {best.firm_id}",
                          commod.app_swap_cost_musd)
 
+    def _route_tasks(self, offers: list[tuple[float, str, Seller]]) -> None:
+        """Send each supplier the share of tasks it serves best (module docstring), at no
+        switching cost (an API call, H8). Starting to route is recorded; the shares move
+        every month with the suppliers' values and show in its API fees."""
+        kept, share, gain = task_routes(np.array([offer[0] for offer in offers]))
+        suppliers = [offers[row][2] for row in kept.tolist()]
+        market = self.model.market
+        started = len(self.route) == 1
+        market.set_route(self.column, np.array([market.position(s) for s in suppliers]), share,
+                         gain)
+        self.route = list(zip(suppliers, share.tolist(), strict=True))
+        self._supplier = suppliers[int(np.argmax(share))]
+        self._supplier_id = self._supplier.firm_id
+        if started and len(self.route) > 1:
+            mix = ", ".join(f"{s.firm_id} {part:.0%}" for s, part in self.route)
+            self.model.record(self.firm_id, "routing", f"routes its tasks across {mix}")
+
     def settle(self, users: np.ndarray, revenue_musd: float, serving_musd: float) -> None:
         """Revenue from users; API fees to the supplier, who bears the cost of serving them."""
         if not self.active(self.model.month):
@@ -94,10 +147,30 @@ class AppBuilder(Seller):
         if not self.supplier.alive:
             return  # no model beneath it: it served nobody this month
         served = float(users[self.segment])
-        self.pay(self.supplier, served * self.supplier.price_usd[self.segment] / 1e6,
-                 "api_revenue")
-        # the supplier runs the model for the app's users, so it bears the cost of serving them
-        self.supplier.spend_compute(
-            "serving", served * self.model.cost_to_serve_usd[self.segment] / 1e6)
+        cost_to_serve = self.model.cost_to_serve_usd[self.segment]
+        for supplier, share in self.route:
+            if not supplier.alive:
+                continue
+            work = served * share
+            fees = work * supplier.price_usd[self.segment] / 1e6
+            if isinstance(supplier, Lab):
+                self.pay(supplier, fees, "api_revenue")
+                # the supplier runs its model for the app's users, so it bears the cost
+                supplier.spend_compute("serving", work * cost_to_serve / 1e6)
+            elif fees > 0:  # community models: hosts outside the model serve them at cost
+                self.book("serving", -fees)
         if self.staff_cost_musd_month > 0:
             self.book("staff", -self.staff_cost_musd_month)
+
+
+def task_routes(value_utils: np.ndarray, min_share: float = MIN_ROUTE_SHARE
+                ) -> tuple[np.ndarray, np.ndarray, float]:
+    """A router's split of tasks over suppliers worth ``value_utils`` [N] (module docstring):
+    the suppliers it keeps (indices, in the order given), the share of tasks each gets (the
+    logit, without those under ``min_share``, renormalised) and what matching tasks to models
+    is worth to its users, ``H(r)`` utils."""
+    share = np.exp(value_utils - value_utils.max())
+    share /= share.sum()
+    kept = np.flatnonzero(share >= min_share)
+    share = share[kept] / share[kept].sum()
+    return kept, share, max(float(-(share * np.log(share)).sum()), 0.0)

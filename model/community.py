@@ -16,6 +16,8 @@ The community has no cash: hosting is paid by users to hosts outside the model.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from model import technology
@@ -47,6 +49,11 @@ class OpenSourceCommunity(Seller):
         else:  # no models before it has a base, in the modalities of its segments
             model.market.set_capability(self.column, 0.0, np.unique(modality[self.wanted]))
         self.compute_log2 = technology.log2_compute_of(self.capability, model.config)
+
+    @property
+    def licence_cap_users(self) -> float:
+        """Its models are derivatives of its base's weights, under the base's licence (C13)."""
+        return math.inf if self.base is None else self.base.licence_cap_users
 
     def segment_quality(self) -> np.ndarray:
         quality = self.capability[self.model.market.segment_modality]

@@ -836,9 +836,11 @@ any entry of a list), with the reason a set event cannot change them."""
 STRATEGY_KEYS = {"bigtech": ("invest_in_champion", "license_stopgap", "licence_gap_points",
                              "licence_fee_usd_per_user_month"),
                  "lab": ("training_spend_musd_month", "post_training_spend_musd_month",
-                         "safety_spend_musd_month")}
+                         "safety_spend_musd_month"),
+                 "app": ("post_training_spend_musd_month", "routes_across_suppliers")}
 """A firm's keys a set event may change: its strategy (a big tech's stopgap licences, C22, and
-follow-on money, C24; a lab's spending plans, such as a new training cluster), which the firm
+follow-on money, C24; a lab's spending plans, such as a new training cluster; an app's
+post-training and whether it routes across suppliers), which the firm
 reads again when it changes. Everything else about a firm is its starting state."""
 
 

@@ -107,7 +107,11 @@ class MarketState:
         self.founded_month = np.zeros(capacity, dtype=np.int64)
         self.open_weights = np.zeros(capacity, dtype=bool)
         self.trust_stock_musd = np.zeros(capacity)  # C27: labs' safety goodwill
-        self.supplier_column = np.arange(capacity)
+        self.supplier_column = np.arange(capacity)  # an app's main supplier; others their own
+        # [P, P] share of each seller's work sent to each seller's model: an app's mix of
+        # suppliers (one, or several when it routes), everyone else its own
+        self.route_share = np.eye(capacity)
+        self.routing_gain_utils = np.zeros(capacity)  # what routing tasks is worth to users
         self.kind = np.zeros(capacity, dtype=np.int64)
         self.app_segment = np.zeros(capacity, dtype=np.int64)
         # the offers users see, [S, P] (see refresh)
@@ -163,9 +167,26 @@ class MarketState:
 
     def set_supplier(self, column: int, supplier_column: int) -> None:
         """An app now runs on the model of the seller in ``supplier_column``."""
-        self.supplier_column[column] = supplier_column
+        self.set_route(column, np.array([supplier_column]), np.ones(1), 0.0)
+
+    def set_route(self, column: int, supplier_columns: np.ndarray, shares: np.ndarray,
+                  gain_utils: float) -> None:
+        """An app now sends ``shares`` (summing to 1) of its users' work to the models of the
+        sellers in ``supplier_columns``, which is worth ``gain_utils`` to its users; its main
+        supplier is the one with the largest share."""
+        self.route_share[column] = 0.0
+        self.route_share[column, supplier_columns] = shares
+        self.supplier_column[column] = supplier_columns[int(np.argmax(shares))]
+        self.routing_gain_utils[column] = gain_utils
         self._version += 1
         self._quality_version += 1
+
+    def routed_price(self, price_usd: np.ndarray) -> np.ndarray:
+        """[S, A] what a user of each app costs it in API fees, given every seller's price
+        ``price_usd`` [S, P]: its suppliers' prices weighted by its route."""
+        p = self.size
+        apps = np.flatnonzero(self.kind[:p] == APP)
+        return price_usd @ self.route_share[apps][:, :p].T
 
     def set_licensed(self, column: int, capability: np.ndarray | None) -> None:
         """A lab serves a licensed model of ``capability`` ([M]) where it is better (None:
@@ -187,7 +208,8 @@ class MarketState:
     _PER_SELLER = ("entry_month", "quality_bonus", "markup", "list_price_usd", "free_tier_gap",
                    "capability",
                    "licensed_capability", "alive", "founded_month", "open_weights",
-                   "trust_stock_musd", "supplier_column", "kind", "app_segment")
+                   "trust_stock_musd", "supplier_column", "routing_gain_utils", "kind",
+                   "app_segment")
 
     def _grow(self) -> None:
         """Double the room for sellers (for sellers that enter after the start)."""
@@ -204,6 +226,9 @@ class MarketState:
             else:
                 extra.fill(0)
             setattr(self, name, np.concatenate([value, extra]))
+        route = np.eye(2 * capacity)
+        route[:capacity, :capacity] = self.route_share
+        self.route_share = route
 
     def position(self, seller: Seller) -> int:
         """Column of ``seller`` in the arrays."""
@@ -284,9 +309,11 @@ class MarketState:
         if apps.size:
             segment = self.app_segment[apps]
             quality[apps] = -np.inf
-            quality[apps, segment] = (
-                self.api_capability()[self.supplier_column[apps], modality[segment]]
-                + bonus[apps, segment])
+            # the suppliers' models weighted by the app's route (NaN if one has no model)
+            supplied = self.api_capability()[:p][:, modality[segment]].T  # [A, P]
+            mix = self.route_share[apps][:, :p]
+            quality[apps, segment] = (np.where(mix > 0, mix * supplied, 0.0).sum(axis=1)
+                                      + bonus[apps, segment])
         community = np.flatnonzero(kind == COMMUNITY)
         quality[community] = self.capability[community][:, modality]
         quality[np.isnan(quality)] = -np.inf  # no model in that modality
@@ -336,8 +363,8 @@ class MarketState:
         self.list_price_usd[others] = pricing.list_prices(cost[others], self.markup[others])
         segment = self.app_segment[apps]
         cost = np.zeros((apps.size, self.n_segments))
-        cost[np.arange(apps.size), segment] = self.list_price_usd[self.supplier_column[apps],
-                                                                 segment]
+        cost[np.arange(apps.size), segment] = self.routed_price(
+            self.list_price_usd[:p].T)[segment, np.arange(apps.size)]
         self.list_price_usd[apps] = pricing.list_prices(cost, self.markup[apps])
 
     def best_offer_quality(self) -> np.ndarray:

@@ -68,8 +68,8 @@ class MarketRecords:
     offers users saw, ``price_usd`` and ``available``
     [T, S, P] and whether each was an open-weights model, ``is_open`` [T, S, P], and whether
     each seller's own weights were open, ``open_weights`` [T, P];
-    ``cost_to_serve_usd`` [T, S]; the column of each seller's
-    supplier, ``supplier`` [T, P]; ``utility`` [T, S, C, P]; adopters by cohort,
+    ``cost_to_serve_usd`` [T, S]; what a user of each app costs it in API fees (its
+    suppliers' prices weighted by its route), ``api_price_usd`` [T, S, A]; ``utility`` [T, S, C, P]; adopters by cohort,
     ``cohort_adopters`` [T, S, C]; the best capability of any lab, of a closed lab and of an open
     model (``frontier``, ``closed_frontier``, ``open_quality`` [T]); the first entrant of each
     segment, ``first_movers`` (T dicts segment → (column, month)); how prices were found,
@@ -89,7 +89,7 @@ class MarketRecords:
     is_open: np.ndarray
     open_weights: np.ndarray
     cost_to_serve_usd: np.ndarray
-    supplier: np.ndarray
+    api_price_usd: np.ndarray
     utility: np.ndarray
     cohort_adopters: np.ndarray
     frontier: np.ndarray
@@ -163,12 +163,12 @@ def indicators(r: MarketRecords) -> dict[str, Any]:
     lab_cost = _selection_sum(r.serving_units[:, :, is_lab] * r.cost_to_serve_usd[:, :, None])
     all_revenue = _flat_sum(revenue)
     app_revenue = _selection_sum(revenue[:, :, is_app])
-    # app builders pay their supplier's price for each of their users (added up in app order)
+    # app builders pay their suppliers' prices for each of their users (added up in app order)
     apps = np.flatnonzero(is_app)
     segment = r.app_segment[apps]
     months = np.arange(n_months)[:, None]
     fees = (users[months, segment, apps].astype(float)
-            * r.price_usd[months, segment, r.supplier[:, apps]])  # [T, apps]
+            * r.api_price_usd[months, segment, np.arange(apps.size)])  # [T, apps]
     api_fees = np.cumsum(fees, axis=1)[:, -1] if apps.size else np.zeros(n_months)
     margin = all_revenue - (r.serving_units.sum(axis=2) * r.cost_to_serve_usd).sum(axis=1)
     # consumer surplus: adopters' logit inclusive value over not adopting, in money

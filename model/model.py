@@ -472,7 +472,8 @@ class AIMarketModel(mesa.Model):
             cost_usd=serving * self._free_tier_cost_share(gap))
         equilibrium = pricing.best_response_prices(
             value, cost, market.list_price_usd[:size].T, available, priced,
-            market.supplier_column[:size], market.kind[:size] == APP, self.price_weight,
+            market.route_share[:size, :size], market.kind[:size] == APP,
+            self.price_weight,
             self.cohort_share, cfg.choice.outside_option_utils, choosers,
             max_iterations=cfg.pricing.max_iterations, tolerance_usd=cfg.pricing.tolerance_usd,
             free_tiers=free)
@@ -663,10 +664,13 @@ class AIMarketModel(mesa.Model):
         return self.open_preference[None, :] * (1.0 + weight * self.closed_use_share[:, None])
 
     def advantage(self) -> np.ndarray:
-        """[S, P] utility from brand (first entrant), network effects, distribution and
-        trust (C27)."""
+        """[S, P] utility from brand (first entrant), network effects, distribution, trust
+        (C27) and an app's routing of tasks across suppliers."""
         first = self.config.first_mover
         bonus = first.network_effect_utils * self.last_shares
+        gain = self.market.routing_gain_utils[:self.market.size]
+        if gain.any():
+            bonus = bonus + gain[None, :]
         if self.trust_weight.any():
             bonus = bonus + technology.trust_utility(
                 self.market.trust_stock_musd[:self.market.size], self.trust_weight,
@@ -788,9 +792,13 @@ class AIMarketModel(mesa.Model):
         return self.market.best_offer_quality()
 
     def _rank_suppliers(self) -> None:
-        """Each segment's labs by value to users, best first: what app builders choose from
-        (labs' models and prices do not change while apps choose)."""
-        columns = np.array([lab.column for lab in self.labs], dtype=np.int64)
+        """Each segment's labs (and the community's models, ``open_source.apps_may_use``) by
+        value to users, best first: what app builders choose from (models and prices do not
+        change while apps choose)."""
+        suppliers: list[Seller] = list(self.labs)
+        if self.config.open_source.apps_may_use:
+            suppliers.append(self.community)
+        columns = np.array([supplier.column for supplier in suppliers], dtype=np.int64)
         market = self.market
         serving = market.serving(self.month)[columns]  # [L, S]
         # mean utility over cohorts of each lab's API model in each segment, [L, S]
@@ -798,19 +806,20 @@ class AIMarketModel(mesa.Model):
         utility = (self.quality_weight * np.where(np.isnan(api), -np.inf, api)[:, :, None]
                    - self.price_weight * market.list_price_usd[columns][:, :, None])
         self.supplier_value = (self.cohort_share * utility).sum(axis=2)
-        ranking: list[list[tuple[float, str, Lab]]] = []
+        ranking: list[list[tuple[float, str, Seller]]] = []
         for segment in range(len(self.segment_ids)):
-            offers = [(float(self.supplier_value[row, segment]), self.labs[row].firm_id,
-                       self.labs[row]) for row in np.flatnonzero(serving[:, segment])]
+            offers = [(float(self.supplier_value[row, segment]), suppliers[row].firm_id,
+                       suppliers[row]) for row in np.flatnonzero(serving[:, segment])]
             offers.sort(key=lambda offer: offer[:2], reverse=True)
             ranking.append(offers)
         self.supplier_ranking = ranking
-        self._lab_row = {id(lab): row for row, lab in enumerate(self.labs)}
+        self._supplier_row = {id(supplier): row for row, supplier in enumerate(suppliers)}
 
-    def supplier_value_of(self, lab: Lab, segment: int) -> float:
-        """Mean utility over cohorts of ``lab``'s API model in ``segment`` (before brand and
-        network effects), as ranked this month."""
-        return float(self.supplier_value[self._lab_row[id(lab)], segment])
+    def supplier_value_of(self, supplier: Seller, segment: int) -> float:
+        """Mean utility over cohorts of ``supplier``'s API model in ``segment`` (before brand
+        and network effects), as ranked this month (−inf if apps may not use it)."""
+        row = self._supplier_row.get(id(supplier))
+        return -math.inf if row is None else float(self.supplier_value[row, segment])
 
     def _collect(self) -> None:
         self._share_ideas()

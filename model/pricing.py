@@ -17,7 +17,7 @@ single-product firm, ``p − c = D / (Λ − Γ)`` with ``Λ = Σ n α P`` and `
 together by the fixed point ``p ← c + (D + Γ (p − c)) / Λ`` (Morrow & Skerlos 2011; the
 iteration PyBLP uses, Conlon & Gortmaker 2020), vectorised over segments and sellers, from
 last month's prices. Open weights and the community sell at hosting cost; an app's cost is its
-supplier's price in the same iteration. Markups therefore fall where users are price-sensitive,
+suppliers' prices in the same iteration. Markups therefore fall where users are price-sensitive,
 where rivals are close substitutes or a free open model is strong, and rise with a quality
 lead — as outcomes of demand, not rules.
 
@@ -166,7 +166,7 @@ class Equilibrium:
 
 
 def best_response_prices(value: np.ndarray, cost_usd: np.ndarray, start_usd: np.ndarray,
-                         available: np.ndarray, priced: np.ndarray, supplier: np.ndarray,
+                         available: np.ndarray, priced: np.ndarray, supplier_mix: np.ndarray,
                          is_app: np.ndarray, price_weight: np.ndarray, cohort_share: np.ndarray,
                          outside_utility: float, choosers: Choosers, *,
                          max_iterations: int, tolerance_usd: float,
@@ -174,7 +174,7 @@ def best_response_prices(value: np.ndarray, cost_usd: np.ndarray, start_usd: np.
     """Nash–Bertrand prices of a month (module docstring), [S, K].
 
     ``cost_usd`` [S, K] is each seller's cost of serving a user (ignored for apps, whose cost
-    is their ``supplier``'s [K] price); ``priced`` ([S, K], or [K] per seller) marks the
+    is their suppliers' prices weighted by their row of ``supplier_mix`` [K, K]); ``priced`` ([S, K], or [K] per seller) marks the
     offers whose seller chooses a price (the others sell at cost); ``start_usd`` is where the iteration starts (last month's
     prices). Offers nobody could choose get the markup of a tiny seller, ``1 / ᾱ``. With
     ``free_tiers`` a seller prices its paid tier knowing that a higher price moves users to
@@ -186,7 +186,7 @@ def best_response_prices(value: np.ndarray, cost_usd: np.ndarray, start_usd: np.
 
     def unit_cost(price: np.ndarray) -> np.ndarray:
         cost = cost_usd.copy()
-        cost[:, apps] = price[:, supplier[apps]]
+        cost[:, apps] = price @ supplier_mix[apps].T
         return cost
 
     offered_value = np.where(available[:, None, :], value, -np.inf)

@@ -31,7 +31,7 @@ def month_record(model: AIMarketModel) -> dict[str, Any]:
     """The model's current month as :class:`model.metrics.MarketRecords` fields (one month).
 
     Arrays the model replaces every month are kept as they are; the population's counts and
-    the market's supplier columns change in place, so what is kept of them is a copy.
+    what is derived from the market's routes is computed for the month.
     """
     market = model.market
     paying, serving_units = model.paying_users()
@@ -46,7 +46,7 @@ def month_record(model: AIMarketModel) -> dict[str, Any]:
         "is_open": market.is_open,
         "open_weights": market.open_weights[:market.size].copy(),
         "cost_to_serve_usd": model.cost_to_serve_usd,
-        "supplier": market.supplier_column[:market.size].copy(),
+        "api_price_usd": market.routed_price(market.price_usd),
         "utility": model.utility,
         "cohort_adopters": model.population.counts[:, :, 1:].sum(axis=2),
         "frontier": model.frontier_quality(),

@@ -314,6 +314,12 @@ class Firm(Sourced):
     # ---- app
     supplier: Identifier | None = Field(
         None, description="[app] lab whose model it uses at the start")
+    routes_across_suppliers: bool = flag(
+        False, doc="[app] send each task to the model that serves it best among every lab that "
+        "sells in its segment (a model picker or router), paying each its share of the API "
+        "fees; false = one supplier at a time, swapped when another is worth the cost",
+        source="C1: the foundation model is a commodity swapped in and out; H8: switching is "
+        "an API call; default: one supplier")
 
 
 class Investment(Sourced):
@@ -772,6 +778,11 @@ class OpenSource(Section):
     )
     segments: list[Identifier] = Field(
         default_factory=list, description="segments where community models are offered")
+    apps_may_use: bool = flag(
+        True, doc="app builders may run on the community's models (hosted at cost by hosts "
+        "outside the model, under the open base's licence) as on any lab's",
+        source="C1: apps swap the model beneath them; C17: open weights are built on by "
+        "anyone; false = apps use labs' models only (before issue 13)")
 
 
 class Trust(Section):

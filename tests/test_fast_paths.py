@@ -45,8 +45,10 @@ def reference_best_rival_quality(model: AIMarketModel, lab) -> np.ndarray:
 
 def value_to_users(model: AIMarketModel, lab, segment: int) -> float:
     """The pre-issue-11 value of a lab's API model in a segment, one lab at a time (its model
-    in the segment's modality)."""
-    quality = lab.api_quality(int(model.market.segment_modality[segment]))
+    in the segment's modality; the community's models for the community)."""
+    modality = int(model.market.segment_modality[segment])
+    quality = (lab.api_quality(modality) if lab is not model.community
+               else float(lab.segment_quality()[segment]))
     price = lab.price_usd[segment]
     return float(model.cohort_share @ (model.quality_weight * quality
                                        - model.price_weight * price))
@@ -55,7 +57,10 @@ def value_to_users(model: AIMarketModel, lab, segment: int) -> float:
 def reference_supplier(model: AIMarketModel, app: AppBuilder):
     """The pre-issue-11 choice: the best-value candidate lab (None if there is none)."""
     users = float(model.users_of(app)[app.segment])
-    candidates = [lab for lab in model.labs if lab.serves(model.month)[app.segment]
+    # since issue 13 an app may also run on the community's models
+    suppliers = [*model.labs, model.community] if model.config.open_source.apps_may_use \
+        else model.labs
+    candidates = [lab for lab in suppliers if lab.serves(model.month)[app.segment]
                   and users <= lab.licence_cap_users]
     if not candidates:
         return None

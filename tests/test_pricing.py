@@ -52,7 +52,7 @@ def equilibrium(value, available, alpha, choosers, cost=0.5, priced=None, tolera
     priced = np.ones(n_sellers, dtype=bool) if priced is None else priced
     return pricing.best_response_prices(
         value, np.full((n_segments, n_sellers), cost), np.full((n_segments, n_sellers), cost),
-        available, priced, np.arange(n_sellers), np.zeros(n_sellers, dtype=bool), alpha,
+        available, priced, np.eye(n_sellers), np.zeros(n_sellers, dtype=bool), alpha,
         np.array([0.6, 0.25, 0.15]), OUTSIDE, choosers, max_iterations=2000,
         tolerance_usd=tolerance)
 
@@ -107,7 +107,7 @@ def test_one_cohort_without_switching_gives_the_textbook_markup():
     choosers = pricing.Choosers.of(counts, available, np.array([0.1]), 0.0, 0.0)
     result = pricing.best_response_prices(
         value, np.full((1, 4), 1.0), np.full((1, 4), 1.0), available, np.ones(4, bool),
-        np.arange(4), np.zeros(4, bool), alpha, np.array([1.0]), OUTSIDE, choosers,
+        np.eye(4), np.zeros(4, bool), alpha, np.array([1.0]), OUTSIDE, choosers,
         max_iterations=2000, tolerance_usd=1e-12)
     utility = value[0, 0] - alpha[0] * result.price_usd[0]
     share = np.exp(utility) / (np.exp(OUTSIDE) + np.exp(utility).sum())
@@ -123,7 +123,7 @@ def _captive_seller(lookers_may_leave: bool) -> pricing.Equilibrium:
                                    lookers_may_leave=lookers_may_leave)
     return pricing.best_response_prices(
         np.full((1, 1, 1), 3.0), np.ones((1, 1)), np.ones((1, 1)), available, np.ones(1, bool),
-        np.arange(1), np.zeros(1, bool), np.array([0.5]), np.array([1.0]), OUTSIDE, choosers,
+        np.eye(1), np.zeros(1, bool), np.array([0.5]), np.array([1.0]), OUTSIDE, choosers,
         max_iterations=400, tolerance_usd=1e-12)
 
 
@@ -154,7 +154,7 @@ def _duopoly(quality_gap=0.0, alpha=0.5, rival_at_cost=False, n_rivals=1):
     priced[1:] = not rival_at_cost
     result = pricing.best_response_prices(
         value, np.full((1, n_sellers), 1.0), np.full((1, n_sellers), 1.0),
-        np.ones((1, n_sellers), bool), priced, np.arange(n_sellers),
+        np.ones((1, n_sellers), bool), priced, np.eye(n_sellers),
         np.zeros(n_sellers, bool), np.array([alpha]), np.array([1.0]), OUTSIDE, choosers,
         max_iterations=2000, tolerance_usd=1e-12)
     return float(result.price_usd[0, 0] - 1.0)
@@ -177,7 +177,7 @@ def test_switching_costs_raise_the_markup_of_a_seller_with_users():
                                        switching_cost)
         result = pricing.best_response_prices(
             value, np.ones((1, 2)), np.ones((1, 2)), np.ones((1, 2), bool), np.ones(2, bool),
-            np.arange(2), np.zeros(2, bool), np.array([0.5]), np.array([1.0]), OUTSIDE,
+            np.eye(2), np.zeros(2, bool), np.array([0.5]), np.array([1.0]), OUTSIDE,
             choosers, max_iterations=2000, tolerance_usd=1e-12)
         markups.append(result.price_usd[0] - 1.0)
     (incumbent_free, entrant_free), (incumbent_locked, entrant_locked) = markups
@@ -277,7 +277,7 @@ def tier_equilibrium(value, free_value, available, alpha, choosers, cost=0.5):
     n_segments, _, n_sellers = value.shape
     return pricing.best_response_prices(
         value, np.full((n_segments, n_sellers), cost), np.full((n_segments, n_sellers), cost),
-        available, np.ones(n_sellers, dtype=bool), np.arange(n_sellers),
+        available, np.ones(n_sellers, dtype=bool), np.eye(n_sellers),
         np.zeros(n_sellers, dtype=bool), alpha, np.array([0.6, 0.25, 0.15]), OUTSIDE, choosers,
         max_iterations=2000, tolerance_usd=1e-11,
         free_tiers=pricing.FreeTiers(value=free_value,

@@ -13,7 +13,7 @@ EVENT_WEIGHT = {
     "exit": 100, "acquisition": 95, "open_release": 90, "close_release": 90,
     "model_release": 85, "licence_start": 80, "licence_end": 80, "tranche_withheld": 75,
     "stake": 70, "tranche": 70, "funding_round": 65, "new_champion": 60, "new_open_base": 60,
-    "model_swap": 50, "price_cut": 40, "segment_entry": 30, "training_run": 20,
+    "model_swap": 50, "routing": 50, "price_cut": 40, "segment_entry": 30, "training_run": 20,
 }
 
 

@@ -42,6 +42,7 @@ SENTENCES = {
     "price_cut": "{agent} cut its price in {detail}",
     "segment_entry": "{agent} entered {detail}",
     "model_swap": "{agent} swapped its model: {detail}",
+    "routing": "{agent} {detail}",
     "new_open_base": "open-source community {detail}",
     "parameter_set": "regime change: {detail}",
     "founding": "{agent} founded with {amount}: {detail}",
