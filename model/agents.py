@@ -195,6 +195,16 @@ class Seller(Firm):
         super().exit(reason)
         self.model.market.leave(self.column)
 
+    def begin(self, segment: int, round_musd: float, reason: str) -> None:
+        """Founded now by the entry decision (model.entry), with a founding round of
+        ``round_musd`` from venture capital, in ``segment``; recorded as a founding."""
+        model = self.model
+        self.founded_month = model.month
+        model.market.set_founded(self.column, model.month)
+        model.market.set_entry(self.column, segment, model.month)
+        self.book("vc", round_musd, counterparty=sc.OUTSIDE_INVESTOR)
+        model.record(self.firm_id, "founding", reason, round_musd)
+
     def enter(self, segment: int) -> None:
         """Enter a segment now (recorded with the month's other entries)."""
         if self.entry_month[segment] > self.model.month:
@@ -320,13 +330,8 @@ class Lab(Seller):
         """Founded now by the entry decision (model.entry): it raised ``round_musd`` of
         venture capital, starts from a model of ``capability`` in its main modality (the
         open weights it builds on) and enters ``segment``."""
-        model = self.model
-        self.founded_month = model.month
-        model.market.set_founded(self.column, model.month)
-        model.market.set_entry(self.column, segment, model.month)
         self._set_main_capability(capability)
-        self.book("vc", round_musd, counterparty=sc.OUTSIDE_INVESTOR)
-        model.record(self.firm_id, "founding", reason, round_musd)
+        self.begin(segment, round_musd, reason)
 
     def build_on(self, capability: float) -> None:
         """Its team builds on a model of ``capability`` in its main modality (open weights)

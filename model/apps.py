@@ -42,12 +42,22 @@ class AppBuilder(Seller):
     kind = "app"
     market_kind = APP
 
-    def __init__(self, model, spec: sc.Firm, start: str):
-        super().__init__(model, spec, start)
+    def __init__(self, model, spec: sc.Firm, start: str, founded_month: int | None = None):
+        """``founded_month`` overrides the spec's founding date (a prospective app builder
+        waits for the entry decision at :data:`model.market.NEVER`, with the segments it may
+        serve as offerings, and serves the first until it is founded in one)."""
+        super().__init__(model, spec, start, founded_month)
         self.segment = model.segment_ids.index(next(iter(spec.offerings)))
-        model.market.app_segment[self.column] = self.segment
+        model.market.set_app_segment(self.column, self.segment)
         self.supplier_id = spec.supplier
         self.read_strategy(spec)
+
+    def found(self, segment: int, round_musd: float, reason: str) -> None:
+        """Founded now by the entry decision, in ``segment``; it picks its suppliers with
+        the other apps this month."""
+        self.segment = segment
+        self.model.market.set_app_segment(self.column, segment)
+        self.begin(segment, round_musd, reason)
 
     def read_strategy(self, spec: sc.Firm) -> None:
         """Its strategy, from its spec: at the start, and again when a set event changes it

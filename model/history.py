@@ -190,13 +190,16 @@ def recapitalised(run: Any, *, firm: str, period: list[str]) -> float | None:
 
 
 def endogenous_lab_entrants(run: Any, *, period: list[str], scenario: Any = None) -> float | None:
-    """Labs founded in the period by the model's entry decision (``founding`` events of firms
-    the scenario does not list; its scheduled foundings are inputs)."""
+    """Labs founded in the period by the model's entry decision (``founding`` events of labs
+    the scenario does not list; its scheduled foundings are inputs, and app builders are not
+    frontier-scale entrants)."""
     events = _events_in(run, period)
     if events is None or scenario is None:
         return None
     listed = set(scenario.firm_ids())
-    founded = events[(events["kind"] == "founding") & ~events["agent"].isin(listed)]
+    labs = set(run.firms.loc[run.firms["kind"] == "lab", "firm"])
+    founded = events[(events["kind"] == "founding") & ~events["agent"].isin(listed)
+                     & events["agent"].isin(labs)]
     return float(founded["agent"].nunique())
 
 

@@ -750,7 +750,7 @@ def _check_references(scenario: Scenario, origins: Origins, file: str,
         check((*where, "supplier"), firm.supplier, ids_of["lab"], "lab id")
         if firm.kind == "app" and (len(firm.offerings) != 1 or firm.supplier is None):
             fail(where, "an app builder needs exactly one offering and a supplier lab")
-    _check_entrant(scenario, fail, segment_ids, all_firms)
+    _check_entrant(scenario, fail, segment_ids, all_firms, ids_of["lab"])
     for investment in scenario.funding.investments:
         where = ("funding", "investments", investment.id)
         check((*where, "investor"), investment.investor, [*all_firms, OUTSIDE_INVESTOR],
@@ -821,6 +821,8 @@ FIXED_AT_START = {
     ("funding", "investments"): "investments are dated events of their own",
     ("entry", "potential_labs"): "prospective entrants are created at the start",
     ("entry", "lab"): "prospective entrants are created at the start",
+    ("entry", "potential_apps"): "prospective entrants are created at the start",
+    ("entry", "app"): "prospective entrants are created at the start",
     ("cohorts", "*", "id"): "an id",
     ("cohorts", "*", "share"): "cohort shares split the population at the start",
     ("segments", "*", "id"): "an id",
@@ -845,36 +847,46 @@ reads again when it changes. Everything else about a firm is its starting state.
 
 
 def _check_entrant(scenario: Scenario, fail: Any, segment_ids: list[str],
-                   firm_ids: list[str]) -> None:
-    """``entry.lab`` is an independent lab with no users and no dates of its own (the entry
-    decision founds it and picks its first segment), whose copies' ids are free."""
-    template, where = scenario.entry.lab, ("entry", "lab")
-    if template is None:
-        if scenario.entry.potential_labs > 0:
-            fail(("entry", "potential_labs"), "prospective entrants need entry.lab, the lab "
-                 "each of them is")
-        return
-    if template.kind != "lab":
-        fail((*where, "kind"), f"an entrant is a lab, not {template.kind!r}")
-    if template.founded is not None:
-        fail((*where, "founded"), "an entrant is founded by the entry decision; leave founded "
-             "empty")
-    if template.owner is not None:
-        fail((*where, "owner"), "an entrant is independent; leave owner empty")
-    if not template.offerings:
-        fail((*where, "offerings"), "an entrant needs the segments it may serve")
-    for segment_id, offering in template.offerings.items():
-        path = (*where, "offerings", segment_id)
-        if segment_id not in segment_ids:
-            fail(path, f"unknown segment id {segment_id!r}{_suggest(segment_id, segment_ids)}")
-        if offering.initial_users > 0:
-            fail((*path, "initial_users"), "an entrant has no users before it is founded")
-        if offering.entry is not None:
-            fail((*path, "entry"), "an entrant enters when it is founded; leave entry empty")
-    for spec in scenario.entrant_specs():
-        if spec.id in firm_ids:
-            fail(("entry", "potential_labs"), f"entrant id {spec.id!r} is taken by a firm of "
-                 "the scenario")
+                   firm_ids: list[str], lab_ids: list[str]) -> None:
+    """``entry.lab`` (``entry.app``) is an independent lab (app builder) with no users and no
+    dates of its own (the entry decision founds it and picks its first segment), whose copies'
+    ids are free; an app entrant starts from a supplier lab."""
+    entry = scenario.entry
+    for kind, template, count, specs in (
+            ("lab", entry.lab, "potential_labs", scenario.entrant_specs()),
+            ("app", entry.app, "potential_apps", scenario.entrant_app_specs())):
+        where = ("entry", kind)
+        if template is None:
+            if getattr(entry, count) > 0:
+                fail(("entry", count), f"prospective entrants need entry.{kind}, the {kind} "
+                     "each of them is")
+            continue
+        if template.kind != kind:
+            fail((*where, "kind"), f"entry.{kind} is a {kind}, not {template.kind!r}")
+        if template.founded is not None:
+            fail((*where, "founded"), "an entrant is founded by the entry decision; leave "
+                 "founded empty")
+        if template.owner is not None:
+            fail((*where, "owner"), "an entrant is independent; leave owner empty")
+        if kind == "app" and template.supplier not in lab_ids:
+            fail((*where, "supplier"), f"unknown lab id {template.supplier!r}"
+                 f"{_suggest(str(template.supplier), lab_ids)}")
+        if not template.offerings:
+            fail((*where, "offerings"), "an entrant needs the segments it may serve")
+        for segment_id, offering in template.offerings.items():
+            path = (*where, "offerings", segment_id)
+            if segment_id not in segment_ids:
+                fail(path, f"unknown segment id {segment_id!r}"
+                     f"{_suggest(segment_id, segment_ids)}")
+            if offering.initial_users > 0:
+                fail((*path, "initial_users"), "an entrant has no users before it is founded")
+            if offering.entry is not None:
+                fail((*path, "entry"), "an entrant enters when it is founded; leave entry "
+                     "empty")
+        for spec in specs:
+            if spec.id in firm_ids:
+                fail(("entry", count), f"entrant id {spec.id!r} is taken by a firm of the "
+                     "scenario")
 
 
 def _check_set_event(scenario: Scenario, event: Any, fail: Any) -> None:
@@ -999,6 +1011,17 @@ def load_scenario(
     horizon = max(horizon, _check_references(scenario, origins, shown, horizon))
     scenario._horizon = horizon if horizon != scenario.months else None
     return scenario
+
+
+def with_set_event(scenario: Scenario, path: str, value: Any) -> Scenario:
+    """``scenario`` after one of its own set events (``path`` takes ``value``). The change was
+    checked with the whole scenario when it was loaded (:func:`_check_set_event`), so only the
+    schema's validation runs again: a run applies its set events in milliseconds."""
+    data = scenario.model_dump(mode="python")
+    _apply_override(data, path, value, f"<scenario {scenario.name}>")
+    changed = Scenario.model_validate(data)
+    changed._horizon = scenario._horizon
+    return changed
 
 
 def scenario_with_flat(scenario: Scenario | str | Path, **flat: Any) -> Scenario:

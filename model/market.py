@@ -155,6 +155,12 @@ class MarketState:
         self.entry_month[column] = NEVER
         self._version += 1
 
+    def set_app_segment(self, column: int, segment: int) -> None:
+        """The one segment an app serves (an app entrant picks it when it is founded)."""
+        self.app_segment[column] = segment
+        self._version += 1
+        self._quality_version += 1
+
     def set_entry(self, column: int, segment: int, month: int) -> None:
         """The month a seller enters (or entered) a segment."""
         self.entry_month[column, segment] = month

@@ -73,8 +73,8 @@ class MarketRecords:
     ``cohort_adopters`` [T, S, C]; the best capability of any lab, of a closed lab and of an open
     model (``frontier``, ``closed_frontier``, ``open_quality`` [T]); the first entrant of each
     segment, ``first_movers`` (T dicts segment → (column, month)); how prices were found,
-    ``pricing_iterations`` and ``pricing_foc_residual`` [T]. Constant: ``kind`` and
-    ``app_segment`` [P] (:data:`model.market.LAB`, ``APP``, ``COMMUNITY``), the sellers' ids,
+    ``pricing_iterations`` and ``pricing_foc_residual`` [T]. Constant: ``kind`` [P]
+    (:data:`model.market.LAB`, ``APP``, ``COMMUNITY``), the sellers' ids,
     the cohorts' ``price_weight`` [C] and the outside option's utility.
     """
 
@@ -99,7 +99,6 @@ class MarketRecords:
     pricing_iterations: np.ndarray
     pricing_foc_residual: np.ndarray
     kind: np.ndarray
-    app_segment: np.ndarray
     seller_ids: list[str]
     segment_ids: list[str]
     price_weight: np.ndarray
@@ -164,11 +163,9 @@ def indicators(r: MarketRecords) -> dict[str, Any]:
     all_revenue = _flat_sum(revenue)
     app_revenue = _selection_sum(revenue[:, :, is_app])
     # app builders pay their suppliers' prices for each of their users (added up in app order)
+    # (an app's use is 0 outside its one segment, so summing over segments adds exact zeros)
     apps = np.flatnonzero(is_app)
-    segment = r.app_segment[apps]
-    months = np.arange(n_months)[:, None]
-    fees = (users[months, segment, apps].astype(float)
-            * r.api_price_usd[months, segment, np.arange(apps.size)])  # [T, apps]
+    fees = (users[:, :, apps].astype(float) * r.api_price_usd).sum(axis=1)  # [T, apps]
     api_fees = np.cumsum(fees, axis=1)[:, -1] if apps.size else np.zeros(n_months)
     margin = all_revenue - (r.serving_units.sum(axis=2) * r.cost_to_serve_usd).sum(axis=1)
     # consumer surplus: adopters' logit inclusive value over not adopting, in money

@@ -35,13 +35,13 @@ import numpy as np
 
 from model import entry, metrics, multihoming, pricing, technology
 from model.agents import BigTech, Firm, Lab, Seller
-from model.apps import AppBuilder
+from model.apps import AppBuilder, task_routes
 from model.calendar import month_index, month_label
 from model.choice import offer_utility, with_free_tiers
 from model.community import OpenSourceCommunity
 from model.diffusion import IdeaPool
 from model.finance import VentureMarket
-from model.loading import load_scenario
+from model.loading import load_scenario, with_set_event
 from model.market import APP, LAB, NEVER, MarketState
 from model.population import UserPopulation
 from model.recorder import Recorder
@@ -49,10 +49,10 @@ from model.scenario import MODALITIES, OUTSIDE_INVESTOR, SCENARIO_AGENT, Investm
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 
-RANDOM_STREAMS = ("adoption", "choice", "training", "venture", "entry")
+RANDOM_STREAMS = ("adoption", "choice", "training", "venture", "entry", "app_entry")
 """One random stream per mechanism: who adopts, who switches to whom, how training runs turn
-out, which VC rounds close, when an entrant closes its founding round (appended last, so
-the earlier streams are the same with or without it). Common random numbers then stay
+out, which VC rounds close, when an entrant lab and when an entrant app builder closes its
+founding round (each appended last, so the earlier streams are the same with or without it). Common random numbers then stay
 common across scenarios that change only one mechanism (Law & Kelton, variance reduction by
 synchronised streams)."""
 
@@ -105,6 +105,10 @@ class AIMarketModel(mesa.Model):
                          for spec in cfg.entrant_specs()]
         self.labs += self.entrants
         self.apps = [AppBuilder(self, spec, cfg.start) for spec in cfg.firms_of("app")]
+        # prospective app builders, likewise
+        self.app_entrants = [AppBuilder(self, spec, cfg.start, founded_month=entry.NOT_FOUNDED)
+                             for spec in cfg.entrant_app_specs()]
+        self.apps += self.app_entrants
         self.community = OpenSourceCommunity(self)
         for seller in (*self.labs, *self.apps):
             seller.owner = self.firm_by_id[seller.owner_id] if seller.owner_id else None
@@ -113,7 +117,7 @@ class AIMarketModel(mesa.Model):
                 bigtech.champion.backers.add(bigtech.firm_id)
         # output order: the scenario's firms, the prospective entrants, then the community
         self.firms: list[Firm] = ([self.firm_by_id[i] for i in cfg.firm_ids()] + self.entrants
-                                  + [self.community])
+                                  + self.app_entrants + [self.community])
         self.sellers: list[Seller] = [*self.labs, *self.apps, self.community]
         self._seller_index = self.market.index
 
@@ -121,7 +125,8 @@ class AIMarketModel(mesa.Model):
         self._read_tastes_and_adoption()
         initial = np.array([[spec.offerings[s].initial_users if s in spec.offerings else 0.0
                              for spec in (*cfg.firms_of("lab"), *cfg.entrant_specs(),
-                                          *cfg.firms_of("app"))] + [0.0]
+                                          *cfg.firms_of("app"), *cfg.entrant_app_specs())]
+                            + [0.0]
                             for s in self.segment_ids])
         self.population = UserPopulation(
             np.array([s.potential_users for s in cfg.segments]), self.cohort_share, initial)
@@ -159,6 +164,7 @@ class AIMarketModel(mesa.Model):
         self._enter_segments()
         self.community.step()
         self._rank_suppliers()
+        self._consider_app_entry()
         for app in self.apps:
             app.choose_supplier()
         self._post_train(self.apps)
@@ -239,14 +245,23 @@ class AIMarketModel(mesa.Model):
         the segment's mean paid price and earns its sellers' mean margin per user
         (:mod:`model.entry`). Entrants and big techs buying a lab's team value a product
         this way."""
-        cfg, market = self.config, self.market
-        size = market.size
         if math.isnan(capability):
             return np.zeros(len(self.segment_ids))
-        served = self.available
-        users = self.use
-        paid = served & (market.kind[:size] == LAB)[None, :] & ~market.is_open
-        weight = np.where(paid, users, 0.0)
+        mean_price, margin, sold = self._paid_margins()
+        own = offer_utility(np.full((len(self.segment_ids), 1), capability), mean_price[:, None],
+                            np.array([is_open]), self.quality_weight,
+                            self.price_weight, self.open_appeal())[:, :, 0]
+        same_modality = self.market.segment_modality == modality
+        return np.where(may_serve & same_modality & sold,
+                        self._new_offer_margin_musd(own, margin), 0.0)
+
+    def _paid_margins(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """[S] the mean price and mean margin over serving cost (USD per user-month) of the
+        paid labs' offers in each segment, weighted by use, and whether any is sold there:
+        what a new product expects to charge and earn."""
+        market = self.market
+        paid = self.available & (market.kind[:market.size] == LAB)[None, :] & ~market.is_open
+        weight = np.where(paid, self.use, 0.0)
         total = weight.sum(axis=1)
         price = self.price_usd
         cost = self.cost_to_serve_usd[:, None] * self.cost_multiplier
@@ -254,15 +269,80 @@ class AIMarketModel(mesa.Model):
                                where=total > 0)
         margin = np.divide((weight * (price - cost)).sum(axis=1), total,
                            out=np.zeros(total.shape), where=total > 0)
-        own = offer_utility(np.full((len(self.segment_ids), 1), capability), mean_price[:, None],
-                            np.array([is_open]), self.quality_weight,
-                            self.price_weight, self.open_appeal())[:, :, 0]
-        share = entry.entrant_share(self.utility, served, cfg.choice.outside_option_utils, own)
+        return mean_price, margin, total > 0
+
+    def _new_offer_margin_musd(self, utility: np.ndarray, margin_usd: np.ndarray) -> np.ndarray:
+        """[S] margin (USD millions over ``entry.payback_months``) a new offer worth
+        ``utility`` [S, C] to each cohort would earn at ``margin_usd`` [S] a user-month: the
+        users it would win among this month's choosers, kept (:mod:`model.entry`)."""
+        cfg, served = self.config, self.available
+        share = entry.entrant_share(self.utility, served, cfg.choice.outside_option_utils,
+                                    utility)
         choosers = self._choosers(served)
-        value = entry.entry_value_musd(share, choosers.adopting + choosers.looking.sum(axis=2),
-                                       margin, cfg.entry.payback_months)
-        same_modality = market.segment_modality == modality
-        return np.where(may_serve & same_modality & (total > 0), value, 0.0)
+        return entry.entry_value_musd(share, choosers.adopting + choosers.looking.sum(axis=2),
+                                      margin_usd, cfg.entry.payback_months)
+
+    def _consider_app_entry(self) -> None:
+        """Endogenous app entry: the next prospective app builder is founded in the segment
+        where the margin it expects from a product on this month's suppliers
+        (:meth:`_app_value_musd`) is largest, if that repays its founding round and the
+        closed VC pool holds the round; the round closes with the month's founding chance."""
+        waiting = [app for app in self.app_entrants if app.founded_month == entry.NOT_FOUNDED]
+        rules = self.config.entry
+        round_musd = rules.app_founding_round_musd
+        if not waiting or self.venture.dry_powder.get("closed", 0.0) < round_musd:
+            return
+        candidate = waiting[0]
+        value, detail = self._app_value_musd(candidate)
+        segment = int(np.argmax(value))
+        if value[segment] < round_musd:
+            return
+        raised = self.venture.raise_round("closed", round_musd, self.streams["app_entry"],
+                                          rules.founding_probability_monthly)
+        if raised > 0:
+            candidate.found(segment, raised, (
+                f"enters {self.segment_ids[segment]} on {detail[segment]}: "
+                f"${value[segment]:,.0f}M of margin expected over {rules.payback_months:g} "
+                f"months against a ${raised:,.0f}M round"))
+
+    def _app_value_musd(self, candidate: AppBuilder) -> tuple[np.ndarray, list[str]]:
+        """[S] margin (USD millions over the payback horizon) a new app like ``candidate``
+        would earn in each segment it may serve (0 elsewhere), and what it would run on there.
+
+        It would run on this month's suppliers as ranked for apps (routing across them, or on
+        the best one), add its template's interface bonus, and charge its API cost plus the
+        margin paid labs earn in the segment (:meth:`_paid_margins`), which is what it earns."""
+        market = self.market
+        _, margin, sold = self._paid_margins()
+        n_segments = len(self.segment_ids)
+        quality, price, gain = np.zeros(n_segments), np.zeros(n_segments), np.zeros(n_segments)
+        available = np.zeros(n_segments, dtype=bool)
+        detail = [""] * n_segments
+        api = market.api_capability()
+        may_serve = np.array([s in self.config.entry.app.offerings for s in self.segment_ids])
+        for segment in np.flatnonzero(may_serve & sold).tolist():
+            offers = self.supplier_ranking[segment]
+            values = np.array([offer[0] for offer in offers])
+            if not offers or not np.isfinite(values.max()):
+                continue
+            if candidate.routes_across_suppliers:
+                kept, share, gain[segment] = task_routes(values)
+            else:
+                kept, share = np.array([0]), np.ones(1)
+            columns = np.array([offers[row][2].column for row in kept.tolist()])
+            quality[segment] = share @ api[columns, market.segment_modality[segment]]
+            price[segment] = share @ market.list_price_usd[columns, segment]
+            available[segment] = True
+            names = [offers[row][1] for row in kept.tolist()]
+            detail[segment] = (f"{names[0]}'s model" if len(names) == 1 else
+                               f"models routed across {', '.join(names[:3])}"
+                               + (f" and {len(names) - 3} more" if len(names) > 3 else ""))
+        quality = quality + market.quality_bonus[candidate.column]
+        own = (offer_utility(quality[:, None], (price + np.maximum(margin, 0.0))[:, None],
+                             np.array([False]), self.quality_weight, self.price_weight,
+                             self.open_appeal())[:, :, 0] + gain[:, None])
+        value = np.where(available, self._new_offer_margin_musd(own, margin), 0.0)
+        return value, detail
 
     def absorption_value_musd(self, lab: Lab, buyer: BigTech) -> float:
         """What ``lab``'s team and model are worth to ``buyer`` in a licence-and-hire deal
@@ -299,7 +379,7 @@ class AIMarketModel(mesa.Model):
         parameter's new value. What was read into arrays or state objects at the start is
         read again; everything else is read from ``config`` where it is used."""
         before = self.config
-        self.source_scenario = load_scenario(self.source_scenario, {event.path: event.value})
+        self.source_scenario = with_set_event(self.source_scenario, event.path, event.value)
         self.config = switched_off(self.source_scenario)
         self._read_tastes_and_adoption()
         parts = event.path.split(".")

@@ -74,7 +74,6 @@ class Recorder:
         market = model.market
         self._constants = {
             "kind": market.kind[:market.size].copy(),
-            "app_segment": market.app_segment[:market.size].copy(),
             "seller_ids": self.seller_ids, "segment_ids": self.segment_ids,
             "price_weight": model.price_weight,
             "outside_utility": model.config.choice.outside_option_utils}
@@ -155,9 +154,6 @@ class Recorder:
             users[seller] = all_users[months, :, columns].sum(axis=1)
             use[seller] = own_use.sum(axis=1)
             price[seller] = metrics.prices_of(own_use, own_price, own_served)
-            app = np.array([agents[row].kind == "app" for row in seller], dtype=bool)
-            segment = np.array([agents[row].segment for row in seller[app]], dtype=np.int64)
-            quality[seller[app]] = self._stacked("quality")[months[app], segment, columns[app]]
         adopters = self._stacked("cohort_adopters").sum(axis=(1, 2))[month_of_row]
         share = np.divide(use, adopters, out=np.zeros(n_rows), where=adopters > 0)
         return {

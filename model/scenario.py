@@ -805,11 +805,13 @@ class Trust(Section):
 
 
 class Entry(Section):
-    """New labs founded by the model's own decision (issue 13; H21 is the check, not an input).
+    """New labs and app builders founded by the model's own decision (issue 13; H21 is the
+    check, not an input).
 
-    Each month one prospective entrant, a copy of ``lab``, weighs the margin it expects to earn
-    against the founding round it needs, and the closed VC pool must hold that round (F7): the
-    free-entry condition of Bresnahan & Reiss (1991) with a sunk cost (Sutton 1991).
+    Each month one prospective lab, a copy of ``lab``, and one prospective app builder, a copy
+    of ``app``, weigh the margin each expects to earn against the founding round it needs, and
+    the VC pool must hold that round (F7): the free-entry condition of Bresnahan & Reiss (1991)
+    with a sunk cost (Sutton 1991).
     """
 
     potential_labs: StrictInt = param(
@@ -838,6 +840,21 @@ class Entry(Section):
     lab: Firm | None = Field(
         None, description="what an entrant is (kind lab, independent, founded by the decision, "
         "with the segments it may serve); needed when potential_labs > 0")
+    potential_apps: StrictInt = param(
+        0, unit="app builders", ge=0, le=50,
+        doc="prospective app builders (app_entrant_1 … app_entrant_n), each founded at most "
+        "once, in the segment where it expects the most margin; 0 = no endogenous app entry",
+        source="assumption: a bound on how many can enter, not how many do")
+    app_founding_round_musd: float = param(
+        20.0, unit="USD millions", ge=0.1, le=1e4,
+        doc="money a new app builder must raise from the closed VC pool to be founded; also the "
+        "sunk cost its expected margin must repay",
+        source="Anysphere (Cursor) 2023-10: $8M seed; Perplexity 2023-03: $26M Series A; "
+        "assumption: about $20M to build and launch a product on others' models")
+    app: Firm | None = Field(
+        None, description="what an app entrant is (kind app, independent, founded by the "
+        "decision, with a supplier to start from and the segments it may serve, of which it "
+        "picks one); needed when potential_apps > 0")
 
 
 class ScheduledEvent(Sourced):
@@ -952,10 +969,17 @@ class Scenario(Section):
         return [firm for firm in self.firms if firm.kind == kind]
 
     def entrant_specs(self) -> list[Firm]:
-        """The prospective entrants: copies of ``entry.lab`` named entrant_1 … entrant_n."""
-        template = self.entry.lab
-        if template is None:
-            return []
-        return [template.model_copy(update={"id": f"entrant_{n}",
-                                            "name": f"{template.name} {n}"})
-                for n in range(1, self.entry.potential_labs + 1)]
+        """The prospective entrant labs: copies of ``entry.lab`` named entrant_1 … entrant_n."""
+        return _copies(self.entry.lab, "entrant", self.entry.potential_labs)
+
+    def entrant_app_specs(self) -> list[Firm]:
+        """The prospective app builders: copies of ``entry.app`` named app_entrant_1 …"""
+        return _copies(self.entry.app, "app_entrant", self.entry.potential_apps)
+
+
+def _copies(template: Firm | None, prefix: str, n: int) -> list[Firm]:
+    """``n`` copies of ``template`` named ``<prefix>_1`` … (none without a template)."""
+    if template is None:
+        return []
+    return [template.model_copy(update={"id": f"{prefix}_{k}", "name": f"{template.name} {k}"})
+            for k in range(1, n + 1)]

@@ -34,17 +34,17 @@ def deals(run):
 
 def test_a_lab_out_of_cash_is_licensed_and_hired_instead_of_exiting(with_deals, without_deals):
     deal = deals(with_deals)
-    assert deal["agent"].tolist() == ["adept"]
-    month = int(deal["month"].iloc[0])
-    exits = without_deals.events[(without_deals.events["kind"] == "exit")
-                                 & (without_deals.events["agent"] == "adept")]
-    assert exits["month"].tolist() == [month]  # the same lab, the same month, switched off
+    assert "adept" in deal["agent"].tolist() and deal["agent"].is_unique
     assert deals(without_deals).empty
-    adept = with_deals.firms[with_deals.firms["firm"] == "adept"].set_index("month")
-    assert adept.loc[month + 1:, "alive"].all()  # it lives on inside the buyer ...
-    assert (adept.loc[month + 1:, "users"] == 0).all()  # ... with its products withdrawn
-    buyer = deal["detail"].iloc[0].split()[0]
-    assert adept.loc[month + 1, "backers"] == buyer
+    for row in deal.itertuples():
+        exits = without_deals.events[(without_deals.events["kind"] == "exit")
+                                     & (without_deals.events["agent"] == row.agent)]
+        # the same lab, the same month, with the deals switched off
+        assert exits["month"].tolist() == [row.month]
+        lab = with_deals.firms[with_deals.firms["firm"] == row.agent].set_index("month")
+        assert lab.loc[row.month + 1:, "alive"].all()  # it lives on inside the buyer ...
+        assert (lab.loc[row.month + 1:, "users"] == 0).all()  # ... with its products withdrawn
+        assert lab.loc[row.month + 1, "backers"] == row.detail.split()[0]
 
 
 def test_the_fee_clears_the_deficit_and_repays_investors_what_they_put_in():
@@ -83,5 +83,5 @@ def test_a_buyer_with_a_better_team_of_its_own_values_the_lab_at_nothing():
 
 def test_the_history_check_counts_licence_and_hire_deals(with_deals, without_deals):
     period = ["2023-01", "2024-12"]
-    assert unbacked_labs_absorbed(with_deals, period=period) == 1.0
+    assert unbacked_labs_absorbed(with_deals, period=period) == len(deals(with_deals)) >= 1
     assert unbacked_labs_absorbed(without_deals, period=period) == 0.0

@@ -16,12 +16,15 @@ SEEDS = (1, 2, 3, 4)
 MONTHS = 24  # 2023-01 … 2025-01
 
 
-def foundings(overrides=None, seeds=SEEDS, months=MONTHS):
-    """(seed, run, founding events) for each seed."""
+def foundings(overrides=None, seeds=SEEDS, months=MONTHS, prefix="entrant_"):
+    """(seed, run, founding events of the prospective entrants named ``prefix…``: labs by
+    default, ``app_entrant_`` for app builders) for each seed."""
     out = []
     for seed in seeds:
         run = run_scenario(BASELINE, seed=seed, months=months, overrides=overrides)
-        out.append((seed, run, run.events[run.events["kind"] == "founding"]))
+        events = run.events
+        out.append((seed, run, events[(events["kind"] == "founding")
+                                      & events["agent"].str.startswith(prefix)]))
     return out
 
 
@@ -78,6 +81,8 @@ def test_entry_falls_with_the_margin_it_can_expect(baseline):
 def test_no_entry_without_venture_money():
     dry = {"funding.vc_pools.closed.annual_musd": {2023: 0.0}}
     assert all(events.empty for _, _, events in foundings(dry, seeds=(1, 2)))
+    assert all(events.empty for _, _, events in foundings(dry, seeds=(1, 2),
+                                                          prefix="app_entrant_"))
 
 
 def test_the_history_check_counts_foundings_not_prospective_entrants(baseline):
@@ -101,3 +106,62 @@ def test_the_entry_value_follows_the_logit_and_the_horizon():
     # nothing offered: the entrant shares only with the outside option
     alone = entrant_share(utility, np.zeros((2, 1), bool), 0.0, np.zeros((2, 1)))
     assert np.allclose(alone, 0.5)
+
+
+# ---------------------------------------------------------------- app builders
+
+
+@pytest.fixture(scope="module")
+def app_foundings():
+    return foundings(prefix="app_entrant_")
+
+
+def test_app_builders_are_founded_in_one_segment_and_route_across_suppliers(app_foundings):
+    scenario = load_scenario(BASELINE)
+    round_musd = scenario.entry.app_founding_round_musd
+    assert sum(len(events) for _, _, events in app_foundings) >= len(SEEDS)
+    for seed, run, events in app_foundings:
+        assert (events["amount_musd"] == round_musd).all() and events["agent"].is_unique
+        for row in events.itertuples():
+            segment = row.detail.split()[1]  # "enters <segment> on …"
+            assert segment in scenario.entry.app.offerings
+            firm = run.firms[run.firms["firm"] == row.agent].set_index("month")
+            assert firm.loc[row.month, "funding_in"] == pytest.approx(round_musd)
+            assert (firm.loc[:row.month - 1, ["costs", "users", "cash"]] == 0).all().all()
+            served = run.segments[(run.segments["firm"] == row.agent)
+                                  & (run.segments["use"] > 0)]
+            assert set(served["segment"]) <= {segment}
+            # it is on sale from its founding month, when users choose after it is founded
+            assert served["month"].min() == row.month
+            # and it pays API fees to more than one supplier from then on
+            ledger = run.ledger[(run.ledger["firm"] == row.agent)
+                                & (run.ledger["month"] == row.month)]
+            suppliers = ledger[ledger["category"] == "api_fees"]["counterparty"].nunique() + int(
+                (ledger["category"] == "serving").any())
+            assert suppliers >= 2
+
+
+def test_app_entry_stops_when_no_margin_repays_its_round():
+    # (a one-month horizon: an app that takes a few percent of consumer chat expects billions
+    # over three years, more than any round the schema allows)
+    for _, run, events in foundings({"entry.app_founding_round_musd": 1e4,
+                                     "entry.payback_months": 1}, seeds=(1, 2),
+                                    prefix="app_entrant_"):
+        assert events.empty
+        entrants = run.firms[run.firms["firm"].str.startswith("app_entrant_")]
+        assert (entrants["users"] == 0).all() and (entrants["costs"] == 0).all()
+
+
+def test_app_builders_choose_the_segment_with_the_largest_expected_margin():
+    """Served only where its template allows: without consumer chat, the segment almost
+    every baseline app entrant picks, app builders enter elsewhere or not at all."""
+    template = load_scenario(BASELINE).entry.app.model_dump(mode="python")
+    del template["offerings"]["consumer_chat"]
+    picked = [row.detail.split()[1]
+              for _, _, events in foundings({"entry.app": template}, seeds=(1, 2),
+                                            prefix="app_entrant_")
+              for row in events.itertuples()]
+    baseline = [row.detail.split()[1]
+                for _, _, events in foundings(seeds=(1, 2), prefix="app_entrant_")
+                for row in events.itertuples()]
+    assert "consumer_chat" in baseline and "consumer_chat" not in picked

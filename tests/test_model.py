@@ -125,7 +125,8 @@ def test_batch_run_with_flat_parameters_and_two_processes():
     assert (table["month"] == 6).all()
     scenario = load_scenario(BASELINE)
     # the scenario's firms, its prospective entrants and the community
-    assert table["firm"].nunique() == len(scenario.firms) + len(scenario.entrant_specs()) + 1
+    assert table["firm"].nunique() == (len(scenario.firms) + len(scenario.entrant_specs())
+                                       + len(scenario.entrant_app_specs()) + 1)
     # the same parameters and seed give the same numbers in another process
     serial = mesa.batch_run(AIMarketModel, parameters={"first_mover__switching_cost_utils": 5.0,
                                                          "months": 6},
