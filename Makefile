@@ -30,7 +30,7 @@ docs: $(STAMP)
 
 # the scenario comparison shown in the README (docs/figures/compare_*.png)
 compare: $(STAMP)
-	$(VENV)/bin/moatsim compare scenarios/*.yaml --replicates 20 --out runs/compare-all
+	$(VENV)/bin/moatsim compare scenarios/baseline.yaml $(filter-out scenarios/baseline.yaml,$(sort $(wildcard scenarios/*.yaml))) --replicates 20 --out runs/compare-all
 	mkdir -p docs/figures
 	cp runs/compare-all/figures/over_time.png docs/figures/compare_over_time.png
 	cp runs/compare-all/figures/final_outcomes.png docs/figures/compare_final.png
