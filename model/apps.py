@@ -2,10 +2,12 @@
 post-training and interface (C3), and swap the model beneath them when another is better value
 — or route each task to whichever model serves it best.
 
-An app builder serves one segment. Its quality there is its supplier's model in the segment's
-modality (what the API sells, not the supplier's own product work) plus its own post-training
-bonus; its unit cost is the supplier's price per user-month (paid to the supplier as API fees);
-its price is its own, since it owns the interface. Its share of the revenue users pay is how
+An app builder serves one segment. Its supplier is a lab, or the open-source community's
+models (``open_source.apps_may_use``; hosted at cost outside the model). Its quality there is
+its supplier's model in the segment's modality (what the API sells, not the supplier's own
+product work) plus its own post-training bonus; its unit cost is the supplier's price per
+user-month (paid to the supplier as API fees); its price is its own, since it owns the
+interface. Its share of the revenue users pay is how
 much value moves to the application layer (pattern P6).
 
 **Routing** (``routes_across_suppliers``; Cursor's and Perplexity's model pickers, GitHub
@@ -108,7 +110,7 @@ class AppBuilder(Seller):
             return
         commod = model.config.commoditization
         users = float(model.users_of(self)[self.segment])
-        # labs serving the segment, best value first, that take an app of this size
+        # suppliers serving the segment, best value first, that take an app of this size
         offers = [offer for offer in model.supplier_ranking[self.segment]
                   if users <= offer[2].licence_cap_users]
         if not offers:

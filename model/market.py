@@ -7,8 +7,10 @@ in the model's seller order) that the market is made of, one row per seller:
   how far a free tier's model trails the paid one (NaN: no free tier);
 * ``[P, M]`` per modality (text, image, video): capability, and a licensed model's capability
   (NaN where it has none);
-* ``[P]`` per seller: alive, founding month, open weights, the column of the model beneath it (its own for labs and the
-  community; the supplier's for apps) and, for apps, their one segment.
+* ``[P]`` per seller: alive, founding month, open weights, the column of the model beneath it
+  (its own for labs and the community; the main supplier's for apps), what routing is worth
+  to an app's users and, for apps, their one segment;
+* ``[P, P]`` the share of each seller's work sent to each seller's model (an app's route).
 
 Agents keep these as attributes (:class:`Row` and :class:`Cell` descriptors map
 ``lab.quality`` or ``seller.markup`` to their cell or row of the arrays), so a Mesa agent still

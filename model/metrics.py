@@ -69,8 +69,8 @@ class MarketRecords:
     [T, S, P] and whether each was an open-weights model, ``is_open`` [T, S, P], and whether
     each seller's own weights were open, ``open_weights`` [T, P];
     ``cost_to_serve_usd`` [T, S]; what a user of each app costs it in API fees (its
-    suppliers' prices weighted by its route), ``api_price_usd`` [T, S, A]; ``utility`` [T, S, C, P]; adopters by cohort,
-    ``cohort_adopters`` [T, S, C]; the best capability of any lab, of a closed lab and of an open
+    suppliers' prices weighted by its route), ``api_price_usd`` [T, S, A]; ``utility``
+    [T, S, C, P]; adopters by cohort, ``cohort_adopters`` [T, S, C]; the best capability of any lab, of a closed lab and of an open
     model (``frontier``, ``closed_frontier``, ``open_quality`` [T]); the first entrant of each
     segment, ``first_movers`` (T dicts segment → (column, month)); how prices were found,
     ``pricing_iterations`` and ``pricing_foc_residual`` [T]. Constant: ``kind`` [P]

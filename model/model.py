@@ -52,8 +52,8 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "baseline
 RANDOM_STREAMS = ("adoption", "choice", "training", "venture", "entry", "app_entry")
 """One random stream per mechanism: who adopts, who switches to whom, how training runs turn
 out, which VC rounds close, when an entrant lab and when an entrant app builder closes its
-founding round (each appended last, so the earlier streams are the same with or without it). Common random numbers then stay
-common across scenarios that change only one mechanism (Law & Kelton, variance reduction by
+founding round (each appended last, so the earlier streams are the same with or without
+it). Common random numbers then stay common across scenarios that change only one mechanism (Law & Kelton, variance reduction by
 synchronised streams)."""
 
 

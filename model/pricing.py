@@ -174,9 +174,9 @@ def best_response_prices(value: np.ndarray, cost_usd: np.ndarray, start_usd: np.
     """Nash–Bertrand prices of a month (module docstring), [S, K].
 
     ``cost_usd`` [S, K] is each seller's cost of serving a user (ignored for apps, whose cost
-    is their suppliers' prices weighted by their row of ``supplier_mix`` [K, K]); ``priced`` ([S, K], or [K] per seller) marks the
-    offers whose seller chooses a price (the others sell at cost); ``start_usd`` is where the iteration starts (last month's
-    prices). Offers nobody could choose get the markup of a tiny seller, ``1 / ᾱ``. With
+    is their suppliers' prices weighted by their row of ``supplier_mix`` [K, K]); ``priced``
+    ([S, K], or [K] per seller) marks the offers whose seller chooses a price (the others
+    sell at cost); ``start_usd`` is where the iteration starts (last month's prices). Offers nobody could choose get the markup of a tiny seller, ``1 / ᾱ``. With
     ``free_tiers`` a seller prices its paid tier knowing that a higher price moves users to
     its free tier, which costs it ``free_tiers.cost_usd`` a user; a price never falls below 0.
     """
