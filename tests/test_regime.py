@@ -141,3 +141,21 @@ def test_a_big_tech_stays_out_of_champions_in_the_equal_funding_null():
     for _ in range(MONTH):
         model.step()
     assert model.firm_by_id["google"].invest_in_champion is False
+
+
+@pytest.mark.parametrize("name", ["baseline", "funding_drought", "scaling_returns_back"])
+def test_a_set_event_applied_at_run_time_gives_the_scenario_loading_would(name):
+    """The run applies its set events with the schema's validation only
+    (``loading.with_set_event``); the result is the scenario the full loader gives for the
+    same override, field for field."""
+    from model.loading import with_set_event
+    from model.model import _value_at
+
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+    events = [event for event in scenario.events if event.kind == "set" and event.enabled]
+    assert events
+    for event in events:
+        fast = with_set_event(scenario, event.path, event.value)
+        full = load_scenario(scenario, {event.path: event.value})
+        assert fast.model_dump() == full.model_dump(), event.id
+        assert _value_at(fast, event.path) == event.value
