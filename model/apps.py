@@ -75,10 +75,18 @@ class AppBuilder(Seller):
     @supplier_id.setter
     def supplier_id(self, firm_id: str) -> None:
         """It now runs on ``firm_id``'s model alone."""
-        self._supplier_id = firm_id
-        self._supplier = self.model.firm_by_id[firm_id]
-        self.route: list[tuple[Seller, float]] = [(self._supplier, 1.0)]
-        self.model.market.set_supplier(self.column, self.model.market.position(self._supplier))
+        self._run_on([self.model.firm_by_id[firm_id]], np.ones(1), 0.0)
+
+    def _run_on(self, suppliers: list[Seller], shares: np.ndarray, gain_utils: float) -> None:
+        """It now sends ``shares`` of its tasks to ``suppliers``' models (one supplier: all of
+        them), worth ``gain_utils`` to its users; its main supplier has the largest share."""
+        market = self.model.market
+        market.set_route(self.column, np.array([market.position(s) for s in suppliers]),
+                         shares, gain_utils)
+        self.route: list[tuple[Seller, float]] = list(zip(suppliers, shares.tolist(),
+                                                          strict=True))
+        self._supplier = suppliers[int(np.argmax(shares))]
+        self._supplier_id = self._supplier.firm_id
 
     @property
     def supplier(self) -> Seller:
@@ -119,7 +127,7 @@ class AppBuilder(Seller):
             self._route_tasks(offers)
             return
         if len(self.route) > 1:  # it stopped routing: back to its main supplier alone
-            self.supplier_id = self.supplier_id
+            self._run_on([self.supplier], np.ones(1), 0.0)
         best_value, _, best = offers[0]
         current = self.supplier
         current_ok = (current.alive and bool(current.serves(model.month)[self.segment])
@@ -138,14 +146,8 @@ class AppBuilder(Seller):
         switching cost (an API call, H8). Starting to route is recorded; the shares move
         every month with the suppliers' values and show in its API fees."""
         kept, share, gain = task_routes(np.array([offer[0] for offer in offers]))
-        suppliers = [offers[row][2] for row in kept.tolist()]
-        market = self.model.market
         started = len(self.route) == 1
-        market.set_route(self.column, np.array([market.position(s) for s in suppliers]), share,
-                         gain)
-        self.route = list(zip(suppliers, share.tolist(), strict=True))
-        self._supplier = suppliers[int(np.argmax(share))]
-        self._supplier_id = self._supplier.firm_id
+        self._run_on([offers[row][2] for row in kept.tolist()], share, gain)
         if started and len(self.route) > 1:
             mix = ", ".join(f"{s.firm_id} {part:.0%}" for s, part in self.route)
             self.model.record(self.firm_id, "routing", f"routes its tasks across {mix}")

@@ -862,7 +862,8 @@ def _check_entrant(scenario: Scenario, fail: Any, segment_ids: list[str],
                      "each of them is")
             continue
         if template.kind != kind:
-            fail((*where, "kind"), f"entry.{kind} is a {kind}, not {template.kind!r}")
+            article = "an" if kind == "app" else "a"
+            fail((*where, "kind"), f"entry.{kind} is {article} {kind}, not {template.kind!r}")
         if template.founded is not None:
             fail((*where, "founded"), "an entrant is founded by the entry decision; leave "
                  "founded empty")
