@@ -6,7 +6,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 SEED    ?= 1
 
-.PHONY: run test setup docs bench clean sweep report bench-sweep compare viz viz-screenshot
+.PHONY: run test setup docs bench clean sweep report bench-sweep compare calibrate viz viz-screenshot
 
 setup: $(STAMP)
 
@@ -48,6 +48,12 @@ sweep: $(STAMP)
 
 report: $(STAMP)
 	$(VENV)/bin/moatsim report $(SWEEP_OUT)
+
+# the baseline's calibration (calibrations/baseline.yaml, ~15 min on 2 cores) and the calibrated
+# scenario it writes (--resume: an interrupted calibration continues where it stopped)
+calibrate: $(STAMP)
+	$(VENV)/bin/moatsim calibrate calibrations/baseline.yaml --out runs/calibrate-baseline \
+	  --scenario-out scenarios/baseline_calibrated.yaml --resume
 
 bench-sweep: $(STAMP)
 	$(PY) benchmarks/sweep_throughput.py

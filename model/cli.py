@@ -11,6 +11,8 @@
     moatsim validate SCENARIO...
     moatsim sweep EXPERIMENT [--workers W] [--out DIR] [--scheduler tcp://HOST:PORT]
                 [--resume | --force]
+    moatsim calibrate CALIBRATION [--workers W] [--out DIR] [--scheduler tcp://HOST:PORT]
+                [--resume | --force] [--scenario-out FILE]
     moatsim report DIR
     moatsim list [--dir scenarios]
     moatsim docs [--check]
@@ -32,9 +34,9 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 
 SCENARIO_DIR = Path("scenarios")
@@ -169,6 +171,26 @@ def build_parser() -> argparse.ArgumentParser:
                        help="if --out holds another sweep or anything else, move it aside to "
                        "DIR.old-<date>-<time> and start afresh (nothing is deleted)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    calibrate = commands.add_parser(
+        "calibrate", help="fit assumed parameters to 2023-2024 targets (calibrations/*.yaml)")
+    calibrate.add_argument("calibration", type=Path, help="calibration YAML file")
+    calibrate.add_argument("--out", type=Path,
+                           help="output folder (default runs/calibrate-<name>)")
+    calibrate.add_argument("--scenario-out", type=Path, metavar="FILE",
+                           help="also write the calibrated scenario here (only over a file "
+                           "moatsim calibrate wrote), e.g. scenarios/baseline_calibrated.yaml")
+    calibrate.add_argument("--workers", type=_positive_int,
+                           help="local processes (default: all cores); with --scheduler, the "
+                           "most runs in flight")
+    calibrate.add_argument("--scheduler", type=_scheduler_address, metavar="ADDRESS",
+                           help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786")
+    calibrate.add_argument("--resume", action="store_true",
+                           help="continue a calibration in --out, reading the runs it finished")
+    calibrate.add_argument("--force", action="store_true",
+                           help="if --out holds anything else, move it aside to "
+                           "DIR.old-<date>-<time> and start afresh (nothing is deleted)")
+    calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
 
     report = commands.add_parser("report", help="write report.html and report.md for a sweep")
     report.add_argument("folder", type=Path, help="a sweep's output folder")
@@ -355,28 +377,73 @@ def _comparison_summary(result) -> str:
     return "\n".join(lines)
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from model.experiments.design import load_experiment
-    from model.experiments.sweep import SweepAborted, SweepError, describe_plan, run_sweep
+def _resumable(command: str, file: Path, out: Path, start: Callable[[], Any]) -> Any:
+    """``start()``'s summary, or the exit code of a run that stopped part-way (1 when the
+    pool or cluster failed, 130 on Ctrl-C; finished runs are kept for ``--resume``); a folder
+    or scheduler that cannot be used is a one-line usage error."""
+    from model.experiments.sweep import SweepAborted, SweepError
 
-    loaded = load_experiment(args.experiment)  # all validation before any output
-    out = args.out or RUNS_DIR / f"sweep-{loaded.name}"
-    if not args.quiet:
-        print(describe_plan(loaded))
     try:
-        summary = run_sweep(loaded, out, workers=args.workers, scheduler=args.scheduler,
-                            resume=args.resume, force=args.force, progress=not args.quiet)
+        return start()
     except SweepAborted as exc:
         print(f"moatsim: error: {exc}", file=sys.stderr)
         return 1
     except SweepError as exc:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
-        print(f"moatsim: interrupted; finished runs are saved: continue with moatsim sweep "
-              f"{args.experiment} --out {out} --resume", file=sys.stderr)
+        print(f"moatsim: interrupted; finished runs are saved: continue with moatsim {command} "
+              f"{file} --out {out} --resume", file=sys.stderr)
         return 130
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from model.experiments.design import load_experiment
+    from model.experiments.sweep import describe_plan, run_sweep
+
+    loaded = load_experiment(args.experiment)  # all validation before any output
+    out = args.out or RUNS_DIR / f"sweep-{loaded.name}"
+    if not args.quiet:
+        print(describe_plan(loaded))
+    summary = _resumable("sweep", args.experiment, out, lambda: run_sweep(
+        loaded, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+        force=args.force, progress=not args.quiet))
+    if isinstance(summary, int):
+        return summary
     print(summary.text())
     print(f"outputs: {out}/ (results/, failures/, manifest.json); report: moatsim report {out}")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from model.experiments.calibration import describe_plan, load_calibration, run_calibration
+    from model.experiments.calibration_outputs import (
+        CalibrationOutputError,
+        check_scenario_out,
+        write_calibrated_scenario,
+        write_calibration_report,
+    )
+
+    loaded = load_calibration(args.calibration)  # all validation before any output
+    out = args.out or RUNS_DIR / f"calibrate-{loaded.name}"
+    try:
+        if args.scenario_out is not None:
+            check_scenario_out(args.scenario_out)
+    except CalibrationOutputError as exc:
+        raise UsageError(str(exc)) from None
+    if not args.quiet:
+        print(describe_plan(loaded))
+    summary = _resumable("calibrate", args.calibration, out, lambda: run_calibration(
+        loaded, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+        force=args.force, progress=not args.quiet))
+    if isinstance(summary, int):
+        return summary
+    files = write_calibration_report(summary.out, loaded, summary.points)
+    files.append(write_calibrated_scenario(loaded, summary.points, summary.out /
+                                           "calibrated.yaml"))
+    if args.scenario_out is not None:
+        files.append(write_calibrated_scenario(loaded, summary.points, args.scenario_out))
+    print(summary.text())
+    print("wrote " + ", ".join(str(f) for f in files))
     return 0
 
 
@@ -458,7 +525,7 @@ def cmd_viz(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": cmd_run, "patterns": cmd_patterns, "robustness": cmd_robustness,
             "compare": cmd_compare,
-            "sweep": cmd_sweep, "report": cmd_report,
+            "sweep": cmd_sweep, "calibrate": cmd_calibrate, "report": cmd_report,
             "validate": cmd_validate,
             "list": cmd_list, "docs": cmd_docs, "viz": cmd_viz}
 

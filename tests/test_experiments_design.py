@@ -162,6 +162,8 @@ def test_sampled_designs_stay_in_range_and_repeat(tmp_path, design, samples, poi
 def test_labels_and_units_for_people():
     assert default_label("first_mover.switching_cost_utils") == "switching cost"
     assert default_label("firms.openai.cash_musd") == "openai cash"
+    assert default_label("cohorts.power_users.price_weight_per_usd") == \
+        "power users price weight"
     assert default_label("funding.round_success_probability") == "round success probability"
     assert format_value(0.4146, "share") == "41%"
     assert format_value(0.042, "share") == "4.2%"

@@ -51,7 +51,10 @@ def test_every_numeric_field_is_declared_with_unit_range_doc_and_source(model):
 
 
 def _is_valid_source(source: str) -> bool:
-    """A seed fact id that exists, 'assumption: why', or an outside reference with a year."""
+    """A seed fact id that exists, 'assumption: why', 'calibrated: targets (file, loss)', or
+    an outside reference with a year."""
+    if re.match(r"calibrated: [A-Za-z0-9_.]+(, [A-Za-z0-9_.]+)* \(\S+\.yaml, loss ", source):
+        return True
     ids = set(re.findall(r"\b([MFCP]\d{1,2})\b", source))
     if ids and not ids <= FACT_IDS:
         return False
@@ -62,6 +65,9 @@ def test_source_checker_rejects_bad_sources():
     assert not _is_valid_source("F99: a fact that does not exist")
     assert not _is_valid_source("because I said so")
     assert _is_valid_source("assumption: round number")
+    assert _is_valid_source("calibrated: H2, H6.openai (calibrations/baseline.yaml, loss 0.8; "
+                            "hand-set 40)")
+    assert not _is_valid_source("calibrated: by hand")
 
 
 @pytest.mark.parametrize("scenario_file", sorted((ROOT / "scenarios").glob("*.yaml")),

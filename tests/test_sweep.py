@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +18,7 @@ from model.experiments.sweep import (
     read_timeseries,
     run_sweep,
 )
-from tests.conftest import BASELINE, ROOT
+from tests.conftest import BASELINE, ROOT, kill_once_written
 
 # 2 × 2 points × 2 seeds; a potential market of 1 user is smaller than the firms' initial
 # users, so the 4 runs with it fail when their scenario is validated
@@ -195,22 +192,8 @@ def test_sigkill_then_resume_loses_and_redoes_nothing(tmp_path):
     out = tmp_path / "out"
     command = [sys.executable, "-m", "model", "sweep", str(experiment), "--out", str(out),
                "--workers", "2", "--quiet"]
-    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     results = out / "results"
-    deadline = time.monotonic() + 120
-    try:
-        while time.monotonic() < deadline and process.poll() is None:
-            if results.is_dir() and len(list(results.glob("run-*.parquet"))) >= 4:
-                break
-            time.sleep(0.02)
-        assert process.poll() is None, process.stderr.read().decode()
-        os.killpg(process.pid, signal.SIGKILL)  # the sweep and its worker processes
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-    process.stderr.close()
+    kill_once_written(command, results, 4)  # the command and its worker processes
     before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns)
               for p in results.glob("run-*.parquet")}
     assert 4 <= len(before) < 40

@@ -76,6 +76,8 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
+Spec = typing.TypeVar("Spec", bound=_Spec)
+
 Value = StrictBool | StrictInt | float  # float also reads YAML 1.1 strings like 1.0e9
 
 
@@ -167,8 +169,8 @@ class ParameterInfo:
         return asdict(self)
 
 
-_UNIT_SUFFIXES = ("_usd_per_user_month", "_musd_month", "_per_year", "_monthly", "_musd",
-                  "_utils", "_points", "_months", "_usd")
+_UNIT_SUFFIXES = ("_usd_per_user_month", "_musd_month", "_per_year", "_per_usd", "_per_point",
+                  "_monthly", "_musd", "_utils", "_points", "_months", "_usd")
 
 
 def default_label(path: str) -> str:
@@ -303,27 +305,43 @@ class LoadedExperiment:
         return self.point_count() * self.experiment.replicates
 
 
-def load_experiment(path: str | Path) -> LoadedExperiment:
-    """A validated experiment from a YAML file; :class:`ScenarioError` on any bad input."""
+Fail = typing.Callable[[tuple[str, ...], str], typing.NoReturn]
+
+
+def read_spec_file(path: str | Path, schema: type[Spec], what: str,
+                   prefix: str) -> tuple[Spec, Fail]:
+    """A file of ``schema`` (an experiment, a calibration) read and validated, and a ``fail``
+    that raises a one-line :class:`ScenarioError` at a key's line; ``what`` names the file's
+    kind in messages ("an experiment") and ``prefix`` starts a default name that is not an
+    identifier."""
     file = Path(path)
     shown = str(path)
     try:
         data, origins = _read_yaml(file)
     except ScenarioError as exc:
         if "a scenario must be a mapping" in exc.message:
-            raise ScenarioError(shown, "an experiment must be a mapping of keys to values",
+            raise ScenarioError(shown, f"{what} must be a mapping of keys to values",
                                 line=exc.line) from None
         raise
     if "name" not in data:
-        data["name"] = default_name(file, shown, "experiment", prefix="e")
+        data["name"] = default_name(file, shown, what.split()[-1], prefix=prefix)
     try:
-        experiment = Experiment.model_validate(data)
+        spec = schema.model_validate(data)
     except ValidationError as exc:
-        raise _first_error(exc, data, origins, shown) from None
+        raise _first_error(exc, data, origins, shown, root=schema) from None
 
     def fail(where: tuple[str, ...], message: str) -> typing.NoReturn:
         _, line = _line_of(where, origins, shown)
         raise ScenarioError(shown, message, line=line, path=".".join(where))
+
+    return spec, fail
+
+
+def load_experiment(path: str | Path) -> LoadedExperiment:
+    """A validated experiment from a YAML file; :class:`ScenarioError` on any bad input."""
+    file = Path(path)
+    shown = str(path)
+    experiment, fail = read_spec_file(path, Experiment, "an experiment", "e")
 
     scenario_file = (file.parent / experiment.scenario)
     if not scenario_file.exists():
@@ -424,7 +442,10 @@ def _check_spec(experiment: Experiment, spec: ParameterSpec, info: ParameterInfo
                  f"{list(spec.range)}")
 
 
-def _first_error(exc: ValidationError, data: dict, origins: Origins, file: str) -> ScenarioError:
+def _first_error(exc: ValidationError, data: dict, origins: Origins, file: str,
+                 root: type[BaseModel] | None = None) -> ScenarioError:
+    """The first of pydantic's errors as one line naming the file, line and key; ``root`` is
+    the file's schema (default :class:`Experiment`)."""
     errors = exc.errors()
     # an unknown key first: a misspelt required key is also reported as missing; then a
     # non-finite number (a union reports its bool and int branches first)
@@ -440,7 +461,7 @@ def _first_error(exc: ValidationError, data: dict, origins: Origins, file: str) 
     path = _named_loc(loc, data)
     _, line = _line_of(path, origins, file)
     if error["type"] == "extra_forbidden":
-        owner = _model_at(loc)
+        owner = _model_at(loc, root or Experiment)
         valid = [n for n in owner.model_fields] if owner else []
         message = f"unknown key {path[-1]!r}{_suggest(path[-1], valid)}"
     elif error["type"] == "missing":
@@ -452,8 +473,8 @@ def _first_error(exc: ValidationError, data: dict, origins: Origins, file: str) 
     return ScenarioError(file, message, line=line, path=".".join(path))
 
 
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    current: Any = Experiment
+def _model_at(loc: tuple[Any, ...], root: type[BaseModel]) -> type[BaseModel] | None:
+    current: Any = root
     for part in loc[:-1]:
         args = [a for a in typing.get_args(current) if a is not type(None)]
         origin = typing.get_origin(current)

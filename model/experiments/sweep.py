@@ -81,7 +81,7 @@ MANIFEST, DESIGN, LOCK = "manifest.json", "design.parquet", ".lock"
 OWN_ENTRIES = {RESULTS, TIMESERIES, FAILURES, TMP, MANIFEST, DESIGN, LOCK}
 _RUN_FILE = re.compile(r"^run-(\d+)\.parquet$")
 _TEMP_FILE = re.compile(r"^(?:(?:results|failures|timeseries)-\d+|manifest\.json|"
-                        r"design\.parquet)\.\d+\.[0-9a-f]{6}$")
+                        r"design\.parquet|points\.parquet)\.\d+\.[0-9a-f]{6}$")
 """The names of the sweep's own temporary files in ``.tmp`` (see ``SweepFolder._temp``)."""
 ID_COLUMNS = ("run_id", "point", "replicate", "seed")
 CONNECT_TIMEOUT_S = 10.0
@@ -113,6 +113,12 @@ class Job:
     final: tuple[str, ...]
     timeseries: tuple[str, ...] = ()
     every: int = 1
+    checks: tuple[Any, ...] = ()
+    """History checks (:class:`model.history.Check`) whose simulated values a run keeps as
+    ``target:<id>`` (NaN where the run cannot speak to one); calibrations use them."""
+
+
+TARGET_PREFIX = "target:"
 
 
 def execute(job: Job, spec: RunSpec) -> dict[str, Any]:
@@ -123,6 +129,12 @@ def execute(job: Job, spec: RunSpec) -> dict[str, Any]:
         result = run_scenario(job.scenario, seed=spec.seed, months=job.months,
                               overrides=spec.params)
         values = outcomes.final_values(result, job.final)
+        if job.checks:
+            from model.history import simulate
+
+            for check in job.checks:
+                value = simulate(check, result, job.scenario)
+                values[f"{TARGET_PREFIX}{check.id}"] = np.nan if value is None else float(value)
         series = outcomes.time_series(result, job.timeseries, job.every) \
             if job.timeseries else None
         return {"ok": True, "values": values, "series": series}
@@ -380,6 +392,11 @@ def _json_kind(value: Any) -> str:
 class SweepFolder:
     """The files of one sweep (see the module docstring)."""
 
+    format = FORMAT
+    own_entries = OWN_ENTRIES
+    kind = "sweep"
+    subject = "experiment"
+
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self.manifest_path = self.root / MANIFEST
@@ -444,25 +461,27 @@ class SweepFolder:
                                  "use --force to move it aside, or choose an empty or new "
                                  "folder")
             return None
-        if manifest.get("format") != FORMAT:
-            raise SweepError(f"--out {root}: {MANIFEST} is not a moatsim sweep manifest")
+        if manifest.get("format") != self.format:
+            raise SweepError(f"--out {root}: {MANIFEST} is not a moatsim {self.kind} manifest")
         done = len(self.run_ids(RESULTS) | self.run_ids(FAILURES))
+        name = (manifest.get("experiment") or manifest.get("calibration") or {}).get("name", "?")
         if not resume:
-            raise SweepError(f"--out {root}: already holds a sweep of "
-                             f"{manifest.get('experiment', {}).get('name', '?')} ({done} of "
+            raise SweepError(f"--out {root}: already holds a {self.kind} of {name} ({done} of "
                              f"{manifest.get('runs', '?')} runs done); add --resume to continue "
                              "it, --force to move it aside and start over, or choose another "
                              "--out")
         if manifest.get("fingerprint") != fp:
-            raise SweepError(f"--out {root}: the sweep there was started with a different "
-                             f"experiment or scenario than {shown}; use another --out (or "
+            raise SweepError(f"--out {root}: the {self.kind} there was started with a "
+                             f"different {self.subject} or scenario than {shown}; use another "
+                             "--out (or "
                              "--force without --resume to move it aside and start over)")
         return manifest
 
     def foreign_entries(self) -> list[str]:
         """What in the folder a sweep did not write: anything but its own entries, and in
         ``.tmp`` anything but its own temporary files."""
-        foreign = sorted(p.name for p in self.root.iterdir() if p.name not in OWN_ENTRIES)
+        foreign = sorted(p.name for p in self.root.iterdir()
+                         if p.name not in self.own_entries)
         tmp = self.root / TMP
         if tmp.is_symlink() or (tmp.exists() and not tmp.is_dir()):
             foreign.append(TMP)
@@ -496,7 +515,7 @@ class SweepFolder:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
-            raise SweepError(f"--out {self.root}: another sweep is writing into this "
+            raise SweepError(f"--out {self.root}: another {self.kind} is writing into this "
                              "folder") from None
         self._lock = handle
 
@@ -582,6 +601,31 @@ def make_job(loaded: LoadedExperiment) -> Job:
                timeseries=tuple(metrics.timeseries), every=metrics.every)
 
 
+def make_executor(job: Job, workers: int | None, scheduler: str | None,
+                  runs: int | None = None) -> Any:
+    """A Dask executor (``scheduler``), else a local pool of ``workers`` processes (default:
+    all cores, at most ``runs``), or this process for one worker."""
+    if scheduler is not None:
+        return DaskExecutor(job, scheduler, workers)
+    count = max(1, min(workers or os.cpu_count() or 1, runs or sys.maxsize))
+    return SerialExecutor(job) if count == 1 else ProcessExecutor(job, count)
+
+
+def open_folder(folder: SweepFolder, executor: Any, move_aside: bool,
+                scheduler: str | None) -> dict[str, Any]:
+    """Move an old folder aside (``--force``) and lock it; the new session's record. Closes
+    the executor if the folder cannot be had."""
+    try:
+        if move_aside:
+            outfolder.move_aside(folder.root)
+        folder.lock()
+    except BaseException:
+        executor.close()
+        raise
+    return {"started": _now(), "finished": None, "status": "running",
+            "executor": executor.description, "scheduler": scheduler}
+
+
 def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path, *,
               workers: int | None = None, scheduler: str | None = None, resume: bool = False,
               force: bool = False, progress: bool = False, batch: int | None = None,
@@ -603,25 +647,10 @@ def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path, *,
     folder = SweepFolder(out)
     move_aside = _check_out(folder, loaded, fp, resume=resume, force=force)
     previous = None if move_aside else folder.check(loaded.file, fp, resume)
-    job = make_job(loaded)
     total = loaded.run_count()
-
-    if scheduler is not None:
-        executor: Any = DaskExecutor(job, scheduler, workers)
-    else:
-        count = max(1, min(workers or os.cpu_count() or 1, total))
-        executor = SerialExecutor(job) if count == 1 else ProcessExecutor(job, count)
-
+    executor = make_executor(make_job(loaded), workers, scheduler, total)
     started = time.perf_counter()
-    try:
-        if move_aside:
-            outfolder.move_aside(folder.root)
-        folder.lock()
-    except BaseException:
-        executor.close()
-        raise
-    session: dict[str, Any] = {"started": _now(), "finished": None, "status": "running",
-                               "executor": executor.description, "scheduler": scheduler}
+    session = open_folder(folder, executor, move_aside, scheduler)
     summary = None
     try:
         folder.prepare()
@@ -636,7 +665,8 @@ def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path, *,
         results_schema, failures_schema = result_schema(loaded), failure_schema(loaded)
         bar = _bar(loaded.name, total, len(done), len(failed_ids), progress)
         executed = failed_now = 0
-        try:
+        session["executed"], session["failed"] = executed, failed_now
+        with recording(session, bar):
             size = batch or batch_size(total - len(done), executor.slots)
             for spec, outcome in executor.map(runs(loaded, design, skip=done), size):
                 ids = {"run_id": spec.run_id, "point": spec.point,
@@ -656,22 +686,11 @@ def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path, *,
                     failed_now += 1
                     failed_ids.add(spec.run_id)
                 executed += 1
-                session["executed"] = executed
+                session["executed"], session["failed"] = executed, failed_now
                 if on_run is not None:
                     on_run(spec, outcome)
                 bar.set_postfix_str(f"failed={len(failed_ids)}", refresh=False)
                 bar.update(1)
-            session["status"] = "complete"
-        except KeyboardInterrupt:
-            session["status"] = "interrupted"
-            raise
-        except SweepAborted:
-            session["status"] = "aborted"
-            raise
-        finally:
-            bar.close()
-            session["executed"] = executed
-            session["failed"] = failed_now
         ok = len(folder.run_ids(RESULTS))
         failed = len(folder.run_ids(FAILURES))
         summary = SweepSummary(
@@ -697,13 +716,30 @@ def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path, *,
         folder.unlock()
 
 
+@contextlib.contextmanager
+def recording(session: dict[str, Any], bar: Any) -> Iterator[None]:
+    """Record in ``session`` how the block ended (complete, interrupted by Ctrl-C, aborted by
+    a failed pool or cluster), and close the progress bar."""
+    try:
+        yield
+        session["status"] = "complete"
+    except KeyboardInterrupt:
+        session["status"] = "interrupted"
+        raise
+    except SweepAborted:
+        session["status"] = "aborted"
+        raise
+    finally:
+        bar.close()
+
+
 def _check_out(folder: SweepFolder, loaded: LoadedExperiment, fp: str, *, resume: bool,
                force: bool) -> bool:
     """Refuse an output folder that would hide the inputs (even with ``force``); return
     whether ``force`` has to move an existing folder aside."""
     if force and resume:
         raise SweepError("--force and --resume contradict each other: --resume continues the "
-                         "sweep in --out, --force moves it aside to start over")
+                         f"{folder.kind} in --out, --force moves it aside to start over")
     try:
         outfolder.check_location(folder.root, [loaded.file, loaded.scenario_file])
     except outfolder.OutFolderError as exc:
@@ -712,7 +748,7 @@ def _check_out(folder: SweepFolder, loaded: LoadedExperiment, fp: str, *, resume
     if not force or not root.is_dir() or root.is_symlink() or not any(root.iterdir()):
         return False
     if folder.busy():
-        raise SweepError(f"--out {root}: another sweep is writing into this folder")
+        raise SweepError(f"--out {root}: another {folder.kind} is writing into this folder")
     return True
 
 
@@ -738,8 +774,10 @@ def _series_table(run_id: int, series: dict[str, np.ndarray]) -> pa.Table:
     }, schema=TIMESERIES_SCHEMA)
 
 
-def _manifest(loaded: LoadedExperiment, fp: str, previous: dict[str, Any] | None,
-              session: dict[str, Any]) -> dict[str, Any]:
+def manifest_record(format_: str, fp: str, previous: dict[str, Any] | None,
+                    session: dict[str, Any], loaded: Any, **details: Any) -> dict[str, Any]:
+    """A manifest: what every kind of folder records (format, fingerprint, dates, the base
+    scenario, the package versions, the sessions), around ``details`` of its own kind."""
     from importlib.metadata import PackageNotFoundError, version
 
     def installed(name: str) -> str | None:
@@ -748,30 +786,35 @@ def _manifest(loaded: LoadedExperiment, fp: str, previous: dict[str, Any] | None
         except PackageNotFoundError:
             return None
 
-    exp = loaded.experiment
     sessions = list(previous.get("sessions", [])) if previous else []
     return {
-        "format": FORMAT,
+        "format": format_,
         "fingerprint": fp,
         "created": previous.get("created", _now()) if previous else _now(),
         "status": "running",
-        "experiment_file": str(loaded.file),
-        "experiment": exp.model_dump(mode="json"),
+        **details,
         "scenario": {"file": str(loaded.scenario_file), "name": loaded.base.name,
                      "description": loaded.base.description, "start": loaded.base.start},
         "months": loaded.months,
-        "points": loaded.point_count(),
-        "replicates": exp.replicates,
         "runs": loaded.run_count(),
         "parameters": [p.to_dict() for p in loaded.parameters],
-        "key_metrics": loaded.key_metrics,
         "versions": {"python": sys.version.split()[0],
                      **{name: installed(name) for name in
-                        ("moatsim", "mesa", "numpy", "pandas", "pyarrow", "SALib",
+                        ("moatsim", "mesa", "numpy", "pandas", "pyarrow", "SALib", "scipy",
                          "distributed")}},
         "base_scenario": loaded.base.model_dump(mode="json"),
         "sessions": [*sessions, session],
     }
+
+
+def _manifest(loaded: LoadedExperiment, fp: str, previous: dict[str, Any] | None,
+              session: dict[str, Any]) -> dict[str, Any]:
+    exp = loaded.experiment
+    return manifest_record(FORMAT, fp, previous, session, loaded,
+                           experiment_file=str(loaded.file),
+                           experiment=exp.model_dump(mode="json"),
+                           points=loaded.point_count(), replicates=exp.replicates,
+                           key_metrics=loaded.key_metrics)
 
 
 def _first_errors(folder: SweepFolder, limit: int = 3) -> list[tuple[int, str]]:
