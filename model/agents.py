@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from model import pricing, technology
+from model import technology
 from model import scenario as sc
 from model.calendar import month_index
 from model.finance import RAISED, Entry, Ledger
@@ -400,7 +400,7 @@ class Lab(Seller):
         self.months_since_run += 1
         if self.months_since_run < model.config.technology.training_run_months:
             return
-        tech, commod = model.config.technology, model.config.commoditization
+        tech = model.config.technology
         draw = float(model.streams["training"].normal(0.0, tech.training_outcome_sd))
         if tech.capability_rule == "effective_compute":
             self._train_on_effective_compute(draw)

@@ -837,6 +837,17 @@ class AIMarketModel(mesa.Model):
         self.events.append({"month": self.month, "date": self.date, "agent": agent,
                             "kind": kind, "detail": detail, "amount_musd": amount_musd})
 
+    def __repr__(self) -> str:
+        """The scenario, where the run is, and who leads: what a notebook cell shows."""
+        users = [float(self.users_of(seller).sum()) for seller in self.sellers]
+        total = sum(users)
+        lead = ""
+        if total > 0:
+            top = int(np.argmax(users))
+            lead = f", leader {self.sellers[top].firm_id} with {users[top] / total:.0%} of users"
+        return (f"<AIMarketModel {self.config.name!r} at {self.date} (month {self.month} of "
+                f"{self.config.months}){lead}>")
+
     @property
     def date(self) -> str:
         """Calendar month (``YYYY-MM``) of the current state."""

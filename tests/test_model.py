@@ -193,3 +193,14 @@ def test_streams_differ_from_each_other_and_repeat_with_the_seed():
     draws = {name: stream.random(4).tolist() for name, stream in first.streams.items()}
     assert len({tuple(v) for v in draws.values()}) == len(draws)
     assert draws == {name: stream.random(4).tolist() for name, stream in again.streams.items()}
+
+
+def test_repr_names_the_scenario_the_month_and_the_leader():
+    from model.model import AIMarketModel
+
+    market = AIMarketModel(rng=1)
+    assert repr(market) == ("<AIMarketModel 'baseline' at 2023-01 (month 0 of 96), leader "
+                            "openai with 76% of users>")
+    for _ in range(3):
+        market.step()
+    assert "at 2023-04 (month 3 of 96), leader openai" in repr(market)

@@ -127,3 +127,43 @@ def test_sensitivity_indices_with_confidence_intervals(tmp_path, design, samples
     assert np.isfinite(table.loc[table["index"] == main_index, "conf"]).all()
     header = "S1 ± 95% CI | ST ± 95% CI" if design == "sobol" else "μ* ± 95% CI | σ"
     assert header in markdown
+
+
+def test_importing_the_output_modules_chooses_no_matplotlib_backend():
+    """A notebook's inline backend survives importing moatsim's figure code (issue 15)."""
+    import subprocess
+    import sys
+
+    code = ("import matplotlib; matplotlib.use('svg'); "
+            "import model.experiments.report, model.experiments.figures, "
+            "model.experiments.compare_outputs, model.experiments.calibration_outputs, "
+            "model.experiments.robustness; "
+            "import sys; assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'; "
+            "print(matplotlib.get_backend())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "svg"
+
+
+def test_salib_inputs_average_replicates_per_design_point(tmp_path):
+    from SALib.analyze import sobol
+
+    from model.experiments.report import salib_inputs
+
+    text = SAMPLED.format(design="sobol", samples=4).replace("months: 6",
+                                                             "months: 6\nreplicates: 2")
+    out = sweep(tmp_path, "sobol2", text)
+    problem, x, y = salib_inputs(out, "hhi")
+    results = pd.read_parquet(out / "results")
+    assert len(results) == 2 * len(y) == 2 * len(x) == 32  # 16 points × 2 replicates
+    means = results.groupby("point")["hhi"].mean().sort_index().to_numpy()
+    np.testing.assert_allclose(y, means)
+    assert problem["names"] == ["first_mover.switching_cost_utils",
+                                "first_mover.brand_half_life_months"]
+    assert problem["bounds"][1] == pytest.approx([np.log10(3), np.log10(48)])
+    indices = sobol.analyze(problem, y, calc_second_order=False, print_to_console=False,
+                            seed=1)
+    table = pd.read_csv(write_report(out).sensitivity)
+    s1 = table[(table["metric"] == "hhi") & (table["index"] == "S1")]["value"].to_numpy()
+    np.testing.assert_allclose(indices["S1"], s1)

@@ -295,8 +295,8 @@ def _end(loaded: LoadedCalibration) -> str:
 def _loss_figure(points: pd.DataFrame, accept: float, path: Path) -> Path:
     from model.experiments import report as r
 
-    plt = r.plt
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig = r.new_figure(figsize=(8, 3.6))
+    ax = fig.subplots()
     order = points.sort_values("point")
     finite = order["loss"].replace(np.inf, np.nan)
     colours = np.where(order[GENERATION] == BASE_GENERATION, "black",

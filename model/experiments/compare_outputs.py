@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from model.experiments.compare import FINAL_METRICS, SERIES, Comparison  # noqa: E402
-from model.experiments.outfolder import write_atomically  # noqa: E402
+from model.experiments.compare import FINAL_METRICS, SERIES, Comparison
+from model.experiments.outfolder import write_atomically
 
 MAIN_TABLE = ("first_mover_share", "share_lab", "share_app", "share_open_source", "hhi",
               "open_share", "quality_gap", "model_access_markup", "app_layer_margin_share",
@@ -97,13 +95,14 @@ def render_markdown(result: Comparison) -> str:
 
 
 def _colours(scenarios: list[str]) -> dict[str, tuple]:
-    palette = plt.get_cmap("tab10" if len(scenarios) <= 10 else "tab20")
+    palette = colormaps["tab10" if len(scenarios) <= 10 else "tab20"]
     return {s: palette(i % palette.N) for i, s in enumerate(scenarios)}
 
 
 def _series_figure(result: Comparison, path: Path) -> None:
     colours = _colours(result.scenarios)
-    fig, axes = plt.subplots(2, 3, figsize=(15, 8), sharex=True)
+    fig = Figure(figsize=(15, 8))  # outside pyplot: no backend chosen, no global state
+    axes = fig.subplots(2, 3, sharex=True)
     grouped = result.series.groupby(["scenario", "month"], sort=False)
     dates = pd.to_datetime(result.series.drop_duplicates("month")["date"], format="%Y-%m")
     for ax, metric in zip(axes.flat, SERIES, strict=True):
@@ -121,12 +120,12 @@ def _series_figure(result: Comparison, path: Path) -> None:
     fig.suptitle("Key metrics over time: mean and 90 % band over replicates")
     fig.tight_layout()
     fig.savefig(path, dpi=100, metadata={"Software": None})
-    plt.close(fig)
 
 
 def _final_panel(result: Comparison, path: Path) -> None:
     colours = _colours(result.scenarios)
-    fig, axes = plt.subplots(2, 3, figsize=(15, 8))
+    fig = Figure(figsize=(15, 8))
+    axes = fig.subplots(2, 3)
     table = result.table
     for ax, metric in zip(axes.flat, PANEL, strict=True):
         rows = table[table["metric"] == metric].set_index("scenario").loc[result.scenarios]
@@ -145,4 +144,3 @@ def _final_panel(result: Comparison, path: Path) -> None:
                  f"{result.scenarios[0]} beyond noise)")
     fig.tight_layout()
     fig.savefig(path, dpi=100, metadata={"Software": None})
-    plt.close(fig)

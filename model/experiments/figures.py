@@ -5,19 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only: no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from model.experiments.run import RunResult  # noqa: E402
+from model.experiments.run import RunResult
 
 
 
 def firm_colours(firms: list[str]) -> dict[str, tuple]:
     """A fixed colour per firm, by its position in the scenario (same in every figure)."""
-    palette = plt.get_cmap("tab20")
+    palette = colormaps["tab20"]
     return {firm: palette(i % 20) for i, firm in enumerate(firms)}
 
 
@@ -31,7 +29,8 @@ def write_figures(result: RunResult, folder: Path) -> list[Path]:
 
     shares = result.firms.pivot(index="month", columns="firm", values="share")[firms]
     serving = [f for f in firms if shares[f].max() > 0]
-    fig, ax = plt.subplots(figsize=(9, 5))
+    fig = Figure(figsize=(9, 5))  # outside pyplot: no backend chosen, no global state
+    ax = fig.subplots()
     ax.stackplot(dates, [shares[f] for f in serving], labels=serving,
                  colors=[colours[f] for f in serving])
     ax.set(ylabel="share of all adopters", ylim=(0, 1), title=f"Market shares — {title}")
@@ -41,7 +40,8 @@ def write_figures(result: RunResult, folder: Path) -> list[Path]:
     for column, label, name in (("quality", "quality (points)", "quality"),
                                 ("cash", "cash (USD millions, log scale)", "cash")):
         table = result.firms.pivot(index="month", columns="firm", values=column)[firms]
-        fig, ax = plt.subplots(figsize=(9, 5))
+        fig = Figure(figsize=(9, 5))
+        ax = fig.subplots()
         for firm in firms:
             alive = result.firms[result.firms["firm"] == firm]["alive"].to_numpy()
             ax.plot(dates, table[firm].where(alive), label=firm, color=colours[firm])
@@ -65,7 +65,8 @@ INDICATORS = (
 def _indicators(result: RunResult, dates: pd.Series, title: str, path: Path) -> Path:
     """The articles' story in four panels: the gap closes, margins fall, value moves to apps,
     open models gain users."""
-    fig, axes = plt.subplots(2, 2, figsize=(10, 6), sharex=True)
+    fig = Figure(figsize=(10, 6))
+    axes = fig.subplots(2, 2, sharex=True)
     for ax, (column, label) in zip(axes.flat, INDICATORS, strict=True):
         ax.plot(dates, result.model[column], color="tab:blue")
         ax.axhline(0, color="grey", linewidth=0.5)
@@ -74,9 +75,8 @@ def _indicators(result: RunResult, dates: pd.Series, title: str, path: Path) -> 
     return _save(fig, path)
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+def _save(fig: Figure, path: Path) -> Path:
     fig.tight_layout()
     # no timestamp in the file, so the same run gives the same bytes
     fig.savefig(path, dpi=110, metadata={"Software": None})
-    plt.close(fig)
     return path

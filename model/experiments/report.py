@@ -33,13 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import (  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.figure import Figure as MplFigure
+from matplotlib.ticker import (
     Formatter,
     FuncFormatter,
     MaxNLocator,
@@ -47,10 +45,10 @@ from matplotlib.ticker import (  # noqa: E402
     NullLocator,
 )
 
-from model.calendar import month_label  # noqa: E402
-from model.experiments import outcomes, sensitivity  # noqa: E402
-from model.experiments.outfolder import write_file_atomically  # noqa: E402
-from model.experiments.sweep import (  # noqa: E402
+from model.calendar import month_label
+from model.experiments import outcomes, sensitivity
+from model.experiments.outfolder import write_file_atomically
+from model.experiments.sweep import (
     DESIGN,
     FORMAT,
     SweepError,
@@ -59,7 +57,7 @@ from model.experiments.sweep import (  # noqa: E402
     read_results,
     read_timeseries,
 )
-from model.experiments.units import (  # noqa: E402
+from model.experiments.units import (
     axis_label,
     axis_unit,
     format_value,
@@ -71,7 +69,7 @@ BAND = (0.05, 0.95)
 MAX_PAIRS = 6
 BINS = 8
 DPI = 110
-COLOURS = plt.get_cmap("tab10")
+COLOURS = colormaps["tab10"]
 
 
 class ReportError(ValueError):
@@ -319,21 +317,25 @@ def _is_flag(name: str) -> bool:
     return outcomes.metric(name).kind == "bool"
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+def new_figure(**options: Any) -> MplFigure:
+    """A matplotlib figure of its own, outside pyplot: no backend is chosen and no global
+    state is touched, so importing or running this in a notebook leaves its plots alone."""
+    return MplFigure(**options)
+
+
+def _save(fig: MplFigure, path: Path) -> Path:
     """Save ``fig`` as ``path``, replacing only that file (``figures/`` may hold the user's)."""
-    try:
-        write_file_atomically(path, lambda temp: fig.savefig(
-            temp, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight"))
-    finally:
-        plt.close(fig)
+    write_file_atomically(path, lambda temp: fig.savefig(
+        temp, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight"))
     return path
 
 
 def _panels(count: int, width: float = 4.2, height: float = 3.2,
-            columns: int = 3) -> tuple[plt.Figure, list[Any]]:
+            columns: int = 3) -> tuple[MplFigure, list[Any]]:
     cols = min(columns, count)
     rows = math.ceil(count / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    fig = new_figure(figsize=(width * cols, height * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     flat = list(axes.flat)
     for ax in flat[count:]:
         ax.set_visible(False)
@@ -371,14 +373,39 @@ def point_means(data: SweepData, metric: str) -> np.ndarray | None:
     return means.to_numpy()
 
 
+def _salib_problem(data: SweepData) -> tuple[list[str], list[tuple[float, float]], np.ndarray]:
+    exp = data.experiment
+    names = [p["path"] for p in data.parameters]
+    x = data.design[[f"sample:{n}" for n in names]].to_numpy()
+    bounds = [sensitivity.to_sampling_space(*exp["parameters"][n]["range"],
+                                            exp["parameters"][n]["scale"]) for n in names]
+    return names, bounds, x
+
+
+def salib_inputs(folder: str | Path, metric: str) -> tuple[dict[str, Any], np.ndarray,
+                                                           np.ndarray]:
+    """SALib's ``problem``, ``X`` and ``Y`` for one metric of a ``sobol`` or ``morris`` sweep.
+
+    ``X`` holds the design points in the sampling space (log10 for ``scale: log``) in
+    design order, ``Y`` each point's mean over its replicates. SALib expects one row per
+    design point, in the sampler's order: the results table as read has one row per run
+    (point × replicate), and analysing it directly gives wrong indices without an error.
+    """
+    data = load_sweep(folder)
+    if data.experiment["design"] not in sensitivity.SENSITIVITY_DESIGNS:
+        raise ReportError(f"{data.folder}: a {data.experiment['design']} design has no "
+                          "SALib layout (sobol or morris only)")
+    names, bounds, x = _salib_problem(data)
+    y = point_means(data, metric)
+    if y is None:
+        raise ReportError(f"{data.folder}: not every design point has a value of {metric}")
+    return sensitivity.problem(names, bounds), x, y
+
+
 def sensitivity_table(data: SweepData) -> tuple[pd.DataFrame, list[str]]:
     """SALib indices for every key metric (sobol, morris); and notes on skipped metrics."""
     exp = data.experiment
-    names = [p["path"] for p in data.parameters]
-    sample_columns = [f"sample:{n}" for n in names]
-    x = data.design[sample_columns].to_numpy()
-    bounds = [sensitivity.to_sampling_space(*exp["parameters"][n]["range"],
-                                            exp["parameters"][n]["scale"]) for n in names]
+    names, bounds, x = _salib_problem(data)
     frames, notes = [], []
     for metric in data.key_metrics:
         y = point_means(data, metric)
@@ -539,14 +566,15 @@ def timeseries_figure(data: SweepData, metric: str, path: Path) -> Path:
     series = data.timeseries[data.timeseries["metric"] == metric]
     start = data.manifest["scenario"]["start"]
     unit = outcomes.metric(metric).unit
-    fig, ax = plt.subplots(figsize=(9, 4.6))
+    fig = new_figure(figsize=(9, 4.6))
+    ax = fig.subplots()
     first = data.parameters[0]
     if not data.sampled:
         merged = series.merge(data.results[["run_id", first["path"]]], on="run_id")
         for k, (value, rows) in enumerate(merged.groupby(first["path"])):
             stats = rows.groupby("month")["value"].agg(["mean"])
             dates = pd.to_datetime([month_label(start, int(m)) for m in stats.index])
-            ax.plot(dates, stats["mean"], color=plt.get_cmap("viridis")(
+            ax.plot(dates, stats["mean"], color=colormaps["viridis"](
                 0.85 * k / max(1, merged[first["path"]].nunique() - 1)),
                 label=_param_value(value, first, with_unit=False))
         ax.legend(title=axis_label(first["label"], first["unit"]), fontsize=8,

@@ -221,7 +221,7 @@ def markdown(result: Robustness, scenario_name: str) -> str:
 def figure(result: Robustness, path: Path, limit: int = 40) -> Path:
     """Heat map of the change in share held (change − scenario) for the changes that move a
     check by 20 points or more (at most ``limit`` rows)."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     table = result.table.assign(delta=result.table["share"] - result.table["scenario_share"],
                                 change=result.table["parameter"] + " ×"
@@ -230,7 +230,8 @@ def figure(result: Robustness, path: Path, limit: int = 40) -> Path:
     strong = grid[(grid.abs() >= 0.2).any(axis=1)]
     strong = strong.loc[strong.abs().max(axis=1).sort_values(ascending=False).index[:limit]]
     height = max(2.5, 0.28 * len(strong) + 1.5)
-    fig, ax = plt.subplots(figsize=(max(8.0, 0.38 * grid.shape[1] + 5), height))
+    fig = Figure(figsize=(max(8.0, 0.38 * grid.shape[1] + 5), height))  # outside pyplot
+    ax = fig.subplots()
     if strong.empty:
         ax.text(0.5, 0.5, "no change moves any check by 20 points or more", ha="center",
                 va="center", transform=ax.transAxes)
@@ -244,5 +245,4 @@ def figure(result: Robustness, path: Path, limit: int = 40) -> Path:
         ax.set_title("Checks moved by ×0.5 / ×2 of an assumed parameter")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
