@@ -64,7 +64,7 @@ viz: $(STAMP)
 
 # the README's screenshot of the page (needs chromium: apt-get install chromium)
 viz-screenshot: $(STAMP)
-	$(PY) -m model.viz.screenshot docs/viz.png
+	$(PY) -m moatsim.viz.screenshot docs/viz.png
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -49,7 +49,7 @@ def outputs(scenario: str, seed: int, months: int,
     """File name → bytes, as ``moatsim run`` writes them (same DataFrame.to_csv calls), with
     the pre-issue-12 pricing rule; ``columns`` (table → names) keeps only those columns of a
     table (outputs added since the golden files were written are not in them)."""
-    from model.experiments.run import run_scenario
+    from moatsim.experiments.run import run_scenario
 
     result = run_scenario(ROOT / scenario, seed=seed, months=months, overrides=LEGACY)
     files = {}

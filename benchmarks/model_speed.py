@@ -59,7 +59,7 @@ def generated_scenario(n_firms: int, baseline: Path | None = None):
     """``baseline`` (default: the working directory's ``scenarios/baseline.yaml``) with
     copies of its labs and apps until it has ``n_firms`` firms (counting the open-source
     community, as the model's firm list does)."""
-    from model.loading import load_scenario
+    from moatsim.loading import load_scenario
 
     base = load_scenario(baseline or Path("scenarios/baseline.yaml").resolve())
     scenario = base.model_copy(deep=True)
@@ -91,7 +91,7 @@ def _read_tables(result) -> None:
 
 
 def _time_run(scenario, seed: int, months: int, overrides=None) -> float:
-    from model.experiments.run import run_scenario
+    from moatsim.experiments.run import run_scenario
 
     gc.collect()
     start = time.perf_counter()
@@ -100,7 +100,7 @@ def _time_run(scenario, seed: int, months: int, overrides=None) -> float:
 
 
 def _peak_mb(scenario, months: int) -> float:
-    from model.experiments.run import run_scenario
+    from moatsim.experiments.run import run_scenario
 
     gc.collect()
     tracemalloc.start()
@@ -112,9 +112,9 @@ def _peak_mb(scenario, months: int) -> float:
 
 def _ms_per_month(scenario, months: int, repeats: int, overrides=None) -> float:
     """Median over seeds 0… of (run minus build time) / months, in ms."""
-    from model.experiments.run import collect_result
-    from model.loading import load_scenario
-    from model.model import AIMarketModel
+    from moatsim.experiments.run import collect_result
+    from moatsim.loading import load_scenario
+    from moatsim.model import AIMarketModel
 
     times = []
     config = load_scenario(scenario, {**(overrides or {}), "months": months})
@@ -133,7 +133,7 @@ def reference_rules() -> dict:
     """Overrides that give this checkout the reference's mechanisms: the lead-markup pricing
     rule and the gap-share capability rule once issue 12's mechanisms exist; nothing in the
     reference itself."""
-    from model.scenario import Scenario, Technology
+    from moatsim.scenario import Scenario, Technology
 
     rules = {}
     if "pricing" in Scenario.model_fields:

@@ -34,7 +34,7 @@ METRICS = ("first_mover_share", "share_lab", "share_app", "share_open_source", "
 def compare_runs(source: Path, scenarios: list[str], replicates: int, out: Path) -> pd.DataFrame:
     """``moatsim compare`` run from ``source`` (a checkout); its runs.csv."""
     env = {**os.environ, "PYTHONPATH": str(source)}
-    subprocess.run([sys.executable, "-m", "model", "compare", *scenarios, "--replicates",
+    subprocess.run([sys.executable, "-m", "moatsim", "compare", *scenarios, "--replicates",
                     str(replicates), "--out", str(out)], cwd=source, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     return pd.read_csv(out / "runs.csv")

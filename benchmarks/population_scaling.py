@@ -42,10 +42,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.choice import offer_utility  # noqa: E402
-from model.loading import load_scenario  # noqa: E402
-from model.model import AIMarketModel  # noqa: E402
-from model.population import UserPopulation, logit_probabilities  # noqa: E402
+from moatsim.choice import offer_utility  # noqa: E402
+from moatsim.loading import load_scenario  # noqa: E402
+from moatsim.model import AIMarketModel  # noqa: E402
+from moatsim.population import UserPopulation, logit_probabilities  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 MODEL_SIZES = (10**4, 10**5, 10**6, 10**8, 10**9)

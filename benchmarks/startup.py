@@ -4,9 +4,9 @@ Measures the wall time of three commands, each a fresh ``python`` process, as th
 ``--repeats`` runs, interleaving this checkout and the reference (so both see the same machine
 load):
 
-* ``python -m model --help``
-* ``python -m model validate scenarios/baseline.yaml``
-* ``python -c "import model"``
+* ``python -m moatsim --help``
+* ``python -m moatsim validate scenarios/baseline.yaml``
+* ``python -c "import moatsim"``
 
 The reference commit (default 91125b2, before issue 11) is checked out into a temporary git
 worktree and run with ``PYTHONPATH=<worktree>`` and ``cwd=<worktree>``; this checkout the same
@@ -32,10 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = "91125b2"
 COMMANDS = {
-    "moatsim --help": ["-m", "model", "--help"],
-    "moatsim validate scenarios/baseline.yaml": ["-m", "model", "validate",
+    "moatsim --help": ["-m", "moatsim", "--help"],
+    "moatsim validate scenarios/baseline.yaml": ["-m", "moatsim", "validate",
                                                  "scenarios/baseline.yaml"],
-    'python -c "import model"': ["-c", "import model"],
+    'python -c "import moatsim"': ["-c", "import moatsim"],
 }
 
 

@@ -7,7 +7,7 @@ run — and the parent process's peak memory during a long sweep.
 
 Throughput: a grid over ``first_mover.switching_cost_utils`` on the baseline scenario,
 ``--runs`` runs of ``--months`` months, timed with ``time.perf_counter`` around
-:func:`model.experiments.sweep.run_sweep` — pool start-up, writing every Parquet file and the
+:func:`moatsim.experiments.sweep.run_sweep` — pool start-up, writing every Parquet file and the
 manifest included; the Dask cluster is started before the clock starts (a cluster is
 long-lived), and the client's connection is inside it. Each figure is the median of
 ``--repeats`` repeats.
@@ -79,7 +79,7 @@ def experiment(folder: Path, runs: int, months: int, name: str, source: Path = R
 
 
 def timed(path: Path, out: Path, **kwargs) -> tuple[int, float]:
-    from model.experiments.sweep import run_sweep
+    from moatsim.experiments.sweep import run_sweep
 
     start = time.perf_counter()
     summary = run_sweep(path, out, **kwargs)
@@ -122,7 +122,7 @@ def repeat(source: Path, args: argparse.Namespace) -> dict[str, float]:
 
 def child_memory(runs: int, months: int) -> None:
     """Run a sweep in this (fresh) process and print its peak RSS as JSON."""
-    from model.experiments.sweep import run_sweep
+    from moatsim.experiments.sweep import run_sweep
 
     with tempfile.TemporaryDirectory() as tmp:
         path = experiment(Path(tmp), runs, months, "memory")

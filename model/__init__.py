@@ -7,7 +7,7 @@ parameters drawn from five news articles (``seeds/``). The main entry points:
 * :class:`AIMarketModel` — the Mesa model itself (for ``mesa.batch_run``, notebooks, SolaraViz);
 * :func:`load_scenario` — a validated :class:`Scenario` from a file, with overrides.
 
-They are imported on first use (PEP 562), so ``import model.lifeline`` — the first thing a
+They are imported on first use (PEP 562), so ``import moatsim.lifeline`` — the first thing a
 pool worker or the browser page's server does — is quick: a child learns to die with its
 parent before it spends seconds importing Mesa and pandas.
 """
@@ -17,20 +17,20 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-_EXPORTS = {"AIMarketModel": "model.model", "RunResult": "model.experiments.run",
-            "Scenario": "model.scenario", "ScenarioError": "model.loading",
-            "load_scenario": "model.loading", "run_scenario": "model.experiments.run"}
+_EXPORTS = {"AIMarketModel": "moatsim.model", "RunResult": "moatsim.experiments.run",
+            "Scenario": "moatsim.scenario", "ScenarioError": "moatsim.loading",
+            "load_scenario": "moatsim.loading", "run_scenario": "moatsim.experiments.run"}
 
 if TYPE_CHECKING:
-    from model.experiments.run import RunResult, run_scenario
-    from model.loading import ScenarioError, load_scenario
-    from model.model import AIMarketModel
-    from model.scenario import Scenario
+    from moatsim.experiments.run import RunResult, run_scenario
+    from moatsim.loading import ScenarioError, load_scenario
+    from moatsim.model import AIMarketModel
+    from moatsim.scenario import Scenario
 
 
 def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
-        raise AttributeError(f"module 'model' has no attribute {name!r}")
+        raise AttributeError(f"module 'moatsim' has no attribute {name!r}")
     value = getattr(importlib.import_module(_EXPORTS[name]), name)
     globals()[name] = value
     return value

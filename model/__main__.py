@@ -1,7 +1,7 @@
-"""``python -m model`` is the ``moatsim`` command."""
+"""``python -m moatsim`` is the ``moatsim`` command."""
 
 import sys
 
-from model.cli import main
+from moatsim.cli import main
 
 sys.exit(main())

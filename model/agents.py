@@ -1,11 +1,11 @@
 """The companies of moatsim as Mesa agents: labs and big tech (apps and the open-source
-community live in :mod:`model.apps` and :mod:`model.community`).
+community live in :mod:`moatsim.apps` and :mod:`moatsim.community`).
 
 Agents hold their own state and make their own monthly decisions; the market (who uses whom)
-lives in :mod:`model.population`, and the model (:mod:`model.model`) calls the agents in the
+lives in :mod:`moatsim.population`, and the model (:mod:`moatsim.model`) calls the agents in the
 documented order. Agents know nothing of files or the command line.
 
-* :class:`Firm` — cash, compute credits and a ledger (:mod:`model.finance`); exits when cash
+* :class:`Firm` — cash, compute credits and a ledger (:mod:`moatsim.finance`); exits when cash
   runs out.
 * :class:`Seller` — a firm with offerings users can choose: entry month, quality and price
   per segment.
@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from model import technology
-from model import scenario as sc
-from model.calendar import month_index
-from model.finance import RAISED, Entry, Ledger
-from model.market import LAB, Cell, ReadOnlyRow, Row
+from moatsim import technology
+from moatsim import scenario as sc
+from moatsim.calendar import month_index
+from moatsim.finance import RAISED, Entry, Ledger
+from moatsim.market import LAB, Cell, ReadOnlyRow, Row
 
 if TYPE_CHECKING:
-    from model.model import AIMarketModel
+    from moatsim.model import AIMarketModel
 
 
 class Firm(mesa.Agent):
@@ -77,7 +77,7 @@ class Firm(mesa.Agent):
         """Transfer money to another firm: two ledger entries that cancel out.
 
         ``category`` names what the payee receives; the payer books ``<category>_out``
-        (or the cost category for fees, see :data:`model.finance.COSTS`).
+        (or the cost category for fees, see :data:`moatsim.finance.COSTS`).
         """
         if amount_musd <= 0:
             return
@@ -148,7 +148,7 @@ class Firm(mesa.Agent):
 class Seller(Firm):
     """A firm whose products users can choose, segment by segment.
 
-    Its offers live in the model's :class:`model.market.MarketState` (its column there):
+    Its offers live in the model's :class:`moatsim.market.MarketState` (its column there):
     ``entry_month``, ``quality_bonus``, ``markup`` and ``price_usd`` are its rows, ``is_open``
     its cell, so reads over all sellers are array operations.
     """
@@ -163,7 +163,7 @@ class Seller(Firm):
     def __init__(self, model: AIMarketModel, spec: sc.Firm, start: str,
                  founded_month: int | None = None):
         """``founded_month`` overrides the spec's founding date (an entrant waiting for the
-        entry decision is founded at :data:`model.market.NEVER`)."""
+        entry decision is founded at :data:`moatsim.market.NEVER`)."""
         founded = founded_month if founded_month is not None else (
             0 if spec.founded is None else month_index(start, spec.founded))
         super().__init__(model, spec.id, spec.name, spec.cash_musd, spec.staff_cost_musd_month,
@@ -308,14 +308,14 @@ class Lab(Seller):
 
     def read_strategy(self, spec: sc.Firm) -> None:
         """Its spending plans, from its spec: at the start, and again when a set event
-        changes them (:data:`model.loading.STRATEGY_KEYS`)."""
+        changes them (:data:`moatsim.loading.STRATEGY_KEYS`)."""
         self.training_spend_musd_month = spec.training_spend_musd_month
         self.post_training_spend_musd_month = spec.post_training_spend_musd_month
         self.safety_spend_musd_month = spec.safety_spend_musd_month
 
     def build_trust(self) -> None:
         """Spend this month's safety budget, if it has the cash, and add it to its trust
-        stock, which wears off meanwhile (C27; :func:`model.technology.trust_stock`)."""
+        stock, which wears off meanwhile (C27; :func:`moatsim.technology.trust_stock`)."""
         model = self.model
         spend = 0.0
         if self.active(model.month) and self.safety_spend_musd_month > 0:
@@ -502,7 +502,7 @@ class BigTech(Firm):
 
     def read_strategy(self, spec: sc.Firm) -> None:
         """Its strategy, from its spec: at the start, and again when a set event changes it
-        (:data:`model.loading.STRATEGY_KEYS`)."""
+        (:data:`moatsim.loading.STRATEGY_KEYS`)."""
         self.invest_in_champion = spec.invest_in_champion
         self.license_stopgap = spec.license_stopgap
         self.licence_gap_points = spec.licence_gap_points

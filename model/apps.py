@@ -12,7 +12,7 @@ much value moves to the application layer (pattern P6).
 
 **Routing** (``routes_across_suppliers``; Cursor's and Perplexity's model pickers, GitHub
 Copilot's multi-model release of 2024-10). Each task has its own taste for each model, a Gumbel
-draw of scale 1 util, as in multi-homing (:mod:`model.multihoming`). A router that sends a task
+draw of scale 1 util, as in multi-homing (:mod:`moatsim.multihoming`). A router that sends a task
 to the supplier with the best value plus that draw sends a share ``r_j = exp(v_j) / Σ exp(v)``
 of its work to supplier j (``v_j`` is the supplier's mean value to the segment's users,
 quality less API price, :meth:`AIMarketModel._rank_suppliers`). Its users then get the
@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from model import scenario as sc
-from model.agents import Lab, Seller
-from model.market import APP
+from moatsim import scenario as sc
+from moatsim.agents import Lab, Seller
+from moatsim.market import APP
 
 MIN_ROUTE_SHARE = 0.01
 """Least share of its tasks a router sends a supplier (assumption: a model that would get
@@ -46,7 +46,7 @@ class AppBuilder(Seller):
 
     def __init__(self, model, spec: sc.Firm, start: str, founded_month: int | None = None):
         """``founded_month`` overrides the spec's founding date (a prospective app builder
-        waits for the entry decision at :data:`model.market.NEVER`, with the segments it may
+        waits for the entry decision at :data:`moatsim.market.NEVER`, with the segments it may
         serve as offerings, and serves the first until it is founded in one)."""
         super().__init__(model, spec, start, founded_month)
         self.segment = model.segment_ids.index(next(iter(spec.offerings)))
@@ -63,7 +63,7 @@ class AppBuilder(Seller):
 
     def read_strategy(self, spec: sc.Firm) -> None:
         """Its strategy, from its spec: at the start, and again when a set event changes it
-        (:data:`model.loading.STRATEGY_KEYS`)."""
+        (:data:`moatsim.loading.STRATEGY_KEYS`)."""
         self.post_training_spend_musd_month = spec.post_training_spend_musd_month
         self.routes_across_suppliers = spec.routes_across_suppliers
 

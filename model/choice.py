@@ -1,4 +1,4 @@
-"""What an offer is worth to a user: the utility the logit choice in :mod:`model.population` uses.
+"""What an offer is worth to a user: the utility the logit choice in :mod:`moatsim.population` uses.
 
 Utility of provider k in segment s to cohort c (in utils, one util ≈ the spread of the logit's
 random taste term):

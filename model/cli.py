@@ -1,4 +1,4 @@
-"""The ``moatsim`` command: a thin layer over :mod:`model.experiments`.
+"""The ``moatsim`` command: a thin layer over :mod:`moatsim.experiments`.
 
     moatsim run SCENARIO [--seed N] [--months N] [--set path.to.key=value ...] [--out DIR]
                 [--force]
@@ -22,7 +22,7 @@ Bad input (a scenario file, a flag, a value) gets one line on stderr naming the 
 line and the key path, exit code 2, no traceback, and nothing written. So does an ``--out``
 folder that holds anything but an earlier output of the same command (checked before any
 simulation starts; ``--force`` moves such a folder aside, never deletes it): see
-:mod:`model.experiments.outfolder`.
+:mod:`moatsim.experiments.outfolder`.
 
 Start-up: this module imports only the standard library, so ``moatsim --help`` answers
 before pydantic, pandas or Mesa are loaded; each command imports what it uses (``validate``
@@ -80,7 +80,7 @@ def _port(text: str) -> int:
 
 
 def _variants(text: str) -> list[str]:
-    from model.experiments.patterns import parse_against
+    from moatsim.experiments.patterns import parse_against
 
     try:
         return parse_against(text)
@@ -216,12 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _usage_errors() -> tuple[type[BaseException], ...]:
     """The exceptions told as one line with exit code 2: :class:`UsageError`, and
-    :class:`~model.loading.ScenarioError` and :class:`~model.experiments.outfolder.
+    :class:`~moatsim.loading.ScenarioError` and :class:`~moatsim.experiments.outfolder.
     OutFolderError` if their modules are loaded (if not, nothing raised them); looked up
     here so that ``moatsim --help`` does not import pydantic to name them."""
     kinds: list[type[BaseException]] = [UsageError]
-    for module, name in (("model.loading", "ScenarioError"),
-                         ("model.experiments.outfolder", "OutFolderError")):
+    for module, name in (("moatsim.loading", "ScenarioError"),
+                         ("moatsim.experiments.outfolder", "OutFolderError")):
         loaded = sys.modules.get(module)
         if loaded is not None:
             kinds.append(getattr(loaded, name))
@@ -246,8 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from model.experiments.outfolder import prepare_out
-    from model.loading import load_scenario, parse_assignments
+    from moatsim.experiments.outfolder import prepare_out
+    from moatsim.loading import load_scenario, parse_assignments
 
     overrides = parse_assignments(args.assignments, file=f"{args.scenario} (from --set)")
     if args.months is not None:
@@ -256,9 +256,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = args.out or RUNS_DIR / f"{config.name}-seed{args.seed}"
     prepare_out(out, "run", [args.scenario], force=args.force)
     # the simulation and its figures (Mesa, pandas, matplotlib) load only for good input
-    from model.experiments.outputs import write_run
-    from model.experiments.run import run_scenario
-    from model.experiments.tables import events_table, summary_table, top_events
+    from moatsim.experiments.outputs import write_run
+    from moatsim.experiments.run import run_scenario
+    from moatsim.experiments.tables import events_table, summary_table, top_events
 
     progress = _progress(config.months, quiet=args.quiet)
     result = run_scenario(config, seed=args.seed, on_month=lambda month: progress.update(1))
@@ -282,9 +282,9 @@ def _progress(total: int, *, quiet: bool, unit: str = "month"):
 
 
 def cmd_patterns(args: argparse.Namespace) -> int:
-    from model.experiments.outfolder import prepare_out, write_atomically
-    from model.experiments.patterns import format_table, replicate_validation, validation_table
-    from model.loading import load_scenario, parse_assignments
+    from moatsim.experiments.outfolder import prepare_out, write_atomically
+    from moatsim.experiments.patterns import format_table, replicate_validation, validation_table
+    from moatsim.loading import load_scenario, parse_assignments
 
     overrides = parse_assignments(args.assignments, file=f"{args.scenario} (from --set)")
     if args.months is not None:
@@ -310,9 +310,9 @@ def cmd_patterns(args: argparse.Namespace) -> int:
 
 
 def cmd_robustness(args: argparse.Namespace) -> int:
-    from model.experiments.outfolder import prepare_out, write_atomically
-    from model.experiments.robustness import plan, robustness, write_robustness
-    from model.loading import load_scenario
+    from moatsim.experiments.outfolder import prepare_out, write_atomically
+    from moatsim.experiments.robustness import plan, robustness, write_robustness
+    from moatsim.loading import load_scenario
 
     config = load_scenario(args.scenario)
     out = args.out or RUNS_DIR / f"robustness-{config.name}"
@@ -340,10 +340,10 @@ def cmd_robustness(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from model.experiments.compare import compare
-    from model.experiments.compare_outputs import write_comparison
-    from model.experiments.outfolder import prepare_out
-    from model.loading import load_scenario
+    from moatsim.experiments.compare import compare
+    from moatsim.experiments.compare_outputs import write_comparison
+    from moatsim.experiments.outfolder import prepare_out
+    from moatsim.loading import load_scenario
 
     overrides = {} if args.months is None else {"months": args.months}
     names = [load_scenario(path, overrides).name for path in args.scenarios]  # validate all
@@ -381,7 +381,7 @@ def _resumable(command: str, file: Path, out: Path, start: Callable[[], Any]) ->
     """``start()``'s summary, or the exit code of a run that stopped part-way (1 when the
     pool or cluster failed, 130 on Ctrl-C; finished runs are kept for ``--resume``); a folder
     or scheduler that cannot be used is a one-line usage error."""
-    from model.experiments.sweep import SweepAborted, SweepError
+    from moatsim.experiments.sweep import SweepAborted, SweepError
 
     try:
         return start()
@@ -397,8 +397,8 @@ def _resumable(command: str, file: Path, out: Path, start: Callable[[], Any]) ->
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from model.experiments.design import load_experiment
-    from model.experiments.sweep import describe_plan, run_sweep
+    from moatsim.experiments.design import load_experiment
+    from moatsim.experiments.sweep import describe_plan, run_sweep
 
     loaded = load_experiment(args.experiment)  # all validation before any output
     out = args.out or RUNS_DIR / f"sweep-{loaded.name}"
@@ -415,8 +415,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from model.experiments.calibration import describe_plan, load_calibration, run_calibration
-    from model.experiments.calibration_outputs import (
+    from moatsim.experiments.calibration import describe_plan, load_calibration, run_calibration
+    from moatsim.experiments.calibration_outputs import (
         CalibrationOutputError,
         check_scenario_out,
         write_calibrated_scenario,
@@ -448,7 +448,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from model.experiments.report import ReportError, write_report
+    from moatsim.experiments.report import ReportError, write_report
 
     try:
         files = write_report(args.folder)
@@ -461,7 +461,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``ok`` and a summary per good file, one error line per bad one (exit 2 if any)."""
-    from model.loading import ScenarioError, load_scenario
+    from moatsim.loading import ScenarioError, load_scenario
 
     broken = 0
     for path in args.scenarios:
@@ -479,7 +479,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     """Every scenario that loads, with its description; then one error line per file that
     does not (exit 2 if any), so one broken file hides none of the others."""
-    from model.loading import ScenarioError, load_scenario
+    from moatsim.loading import ScenarioError, load_scenario
 
     files = sorted(args.dir.glob("*.yaml"))
     if not files:
@@ -499,7 +499,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from model import paramdoc
+    from moatsim import paramdoc
 
     if args.check:
         if not paramdoc.is_current():
@@ -512,8 +512,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_viz(args: argparse.Namespace) -> int:
-    from model.loading import load_scenario
-    from model.viz import server
+    from moatsim.loading import load_scenario
+    from moatsim.viz import server
 
     if args.scenario is not None:
         load_scenario(args.scenario)  # a bad file: one line, exit 2, and no server

@@ -20,9 +20,9 @@ import math
 
 import numpy as np
 
-from model import technology
-from model.agents import Lab, Seller
-from model.market import COMMUNITY
+from moatsim import technology
+from moatsim.agents import Lab, Seller
+from moatsim.market import COMMUNITY
 
 
 class OpenSourceCommunity(Seller):
@@ -34,7 +34,7 @@ class OpenSourceCommunity(Seller):
     def __init__(self, model):
         cfg = model.config.open_source
         # a Seller built from a synthetic spec: no cash, no staff, segments from the config
-        from model.scenario import Firm
+        from moatsim.scenario import Firm
 
         spec = Firm(id="open_source", name="Open-source community", kind="lab", cash_musd=0,
                     staff_cost_musd_month=0, post_training_spend_musd_month=0)

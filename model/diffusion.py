@@ -1,7 +1,7 @@
 """Ideas spread by imitation, with a lag that depends on openness (C14, C17, C21, C29).
 
 :class:`IdeaPool` keeps, month by month, the best effective compute (log2, relative to each
-modality's anchor model, :func:`model.technology.log2_compute_of`) of the open-weights models
+modality's anchor model, :func:`moatsim.technology.log2_compute_of`) of the open-weights models
 and of the closed ones. What a lab or the community can imitate at a month is the best open
 model of the month before — weights are there to fine-tune and distil (C17) — or the best
 closed model of ``closed_imitation_lag_months`` before, known through papers and its outputs

@@ -7,14 +7,14 @@ may serve, what that product would earn: the users it would win among this month
 price), kept for a payback horizon, times the margin sellers earn there per user-month. Entry
 is worth it where that value repays the founding round it must raise — a free-entry condition
 with a sunk cost (Bresnahan & Reiss 1991; Sutton 1991). Whether the round can be raised is the
-VC pool's question (:mod:`model.finance`). Pure numpy: the model supplies the arrays.
+VC pool's question (:mod:`moatsim.finance`). Pure numpy: the model supplies the arrays.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from model.market import NEVER
+from moatsim.market import NEVER
 
 NOT_FOUNDED = NEVER
 """Founding month of a prospective entrant the entry decision has not founded."""

@@ -4,7 +4,7 @@ what one run's output tables say about each.
 A target's ``checks`` each name a ``quantity`` — one of the functions in :data:`QUANTITIES` —
 with its arguments, the observed value and a band ``[low, high]`` from the target's
 tolerance. :func:`check_history` computes every quantity from a run's tables and says whether
-it lies in its band. Quantities read only output tables (``model``, ``firms``, ``segments``,
+it lies in its band. Quantities read only output tables (``moatsim``, ``firms``, ``segments``,
 ``events``), so they work on a run in memory and on CSV files alike; a quantity the run cannot
 speak to (a firm it does not have, a date it does not reach) is ``None``, never a pass.
 

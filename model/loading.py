@@ -36,8 +36,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from model.calendar import month_index, month_label
-from model.scenario import IDENTIFIER_PATTERN, OUTSIDE_INVESTOR, Scenario, Sourced
+from moatsim.calendar import month_index, month_label
+from moatsim.scenario import IDENTIFIER_PATTERN, OUTSIDE_INVESTOR, Scenario, Sourced
 
 FLAT_SEPARATOR = "__"
 # libyaml's safe loader when PyYAML was built with it (the PyPI wheels are): ~10× faster

@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from model import pricing
-from model.scenario import MODALITIES
+from moatsim import pricing
+from moatsim.scenario import MODALITIES
 
 if TYPE_CHECKING:
-    from model.agents import Lab, Seller
+    from moatsim.agents import Lab, Seller
 
 NEVER = 10**9
 """Entry month of a segment a seller does not serve."""

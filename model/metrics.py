@@ -18,17 +18,17 @@ Indicators are computed from the model each month and collected by Mesa's DataCo
   Σ adopters · (log Σ exp(u) − u₀) / price weight (USD millions per month; Small & Rosen 1981);
 * ``pricing_iterations`` / ``pricing_foc_residual`` — how the month's best-response prices were
   found: evaluations of the fixed point, and the largest |first-order condition| / demand at
-  the prices chosen (0 and NaN under the lead-markup rule; :mod:`model.pricing`);
+  the prices chosen (0 and NaN under the lead-markup rule; :mod:`moatsim.pricing`);
 * ``leader.<segment>`` and ``first_mover_share.<segment>`` — who leads each segment, and the
   share of the segment's first entrant;
 * ``providers_per_user.<segment>`` — providers an adopter of the segment uses, on average
-  (1 where users single-home; :mod:`model.multihoming`).
+  (1 where users single-home; :mod:`moatsim.multihoming`).
 
 Shares, leaders, prices and revenue are of *use*: a user's month of work, split among its
 providers where users multi-home, and the user itself where they single-home. ``users`` of a
 firm count everyone who uses it.
 
-The patterns P1–P7 are checked in :mod:`model.patterns`, from the output tables.
+The patterns P1–P7 are checked in :mod:`moatsim.patterns`, from the output tables.
 """
 
 from __future__ import annotations
@@ -40,12 +40,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from model.market import APP, LAB
-from model.scenario import MODALITIES
+from moatsim.market import APP, LAB
+from moatsim.scenario import MODALITIES
 
 if TYPE_CHECKING:
-    from model.agents import Firm
-    from model.model import AIMarketModel
+    from moatsim.agents import Firm
+    from moatsim.model import AIMarketModel
 
 
 def segment_shares(users: np.ndarray) -> np.ndarray:
@@ -74,7 +74,7 @@ class MarketRecords:
     model (``frontier``, ``closed_frontier``, ``open_quality`` [T]); the first entrant of each
     segment, ``first_movers`` (T dicts segment → (column, month)); how prices were found,
     ``pricing_iterations`` and ``pricing_foc_residual`` [T]. Constant: ``kind`` [P]
-    (:data:`model.market.LAB`, ``APP``, ``COMMUNITY``), the sellers' ids,
+    (:data:`moatsim.market.LAB`, ``APP``, ``COMMUNITY``), the sellers' ids,
     the cohorts' ``price_weight`` [C] and the outside option's utility.
     """
 

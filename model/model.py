@@ -5,15 +5,15 @@ A monthly agent-based model of the AI industry from 2023 on, with parameters dra
 news articles (``seeds/``; fact ids in ``seeds/facts.yaml``): funding (VC pools, big-tech
 stakes and tranches), first-mover loss (brand that decays, switching costs, network effects)
 and commoditization (markups that shrink as the quality gap closes, open catch-up, pre-training
-returns that decay). Firms are Mesa agents (:mod:`model.agents`, :mod:`model.apps`,
-:mod:`model.community`); users are counts by segment, taste cohort and provider
-(:mod:`model.population`), so billions of users cost no more than thousands. docs/ODD.md
+returns that decay). Firms are Mesa agents (:mod:`moatsim.agents`, :mod:`moatsim.apps`,
+:mod:`moatsim.community`); users are counts by segment, taste cohort and provider
+(:mod:`moatsim.population`), so billions of users cost no more than thousands. docs/ODD.md
 describes the model with the ODD protocol.
 
 One month (``step``), in order:
 
 1. scheduled events and deals: weight releases, entries, licences, stakes and tranches,
-   regime changes; then the entry decision, which may found a new lab (:mod:`model.entry`);
+   regime changes; then the entry decision, which may found a new lab (:mod:`moatsim.entry`);
 2. big tech: fund in-house labs, back a champion, manage stopgap licences;
 3. labs: pre-training runs, safety spending (trust, C27) and post-training, entry into new
    segments, prices;
@@ -33,19 +33,19 @@ from typing import Any
 import mesa
 import numpy as np
 
-from model import entry, metrics, multihoming, pricing, technology
-from model.agents import BigTech, Firm, Lab, Seller
-from model.apps import AppBuilder, task_routes
-from model.calendar import month_index, month_label
-from model.choice import offer_utility, with_free_tiers
-from model.community import OpenSourceCommunity
-from model.diffusion import IdeaPool
-from model.finance import VentureMarket
-from model.loading import load_scenario, with_set_event
-from model.market import APP, LAB, NEVER, MarketState
-from model.population import UserPopulation
-from model.recorder import Recorder
-from model.scenario import MODALITIES, OUTSIDE_INVESTOR, SCENARIO_AGENT, Investment, Scenario
+from moatsim import entry, metrics, multihoming, pricing, technology
+from moatsim.agents import BigTech, Firm, Lab, Seller
+from moatsim.apps import AppBuilder, task_routes
+from moatsim.calendar import month_index, month_label
+from moatsim.choice import offer_utility, with_free_tiers
+from moatsim.community import OpenSourceCommunity
+from moatsim.diffusion import IdeaPool
+from moatsim.finance import VentureMarket
+from moatsim.loading import load_scenario, with_set_event
+from moatsim.market import APP, LAB, NEVER, MarketState
+from moatsim.population import UserPopulation
+from moatsim.recorder import Recorder
+from moatsim.scenario import MODALITIES, OUTSIDE_INVESTOR, SCENARIO_AGENT, Investment, Scenario
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 
@@ -243,7 +243,7 @@ class AIMarketModel(mesa.Model):
         ``capability`` in ``modality`` would earn in each segment of ``may_serve`` [S] where
         paid labs sell (0 elsewhere, and everywhere when ``capability`` is NaN): it prices at
         the segment's mean paid price and earns its sellers' mean margin per user
-        (:mod:`model.entry`). Entrants and big techs buying a lab's team value a product
+        (:mod:`moatsim.entry`). Entrants and big techs buying a lab's team value a product
         this way."""
         if math.isnan(capability):
             return np.zeros(len(self.segment_ids))
@@ -274,7 +274,7 @@ class AIMarketModel(mesa.Model):
     def _new_offer_margin_musd(self, utility: np.ndarray, margin_usd: np.ndarray) -> np.ndarray:
         """[S] margin (USD millions over ``entry.payback_months``) a new offer worth
         ``utility`` [S, C] to each cohort would earn at ``margin_usd`` [S] a user-month: the
-        users it would win among this month's choosers, kept (:mod:`model.entry`)."""
+        users it would win among this month's choosers, kept (:mod:`moatsim.entry`)."""
         cfg, served = self.config, self.available
         share = entry.entrant_share(self.utility, served, cfg.choice.outside_option_utils,
                                     utility)
@@ -383,7 +383,7 @@ class AIMarketModel(mesa.Model):
         self.config = switched_off(self.source_scenario)
         self._read_tastes_and_adoption()
         parts = event.path.split(".")
-        if parts[0] == "firms":  # a firm's strategy (model.loading.STRATEGY_KEYS)
+        if parts[0] == "firms":  # a firm's strategy (moatsim.loading.STRATEGY_KEYS)
             self.firm_by_id[parts[1]].read_strategy(
                 next(f for f in self.config.firms if f.id == parts[1]))
         self.venture.set_pools(*_vc_pools(self.config))
@@ -718,7 +718,7 @@ class AIMarketModel(mesa.Model):
     def _route_use(self, utility: np.ndarray) -> None:
         """Where users' work goes this month: in segments where users multi-home, each user
         of a primary provider splits its use over a set of providers by a logit over tasks
-        (:mod:`model.multihoming`, with the ``utility`` [S, C, P] users chose by); elsewhere
+        (:mod:`moatsim.multihoming`, with the ``utility`` [S, C, P] users chose by); elsewhere
         use is the primary counts. Sets :attr:`use_by_cohort` [S, C, P], :attr:`use` [S, P]
         (what providers are paid for and shares measure) and :attr:`reach` [S, P] (users of
         each provider, a multi-homing user counted at each of its providers)."""

@@ -1,7 +1,7 @@
 """Multi-homing: users who work with several providers at once (issue 13, point 3; H8).
 
 An enterprise team or a developer keeps a *primary* provider — the one it chose by logit in
-:mod:`model.population`, with the switching cost that comes with an account, contracts and
+:mod:`moatsim.population`, with the switching cost that comes with an account, contracts and
 habits — and may add others. Each task has its own taste shock (the same unit-scale Gumbel
 term as the user-level logit), so a user with the set ``A`` routes each task to the provider
 that suits it best: it sends ``exp(u_j) / Σ_{i∈A} exp(u_i)`` of its use to ``j`` and gets the

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from model.params import param_meta
-from model.scenario import Scenario
+from moatsim.params import param_meta
+from moatsim.scenario import Scenario
 
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "parameters.md"
 

@@ -1,6 +1,6 @@
 """Parameter declarations: one helper that attaches unit, range, doc and source to a field.
 
-Every number a scenario can set is declared once, here or in :mod:`model.scenario`, with
+Every number a scenario can set is declared once, here or in :mod:`moatsim.scenario`, with
 ``param(...)``. The metadata travels on the pydantic field, so the YAML validation, the
 generated ``docs/parameters.md`` and (later) the browser sliders all read the same place.
 """

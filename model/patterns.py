@@ -10,7 +10,7 @@ counts as a pass.
 
 P7 asks whether the open base's owner gains *from the absorbed work*, so it compares the run
 with a twin on the same seed with absorption switched off (``mechanisms.absorption: false``);
-:mod:`model.experiments.patterns` runs the twin.
+:mod:`moatsim.experiments.patterns` runs the twin.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any, NamedTuple
 import pandas as pd
 import yaml
 
-from model.history import ABSORPTIONS, LAST_OBSERVATION, backed_before, month_of
-from model.metrics import first_mover
+from moatsim.history import ABSORPTIONS, LAST_OBSERVATION, backed_before, month_of
+from moatsim.metrics import first_mover
 
 ARTICLES_FILE = Path(__file__).resolve().parents[1] / "seeds" / "articles.yaml"
 C5_CATEGORIES = ("coding", "image", "video")
@@ -99,7 +99,7 @@ SINGLE_RUN_PATTERNS = ("P1", "P2", "P3", "P4", "P5", "P6")
 
 
 def check_patterns(run: Any, twin: Any = None) -> dict[str, Judged]:
-    """Every pattern's verdict on ``run`` (tables ``model``, ``firms``, ``segments``,
+    """Every pattern's verdict on ``run`` (tables ``moatsim``, ``firms``, ``segments``,
     ``events``); ``twin`` is the same scenario and seed with absorption switched off (P7)."""
     return {"P1": p1(run), "P2": p2(run), "P3": p3(run), "P4": p4(run), "P5": p5(run),
             "P6": p6(run), "P7": p7(run, twin)}

@@ -2,7 +2,7 @@
 
 **Best response** (the default, ``pricing.rule: best_response``). In a segment, cohort c values
 seller k's offer at ``u = v[c, k] − α[c] · p[k]`` (quality, openness, brand, network and
-distribution in ``v``; :mod:`model.choice`), against an outside option ``u₀``. The users who
+distribution in ``v``; :mod:`moatsim.choice`), against an outside option ``u₀``. The users who
 choose this month are the demand a price acts on (:class:`Choosers`): non-adopters who adopt
 (Bass hazard × the logit over the outside option and the offers) and adopters who look around
 (their current provider gets the switching-cost bonus ψ; they may also leave for the outside

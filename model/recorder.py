@@ -2,7 +2,7 @@
 
 :class:`Recorder` keeps, each month, the raw state the outputs are made of — the ``[S, P]``
 users array, the offers users saw, each firm's books — and builds the tables from them when
-they are read: the model indicators for all months at once (:func:`model.metrics.indicators`),
+they are read: the model indicators for all months at once (:func:`moatsim.metrics.indicators`),
 the firm columns (users, share, price) and the segments table (month × segment × seller) as
 array operations instead of one call per reporter, firm or row per month. The tables are the
 ones ``mesa.DataCollector`` would hold, value for value; :meth:`Recorder.datacollector` fills a
@@ -19,16 +19,16 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from model import metrics
+from moatsim import metrics
 
 if TYPE_CHECKING:
-    from model.model import AIMarketModel
+    from moatsim.model import AIMarketModel
 
 SEGMENT_COLUMNS = ["month", "segment", "firm", "users", "use", "share"]
 
 
 def month_record(model: AIMarketModel) -> dict[str, Any]:
-    """The model's current month as :class:`model.metrics.MarketRecords` fields (one month).
+    """The model's current month as :class:`moatsim.metrics.MarketRecords` fields (one month).
 
     Arrays the model replaces every month are kept as they are; the population's counts and
     what is derived from the market's routes is computed for the month.
@@ -63,7 +63,7 @@ class Recorder:
 
     A month is recorded as the raw values it needs (:func:`month_record`, each firm's books);
     the indicators and firm columns derived from them are computed when the tables are built,
-    by the formulas of :mod:`model.metrics`, so the tables are value for value the ones the
+    by the formulas of :mod:`moatsim.metrics`, so the tables are value for value the ones the
     reporters would give on the live model.
     """
 
@@ -129,7 +129,7 @@ class Recorder:
     def firm_columns(self) -> dict[str, np.ndarray]:
         """The firms table as columns, one row per month × agent (in Mesa's agent order), with
         ``Step`` and ``AgentID`` first; users, share and price computed for all rows at once
-        by :func:`model.metrics.firm_users`' and :func:`model.metrics.price_of`'s formulas."""
+        by :func:`moatsim.metrics.firm_users`' and :func:`moatsim.metrics.price_of`'s formulas."""
         column_of = {seller_id: k for k, seller_id in enumerate(self.seller_ids)}
         month_of_row = np.repeat(np.arange(len(self.months)),
                                  [len(agents) for agents in self.agents])

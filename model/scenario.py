@@ -1,13 +1,13 @@
 """The scenario schema: every input of a moatsim run, typed, ranged, documented and sourced.
 
 A scenario is a YAML file validated by :class:`Scenario`. Each number is declared with
-:func:`model.params.param`, which records its unit, allowed range, one-line description and
+:func:`moatsim.params.param`, which records its unit, allowed range, one-line description and
 source (a seed fact id from ``seeds/facts.yaml``, an outside reference, or
 ``assumption: <why>``). Values set for a particular firm, segment or cohort in a YAML file
 carry their own citations in that entry's ``sources`` mapping.
 
 Loading (``extends``, deep merge, ``--set`` overrides, error messages with file and line)
-lives in :mod:`model.loading`; this module only says what a valid scenario is.
+lives in :mod:`moatsim.loading`; this module only says what a valid scenario is.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pydantic import (
     field_validator,
 )
 
-from model.params import flag, param
+from moatsim.params import flag, param
 
 IDENTIFIER_PATTERN = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
 Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN, max_length=40)]

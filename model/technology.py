@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from model.scenario import Scenario
+    from moatsim.scenario import Scenario
 
 
 def pretrain_gain(run_cost_musd: float, stock_musd: float, reference_musd: float,
@@ -37,7 +37,7 @@ def pretrain_gain(run_cost_musd: float, stock_musd: float, reference_musd: float
 
 def anchors(config: Scenario) -> tuple[np.ndarray, np.ndarray]:
     """[M] anchor models' final-run cost (USD millions, 2023-01 prices) and capability (points),
-    in the order of :data:`model.scenario.MODALITIES`."""
+    in the order of :data:`moatsim.scenario.MODALITIES`."""
     tech = config.technology
     cost = np.array([tech.text_anchor_run_musd, tech.image_anchor_run_musd,
                      tech.video_anchor_run_musd])

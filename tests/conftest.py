@@ -16,8 +16,8 @@ BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
 
 def moatsim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """Run the real command line (``python -m model ...``) and capture its output."""
-    return subprocess.run([sys.executable, "-m", "model", *map(str, args)], cwd=cwd,
+    """Run the real command line (``python -m moatsim ...``) and capture its output."""
+    return subprocess.run([sys.executable, "-m", "moatsim", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -45,6 +45,6 @@ def kill_once_written(command: list[str], folder: Path, count: int,
 
 @pytest.fixture(scope="session")
 def baseline_run():
-    from model import run_scenario
+    from moatsim import run_scenario
 
     return run_scenario(BASELINE, seed=7, months=36)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from model.population import NOT_ADOPTED, _normalised
+from moatsim.population import NOT_ADOPTED, _normalised
 
 
 def adopt_and_look(counts: np.ndarray, rng, choice_rng, logit: Callable, *, utility,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from model.experiments.run import run_scenario
-from model.history import unbacked_labs_absorbed
-from model.model import AIMarketModel
+from moatsim.experiments.run import run_scenario
+from moatsim.history import unbacked_labs_absorbed
+from moatsim.model import AIMarketModel
 from tests.conftest import BASELINE
 
 SEED, MONTHS = 2, 26  # in seed 2 Adept runs out of cash in 2024-10 (month 21)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from model.cli import main
-from model.experiments.calibration import (
+from moatsim.cli import main
+from moatsim.experiments.calibration import (
     BASE_GENERATION,
     deviation,
     load_calibration,
@@ -21,9 +21,9 @@ from model.experiments.calibration import (
     read_points,
     run_calibration,
 )
-from model.experiments.calibration_outputs import MARKER, write_calibrated_scenario
-from model.history import Check, users
-from model.loading import ScenarioError, load_scenario
+from moatsim.experiments.calibration_outputs import MARKER, write_calibrated_scenario
+from moatsim.history import Check, users
+from moatsim.loading import ScenarioError, load_scenario
 from tests.conftest import BASELINE, ROOT, kill_once_written
 
 P = "segments.consumer_chat.bass_innovation_monthly"
@@ -143,7 +143,7 @@ def test_deviation_is_in_band_units_on_each_side():
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     """Targets made by the model itself at known parameters (seed 3, the calibration's)."""
-    from model.experiments.run import run_scenario
+    from moatsim.experiments.run import run_scenario
 
     root = tmp_path_factory.mktemp("synthetic")
     run = run_scenario(load_scenario(BASELINE), seed=3, months=12, overrides=TRUE)
@@ -200,7 +200,7 @@ def tiny(tmp_path_factory):
 def test_sigkill_then_resume_gives_the_uninterrupted_calibration(tiny, tmp_path):
     path, reference = tiny
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "model", "calibrate", str(path), "--out", str(out),
+    command = [sys.executable, "-m", "moatsim", "calibrate", str(path), "--out", str(out),
                "--workers", "2", "--quiet"]
     results = out / "results"
     kill_once_written(command, results, 12)  # the command and its worker processes

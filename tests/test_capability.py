@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model import history, technology
-from model.diffusion import IdeaPool
-from model.experiments.run import run_scenario
-from model.loading import load_scenario
-from model.model import AIMarketModel
-from model.scenario import MODALITIES
+from moatsim import history, technology
+from moatsim.diffusion import IdeaPool
+from moatsim.experiments.run import run_scenario
+from moatsim.loading import load_scenario
+from moatsim.model import AIMarketModel
+from moatsim.scenario import MODALITIES
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

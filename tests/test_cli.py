@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from model.experiments import outputs
+from moatsim.experiments import outputs
 from tests.conftest import BASELINE, ROOT, moatsim
 
 MODEL_COLUMNS = {"month", "date", "hhi", "open_share", "quality_gap", "mean_price",
@@ -98,9 +98,9 @@ def test_list_and_validate():
 def test_progress_bar_appears_only_for_runs_longer_than_a_second(tmp_path, monkeypatch, capsys):
     import time
 
-    from model import cli
+    from moatsim import cli
 
-    from model.model import AIMarketModel
+    from moatsim.model import AIMarketModel
 
     original = AIMarketModel.step
 
@@ -117,7 +117,7 @@ def test_progress_bar_appears_only_for_runs_longer_than_a_second(tmp_path, monke
 
 
 def test_an_interrupted_write_leaves_the_previous_output_whole(tmp_path, monkeypatch):
-    from model import run_scenario
+    from moatsim import run_scenario
 
     out = tmp_path / "run"
     result = run_scenario(BASELINE, seed=1, months=2)
@@ -136,7 +136,7 @@ def test_an_interrupted_write_leaves_the_previous_output_whole(tmp_path, monkeyp
 
 
 def test_interrupted_first_write_leaves_nothing(tmp_path, monkeypatch):
-    from model import run_scenario
+    from moatsim import run_scenario
 
     monkeypatch.setattr(outputs, "write_figures", lambda *a, **k: (_ for _ in ()).throw(OSError))
     with pytest.raises(OSError):

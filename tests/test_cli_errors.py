@@ -1,6 +1,6 @@
 """Bad input through the real command line: one line on stderr, exit code 2, nothing written.
 
-Every case runs ``python -m model run SCENARIO --out DIR`` as a subprocess (the same entry
+Every case runs ``python -m moatsim run SCENARIO --out DIR`` as a subprocess (the same entry
 point as the ``moatsim`` script), and again as ``moatsim validate SCENARIO``; experiment cases
 run ``moatsim sweep EXPERIMENT --out DIR``. Each checks that:
 
@@ -40,7 +40,7 @@ DIRECTORY = object()
 def moatsim(*args: object) -> subprocess.CompletedProcess[str]:
     """The real command line, run from the repository root."""
     return subprocess.run(
-        [sys.executable, "-m", "model", *map(str, args)], cwd=ROOT, capture_output=True,
+        [sys.executable, "-m", "moatsim", *map(str, args)], cwd=ROOT, capture_output=True,
         text=True, encoding="utf-8", errors="replace", timeout=120,
     )
 
@@ -695,12 +695,12 @@ LAUNCHER = """
 import os, sys
 pid = os.fork()
 if pid == 0:
-    os.execv(sys.executable, [sys.executable, "-m", "model", *sys.argv[2:]])
+    os.execv(sys.executable, [sys.executable, "-m", "moatsim", *sys.argv[2:]])
 _, status, usage = os.wait4(pid, 0)
 with open(sys.argv[1], "w") as report:
     report.write(f"{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
 """
-"""Runs ``python -m model ARGS`` and writes its exit code and peak RSS (KB) to a file. The
+"""Runs ``python -m moatsim ARGS`` and writes its exit code and peak RSS (KB) to a file. The
 command is forked from this small launcher, not from pytest: Linux keeps the peak RSS of the
 process a child was forked from (``maxrss`` survives exec), so a child of a pytest worker
 that has imported pandas would report the worker's memory, not its own."""

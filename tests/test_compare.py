@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from model import load_scenario, run_scenario
-from model.experiments.compare import compare, holm, paired_p_value
+from moatsim import load_scenario, run_scenario
+from moatsim.experiments.compare import compare, holm, paired_p_value
 from tests.conftest import ROOT, moatsim
 
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import history, load_scenario, run_scenario
-from model.entry import entrant_share, entry_value_musd
+from moatsim import history, load_scenario, run_scenario
+from moatsim.entry import entrant_share, entry_value_musd
 from tests.conftest import BASELINE
 
 SEEDS = (1, 2, 3, 4)

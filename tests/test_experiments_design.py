@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.cli import main
-from model.experiments import sensitivity
-from model.experiments.design import build_design, default_label, load_experiment, runs
-from model.experiments.units import format_value
-from model.loading import ScenarioError
+from moatsim.cli import main
+from moatsim.experiments import sensitivity
+from moatsim.experiments.design import build_design, default_label, load_experiment, runs
+from moatsim.experiments.units import format_value
+from moatsim.loading import ScenarioError
 from tests.conftest import BASELINE, ROOT, moatsim
 
 EXAMPLES = sorted((ROOT / "experiments").glob("*.yaml"))

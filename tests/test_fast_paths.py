@@ -1,6 +1,6 @@
 """The fast paths of issue 11 give the same results as the straightforward ones they replaced:
 
-* best rival quality from the ranked market arrays (:meth:`model.market.MarketState.
+* best rival quality from the ranked market arrays (:meth:`moatsim.market.MarketState.
   best_rival_quality`) = a loop over every seller for every lab;
 * app builders' choice of supplier from the month's ranking of labs = the maximum over all
   candidate labs;
@@ -20,9 +20,9 @@ import importlib.util
 import numpy as np
 import pytest
 
-from model.apps import AppBuilder
-from model.model import AIMarketModel
-from model.population import NOT_ADOPTED, UserPopulation, _normalised, logit_probabilities
+from moatsim.apps import AppBuilder
+from moatsim.model import AIMarketModel
+from moatsim.population import NOT_ADOPTED, UserPopulation, _normalised, logit_probabilities
 from tests.conftest import BASELINE, ROOT
 from tests.reference_users import adopt_and_look
 
@@ -130,7 +130,7 @@ def test_users_engine_draws_like_the_full_choice(seed):
 
 
 def test_market_arrays_grow_for_sellers_beyond_the_first_capacity():
-    from model.market import APP, LAB, NEVER, MarketState
+    from moatsim.market import APP, LAB, NEVER, MarketState
 
     market = MarketState(n_segments=3, capacity=1)
     sellers = [object(), object(), object()]
@@ -151,7 +151,7 @@ def test_market_arrays_grow_for_sellers_beyond_the_first_capacity():
 
 def _live_firm_rows(model: AIMarketModel) -> list[tuple]:
     """Each agent's record now, by the straightforward per-firm reporters."""
-    from model.metrics import FIRM_REPORTERS
+    from moatsim.metrics import FIRM_REPORTERS
 
     rows = []
     for agent in model.agents:
@@ -167,7 +167,7 @@ def test_recorded_tables_equal_the_live_reporters_month_by_month(scenario):
     """The firms table built at the end from the recorded months = the per-firm reporters
     applied to the live model each month; the model table built for all months at once =
     the same indicators computed for one month at a time."""
-    from model.metrics import FIRM_REPORTERS, indicators
+    from moatsim.metrics import FIRM_REPORTERS, indicators
 
     source = BASELINE if scenario == "baseline" else model_speed.generated_scenario(40)
     model = AIMarketModel(source, rng=5, months=30)
@@ -194,7 +194,7 @@ def test_recorded_tables_equal_the_live_reporters_month_by_month(scenario):
 
 def test_post_training_for_all_sellers_equals_each_seller_on_its_own():
     """The model's post-training phase = the pre-issue-11 per-seller rule, bonus for bonus."""
-    from model import technology
+    from moatsim import technology
 
     model = AIMarketModel(model_speed.generated_scenario(40), rng=2, months=24)
     for _ in range(12):

@@ -8,8 +8,8 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from model import AIMarketModel
-from model.finance import ALL_CATEGORIES, Entry, Ledger, VentureMarket
+from moatsim import AIMarketModel
+from moatsim.finance import ALL_CATEGORIES, Entry, Ledger, VentureMarket
 from tests.conftest import BASELINE
 
 RANDOM_SCENARIOS = [

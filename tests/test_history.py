@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from model import history as hi
-from model.calendar import month_label
-from model.loading import load_scenario
+from moatsim import history as hi
+from moatsim.calendar import month_label
+from moatsim.loading import load_scenario
 from tests.conftest import BASELINE, ROOT
 
 SHARED_HISTORY = ROOT.parent / "shared" / "HISTORY.md"
@@ -191,7 +191,7 @@ def test_recapitalised_needs_money_in_and_survival():
 
 
 def test_endogenous_entrants_do_not_count_scheduled_firms():
-    from model import run_scenario
+    from moatsim import run_scenario
 
     # Mistral's scheduled founding (2023-06) is an input: without entry, nothing counts
     config = load_scenario(BASELINE, {"entry.potential_labs": 0})

@@ -9,8 +9,8 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pytest
 
-from model import AIMarketModel
-from model.experiments.sweep import read_results, run_sweep
+from moatsim import AIMarketModel
+from moatsim.experiments.sweep import read_results, run_sweep
 from tests.conftest import BASELINE
 
 EXPERIMENT = f"""\
@@ -78,7 +78,7 @@ def test_results_load_with_pandas_and_pyarrow(swept):
 def test_ema_workbench_model():
     ema = pytest.importorskip("ema_workbench", reason="EMA Workbench is optional "
                               "(make test installs it from requirements.lock)")
-    from model.experiments.ema import SCALARS, SERIES, ema_model, run
+    from moatsim.experiments.ema import SCALARS, SERIES, ema_model, run
 
     months = 12
     model = ema_model({"first_mover__switching_cost_utils": (0.0, 8.0),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.model import AIMarketModel
+from moatsim.model import AIMarketModel
 from tests.conftest import BASELINE
 
 MONTHS = 18  # to 2024-06

@@ -6,8 +6,8 @@ discretion, and it would be granting it to a rival: docs/decisions.md).
 
 from __future__ import annotations
 
-from model.loading import load_scenario
-from model.model import AIMarketModel
+from moatsim.loading import load_scenario
+from moatsim.model import AIMarketModel
 from tests.conftest import BASELINE
 
 MONTHS = 12

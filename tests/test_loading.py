@@ -1,4 +1,4 @@
-"""model.loading at the API level: deep merge, extends, overrides, flat names, error format."""
+"""moatsim.loading at the API level: deep merge, extends, overrides, flat names, error format."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from model import loading
-from model.loading import (
+from moatsim import loading
+from moatsim.loading import (
     ScenarioError,
     deep_merge,
     flat_to_path,
@@ -19,7 +19,7 @@ from model.loading import (
     path_to_flat,
     scenario_with_flat,
 )
-from model.scenario import Firm, Scenario
+from moatsim.scenario import Firm, Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -313,7 +313,7 @@ BASELINE_PATH = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.ya
 
 
 def test_scheduled_events_are_checked_against_firms_and_segments(tmp_path):
-    from model.loading import ScenarioError, load_scenario
+    from moatsim.loading import ScenarioError, load_scenario
 
     child = tmp_path / "child.yaml"
     child.write_text(
@@ -460,7 +460,7 @@ def test_a_long_chain_of_extends_is_refused(folder: Path) -> None:
     ("a" * 60, "a" * 40), ("x" * 39 + "_yz", "x" * 39), ("---", None), ("中文", None),
 ])
 def test_name_from_stem(stem: str, name: str | None) -> None:
-    from model.scenario import IDENTIFIER_PATTERN
+    from moatsim.scenario import IDENTIFIER_PATTERN
 
     assert loading.name_from_stem(stem) == name
     if name is not None:
@@ -468,7 +468,7 @@ def test_name_from_stem(stem: str, name: str | None) -> None:
 
 
 def test_experiment_names_default_to_the_normalised_stem(tmp_path: Path) -> None:
-    from model.experiments.design import load_experiment
+    from moatsim.experiments.design import load_experiment
 
     text = (f"description: x\nscenario: {BASELINE}\nparameters:\n"
             "  first_mover.switching_cost_utils: {values: [1]}\n")
@@ -497,7 +497,7 @@ def test_a_child_that_shortens_its_parent_leaves_the_parents_later_events_out(fo
     short = load_scenario(write(folder, "short.yaml", "extends: parent.yaml\nmonths: 24\n"))
     assert short.months == 24 and any(e.id == "late" for e in short.events)
     assert load_scenario(short).months == 24  # what run_scenario and sweeps pass on
-    from model import run_scenario
+    from moatsim import run_scenario
 
     events = run_scenario(short, seed=1).events
     assert not ((events["kind"] == "exit") & (events["agent"] == "jasper")).any()
@@ -536,7 +536,7 @@ def _all_models():
 
     from pydantic import BaseModel
 
-    from model.experiments.design import Experiment
+    from moatsim.experiments.design import Experiment
 
     seen, todo = [], [Scenario, Experiment]
     while todo:
@@ -576,7 +576,7 @@ def test_every_number_in_the_schema_has_both_bounds_and_must_be_finite(model) ->
 
 
 def test_the_schema_walk_sees_dict_values_and_optional_numbers() -> None:
-    from model.scenario import Firm, ScheduledEvent, VCPool
+    from moatsim.scenario import Firm, ScheduledEvent, VCPool
 
     slots = dict(_numeric_slots(Firm.model_fields["distribution_utils"].annotation, "d"))
     assert set(slots) == {"d value"}

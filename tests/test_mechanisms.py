@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import AIMarketModel, load_scenario, metrics, pricing, run_scenario, technology
-from model.agents import BigTech, Lab
-from model.apps import AppBuilder
-from model.calendar import month_index
-from model.community import OpenSourceCommunity
-from model.scenario import ScheduledEvent
+from moatsim import AIMarketModel, load_scenario, metrics, pricing, run_scenario, technology
+from moatsim.agents import BigTech, Lab
+from moatsim.apps import AppBuilder
+from moatsim.calendar import month_index
+from moatsim.community import OpenSourceCommunity
+from moatsim.scenario import ScheduledEvent
 from tests.conftest import BASELINE
 
 # ====================================================================== 1. agent contract

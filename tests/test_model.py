@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import AIMarketModel, load_scenario, run_scenario
-from model.agents import BigTech, Lab
-from model.apps import AppBuilder
-from model.community import OpenSourceCommunity
+from moatsim import AIMarketModel, load_scenario, run_scenario
+from moatsim.agents import BigTech, Lab
+from moatsim.apps import AppBuilder
+from moatsim.community import OpenSourceCommunity
 from tests.conftest import BASELINE
 
 NAMED_FIRMS = {"openai", "anthropic", "google", "meta", "microsoft", "amazon", "mistral"}
@@ -170,7 +170,7 @@ def test_a_baseline_run_tells_its_story_in_events():
 def test_each_mechanism_draws_from_its_own_stream():
     """Extra draws in one mechanism's stream leave every other mechanism's draws alone (with
     one shared generator they would shift all of them)."""
-    from model.model import RANDOM_STREAMS
+    from moatsim.model import RANDOM_STREAMS
 
     plain, disturbed = AIMarketModel(BASELINE, rng=5), AIMarketModel(BASELINE, rng=5)
     assert list(plain.streams) == list(RANDOM_STREAMS)
@@ -196,7 +196,7 @@ def test_streams_differ_from_each_other_and_repeat_with_the_seed():
 
 
 def test_repr_names_the_scenario_the_month_and_the_leader():
-    from model.model import AIMarketModel
+    from moatsim.model import AIMarketModel
 
     market = AIMarketModel(rng=1)
     assert repr(market) == ("<AIMarketModel 'baseline' at 2023-01 (month 0 of 96), leader "

@@ -13,10 +13,10 @@ import itertools
 import numpy as np
 import pytest
 
-from model import multihoming
-from model.experiments.run import run_scenario
-from model.loading import load_scenario
-from model.model import AIMarketModel
+from moatsim import multihoming
+from moatsim.experiments.run import run_scenario
+from moatsim.loading import load_scenario
+from moatsim.model import AIMarketModel
 from tests.conftest import BASELINE
 
 MONTHS = 23  # to 2024-11, the month of H7's enterprise shares

@@ -24,7 +24,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from model.viz.server import free_port
+from moatsim.viz.server import free_port
 from tests.conftest import BASELINE, ROOT, moatsim
 
 NO_MOAT = ROOT / "scenarios" / "no_moat.yaml"
@@ -47,7 +47,7 @@ metrics:
 
 def start(*args: object, cwd: Path = ROOT) -> subprocess.Popen:
     """The command line in its own session (so a failed test can still end all of it)."""
-    return subprocess.Popen([sys.executable, "-m", "model", *map(str, args)], cwd=cwd,
+    return subprocess.Popen([sys.executable, "-m", "moatsim", *map(str, args)], cwd=cwd,
                             start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
 

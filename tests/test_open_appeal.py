@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.experiments.run import run_scenario
-from model.model import AIMarketModel
+from moatsim.experiments.run import run_scenario
+from moatsim.model import AIMarketModel
 from tests.conftest import BASELINE
 
 KEY = "choice.open_appeal_from_closed_use"

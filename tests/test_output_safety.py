@@ -1,6 +1,6 @@
 """Output folders never destroy what moatsim did not write (issue 9, points 1 and 3).
 
-Every test goes through the real command line (``python -m model ...`` in a subprocess):
+Every test goes through the real command line (``python -m moatsim ...`` in a subprocess):
 a folder holding a user's file is refused with one line and left byte-identical, ``--force``
 moves it aside (never deletes it), a command replaces only its own earlier output, ``--out``
 is never the current folder, an input's folder or the scenarios folder, folders follow the
@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from model.experiments import outfolder
+from moatsim.experiments import outfolder
 from tests.conftest import BASELINE, ROOT, moatsim
 
 NO_MOAT = ROOT / "scenarios" / "no_moat.yaml"
@@ -56,11 +56,11 @@ def arguments(command: str, out: Path | str, *, scenario: Path = BASELINE,
 
 
 def moatsim_in(cwd: Path, *args) -> subprocess.CompletedProcess[str]:
-    """The command line run from ``cwd``, importing this checkout's ``model`` (from another
-    folder, ``python -m model`` would import whichever copy is installed)."""
+    """The command line run from ``cwd``, importing this checkout's ``moatsim`` (from another
+    folder, ``python -m moatsim`` would import whichever copy is installed)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
-    return subprocess.run([sys.executable, "-m", "model", *map(str, args)], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "moatsim", *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -248,7 +248,7 @@ def test_out_is_never_the_current_folder_the_inputs_or_scenarios(command, case, 
 
 
 def run_with_umask(umask: int, *args) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "model", *map(str, args)], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "moatsim", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=300, umask=umask)
 
 

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import patterns as pt
-from model.calendar import month_label
-from model.experiments.patterns import (VARIANTS, parse_against, replicate_validation,
+from moatsim import patterns as pt
+from moatsim.calendar import month_label
+from moatsim.experiments.patterns import (VARIANTS, parse_against, replicate_validation,
                                         validate_replicate, validation_table)
-from model.model import AIMarketModel, random_choice_utility
+from moatsim.model import AIMarketModel, random_choice_utility
 from tests.conftest import BASELINE, moatsim
 
 MONTHS = 36
@@ -275,7 +275,7 @@ def test_patterns_are_dated_by_their_articles():
 
 
 def test_random_choice_utility_makes_every_available_offer_equally_likely():
-    from model.population import logit_probabilities
+    from moatsim.population import logit_probabilities
 
     utility = np.array([[[5.0, 1.0, -3.0]]])
     available = np.array([[True, True, False]])
@@ -290,7 +290,7 @@ def test_random_choice_null_splits_a_segment_evenly_whatever_the_quality():
     a segment's users spread evenly over the sellers there (here: image, where OpenAI, the
     community and Stability start far apart in quality)."""
     overrides = {"mechanisms.users_compare_offers": False, "months": 60}
-    from model import run_scenario
+    from moatsim import run_scenario
 
     result = run_scenario(BASELINE, seed=3, overrides=overrides)
     segments = result.segments

@@ -26,9 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from model.metrics import segment_shares
-from model.model import AIMarketModel
-from model.population import (NOT_ADOPTED, UserPopulation, _normalised, _split,
+from moatsim.metrics import segment_shares
+from moatsim.model import AIMarketModel
+from moatsim.population import (NOT_ADOPTED, UserPopulation, _normalised, _split,
                               logit_probabilities)
 from tests.reference_users import adopt_and_look
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import pricing
-from model.model import AIMarketModel
+from moatsim import pricing
+from moatsim.model import AIMarketModel
 from tests.conftest import BASELINE
 
 OUTSIDE = 0.0

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import load_scenario, run_scenario
-from model.model import AIMarketModel
+from moatsim import load_scenario, run_scenario
+from moatsim.model import AIMarketModel
 from tests.conftest import BASELINE, ROOT
 
 MONTH = 24  # 2025-01 for a run starting 2023-01
@@ -148,8 +148,8 @@ def test_a_set_event_applied_at_run_time_gives_the_scenario_loading_would(name):
     """The run applies its set events with the schema's validation only
     (``loading.with_set_event``); the result is the scenario the full loader gives for the
     same override, field for field."""
-    from model.loading import with_set_event
-    from model.model import _value_at
+    from moatsim.loading import with_set_event
+    from moatsim.model import _value_at
 
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
     events = [event for event in scenario.events if event.kind == "set" and event.enabled]

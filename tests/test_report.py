@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.cli import main
-from model.experiments.report import write_report
-from model.experiments.sweep import run_sweep
+from moatsim.cli import main
+from moatsim.experiments.report import write_report
+from moatsim.experiments.sweep import run_sweep
 from tests.conftest import BASELINE
 
 GRID = f"""\
@@ -135,9 +135,9 @@ def test_importing_the_output_modules_chooses_no_matplotlib_backend():
     import sys
 
     code = ("import matplotlib; matplotlib.use('svg'); "
-            "import model.experiments.report, model.experiments.figures, "
-            "model.experiments.compare_outputs, model.experiments.calibration_outputs, "
-            "model.experiments.robustness; "
+            "import moatsim.experiments.report, moatsim.experiments.figures, "
+            "moatsim.experiments.compare_outputs, moatsim.experiments.calibration_outputs, "
+            "moatsim.experiments.robustness; "
             "import sys; assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'; "
             "print(matplotlib.get_backend())")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -149,7 +149,7 @@ def test_importing_the_output_modules_chooses_no_matplotlib_backend():
 def test_salib_inputs_average_replicates_per_design_point(tmp_path):
     from SALib.analyze import sobol
 
-    from model.experiments.report import salib_inputs
+    from moatsim.experiments.report import salib_inputs
 
     text = SAMPLED.format(design="sobol", samples=4).replace("months: 6",
                                                              "months: 6\nreplicates: 2")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from model.experiments.robustness import Assumed, Robustness, assumption_parameters, plan
-from model.loading import load_scenario
+from moatsim.experiments.robustness import Assumed, Robustness, assumption_parameters, plan
+from moatsim.loading import load_scenario
 from tests.conftest import BASELINE, moatsim
 
 ASSUMED = {a.path: a for a in assumption_parameters(load_scenario(BASELINE))}

@@ -10,9 +10,9 @@ import math
 import numpy as np
 import pytest
 
-from model.apps import MIN_ROUTE_SHARE, task_routes
-from model.community import OpenSourceCommunity
-from model.model import AIMarketModel
+from moatsim.apps import MIN_ROUTE_SHARE, task_routes
+from moatsim.community import OpenSourceCommunity
+from moatsim.model import AIMarketModel
 from tests.conftest import BASELINE
 
 COPILOT_ROUTES = "2024-11"  # scenarios/baseline.yaml, event copilot_multi_model

@@ -9,10 +9,10 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from model import paramdoc
-from model.loading import sourced_entries
-from model.params import param_meta
-from model.scenario import Scenario
+from moatsim import paramdoc
+from moatsim.loading import sourced_entries
+from moatsim.params import param_meta
+from moatsim.scenario import Scenario
 from tests.conftest import ROOT
 
 FACT_IDS = {entry["id"] for entry in
@@ -73,7 +73,7 @@ def test_source_checker_rejects_bad_sources():
 @pytest.mark.parametrize("scenario_file", sorted((ROOT / "scenarios").glob("*.yaml")),
                          ids=lambda p: p.name)
 def test_every_value_a_scenario_sets_for_an_entry_cites_a_source(scenario_file):
-    from model import load_scenario
+    from moatsim import load_scenario
 
     scenario = load_scenario(scenario_file)
     missing = []
@@ -90,7 +90,7 @@ def test_parameters_doc_is_current():
 
 
 def test_parameters_doc_goes_stale_when_the_schema_changes(monkeypatch):
-    from model.scenario import FirstMover
+    from moatsim.scenario import FirstMover
 
     field = FirstMover.model_fields["switching_cost_utils"]
     monkeypatch.setattr(field, "description", field.description + " (changed)")

@@ -21,14 +21,14 @@ def _imported_after(code: str) -> set[str]:
 
 
 def test_help_imports_no_heavy_library():
-    code = ("import contextlib, io\nfrom model.cli import main\n"
+    code = ("import contextlib, io\nfrom moatsim.cli import main\n"
             "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
             "    main(['--help'])")
     assert _imported_after(code) == set()
 
 
 def test_validate_imports_only_the_loader_and_schema():
-    code = ("import contextlib, io\nfrom model.cli import main\n"
+    code = ("import contextlib, io\nfrom moatsim.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    assert main(['validate', 'scenarios/baseline.yaml']) == 0")
     assert _imported_after(code) <= {"pydantic", "yaml"}

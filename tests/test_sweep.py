@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from model.cli import main
-from model.experiments.sweep import (
+from moatsim.cli import main
+from moatsim.experiments.sweep import (
     SweepError,
     read_failures,
     read_results,
@@ -101,7 +101,7 @@ def test_batches_of_runs_give_the_serial_results(small, tmp_path):
 
 
 def test_batch_sizes():
-    from model.experiments.sweep import MAX_BATCH, _batches, batch_size
+    from moatsim.experiments.sweep import MAX_BATCH, _batches, batch_size
 
     assert [len(b) for b in _batches(iter(range(7)), 3)] == [3, 3, 1]
     assert [x for b in _batches(iter(range(7)), 3) for x in b] == list(range(7))
@@ -132,7 +132,7 @@ def test_dask_cluster_gives_the_local_results(small, tmp_path, capsys):
 
 def test_unreachable_scheduler_is_one_line_and_writes_nothing(small, tmp_path, capsys,
                                                               monkeypatch):
-    monkeypatch.setattr("model.experiments.sweep.CONNECT_TIMEOUT_S", 1.0)
+    monkeypatch.setattr("moatsim.experiments.sweep.CONNECT_TIMEOUT_S", 1.0)
     experiment, _, _ = small
     out = tmp_path / "nowhere"
     code = main(["sweep", str(experiment), "--out", str(out), "--scheduler",
@@ -190,7 +190,7 @@ def test_sigkill_then_resume_loses_and_redoes_nothing(tmp_path):
     experiment = tmp_path / "kill.yaml"
     experiment.write_text(KILL, encoding="utf-8")
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "model", "sweep", str(experiment), "--out", str(out),
+    command = [sys.executable, "-m", "moatsim", "sweep", str(experiment), "--out", str(out),
                "--workers", "2", "--quiet"]
     results = out / "results"
     kill_once_written(command, results, 4)  # the command and its worker processes

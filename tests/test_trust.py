@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import technology
-from model.experiments.run import run_scenario
-from model.model import AIMarketModel
+from moatsim import technology
+from moatsim.experiments.run import run_scenario
+from moatsim.model import AIMarketModel
 from tests.conftest import BASELINE
 
 MONTHS = 24  # to 2024-12

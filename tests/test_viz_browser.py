@@ -64,7 +64,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def server_url(browser):
-    from model.viz import server
+    from moatsim.viz import server
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = ARTIFACTS / f"solara-server-{_worker()}.log"

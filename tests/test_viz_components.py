@@ -21,13 +21,13 @@ import pytest
 import solara
 from matplotlib.colors import to_rgb
 
-from model.loading import load_scenario
-from model.params import param_meta
-from model.viz import app, controls, figures
-from model.viz.colours import kind_colours, model_colours
-from model.viz.components import COMPONENTS
-from model.viz.events import describe, event_lines, money
-from model.viz.vizmodel import VizModel
+from moatsim.loading import load_scenario
+from moatsim.params import param_meta
+from moatsim.viz import app, controls, figures
+from moatsim.viz.colours import kind_colours, model_colours
+from moatsim.viz.components import COMPONENTS
+from moatsim.viz.events import describe, event_lines, money
+from moatsim.viz.vizmodel import VizModel
 from tests.conftest import ROOT, moatsim
 
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -182,7 +182,7 @@ def test_a_whole_run_to_the_end_and_beyond():
 
 
 def test_a_failing_step_is_a_message_not_a_traceback(monkeypatch):
-    from model.model import AIMarketModel
+    from moatsim.model import AIMarketModel
 
     model = VizModel(scenario_file="baseline", seed="1")
     model.step()
@@ -363,7 +363,7 @@ def test_viz_with_a_bad_scenario_is_one_line_and_exit_2(tmp_path):
 
 def test_viz_serves_the_page_offline_and_prints_its_url():
     process = subprocess.Popen(
-        [sys.executable, "-m", "model", "viz", "scenarios/first_mover_moat.yaml", "--port", "0"],
+        [sys.executable, "-m", "moatsim", "viz", "scenarios/first_mover_moat.yaml", "--port", "0"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         deadline, line = time.monotonic() + 90, ""
@@ -401,7 +401,7 @@ def test_the_viz_package_keeps_mesa_internals_to_itself():
 
 
 def test_a_scenario_the_model_cannot_start_from_is_a_message(monkeypatch):
-    from model.model import AIMarketModel
+    from moatsim.model import AIMarketModel
 
     original = AIMarketModel.__init__
 

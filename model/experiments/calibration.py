@@ -36,7 +36,7 @@ evolution stage searches for the best point. Every point runs the same seeds (co
 numbers), so the loss is a deterministic function of the parameters and a replicate's noise
 does not move the search. The hand-set scenario is evaluated first, on the same seeds.
 
-**Bookkeeping** is a sweep's (:mod:`model.experiments.sweep`): one Parquet file per run in
+**Bookkeeping** is a sweep's (:mod:`moatsim.experiments.sweep`): one Parquet file per run in
 ``results/`` (written atomically, as each batch comes back), local worker processes or a Dask
 cluster (``--scheduler``), ``--resume`` after any interruption. The search is deterministic,
 so a resumed calibration re-proposes the same points and reads the runs it already has from
@@ -60,9 +60,9 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import Field, StrictInt, StringConstraints, model_validator
 
-from model.calendar import month_index, month_label
-from model.experiments import outfolder, sensitivity
-from model.experiments.design import (
+from moatsim.calendar import month_index, month_label
+from moatsim.experiments import outfolder, sensitivity
+from moatsim.experiments.design import (
     ParameterInfo,
     ParameterSpec,
     RunSpec,
@@ -71,8 +71,8 @@ from model.experiments.design import (
     read_spec_file,
     resolve_parameter,
 )
-from model.experiments.robustness import assumption_parameters
-from model.experiments.sweep import (
+from moatsim.experiments.robustness import assumption_parameters
+from moatsim.experiments.sweep import (
     FAILURES,
     ID_COLUMNS,
     RESULTS,
@@ -90,9 +90,9 @@ from model.experiments.sweep import (
     open_folder,
     recording,
 )
-from model.history import LAST_OBSERVATION, QUANTITIES, Check, history_checks
-from model.loading import _suggest, load_scenario
-from model.scenario import Identifier, Scenario
+from moatsim.history import LAST_OBSERVATION, QUANTITIES, Check, history_checks
+from moatsim.loading import _suggest, load_scenario
+from moatsim.scenario import Identifier, Scenario
 
 FORMAT = "moatsim-calibration/1"
 POINTS = "points.parquet"
@@ -655,7 +655,7 @@ def run_calibration(calibration: str | Path | LoadedCalibration, out: str | Path
 
 
 def _read_runs(path: Path) -> pd.DataFrame:
-    from model.experiments.sweep import _read_folder
+    from moatsim.experiments.sweep import _read_folder
 
     return _read_folder(path)
 

@@ -21,16 +21,16 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from model.experiments.calibration import (
+from moatsim.experiments.calibration import (
     BASE_GENERATION,
     GENERATION,
     POINTS,
     SOBOL_GENERATION,
     LoadedCalibration,
 )
-from model.experiments.outfolder import write_file_atomically
-from model.loading import deep_merge
-from model.scenario import Scenario, Sourced
+from moatsim.experiments.outfolder import write_file_atomically
+from moatsim.loading import deep_merge
+from moatsim.scenario import Scenario, Sourced
 
 MARKER = "# written by moatsim calibrate"
 """The first line of a calibrated scenario: only a file that starts with it is replaced."""
@@ -171,7 +171,7 @@ def _within(point: pd.Series, check_id: str) -> bool:
 def write_calibration_report(folder: Path, loaded: LoadedCalibration,
                              points: pd.DataFrame | None = None) -> list[Path]:
     """Write ``report.md``, ``report.html`` and ``figures/calibration_*.png`` into ``folder``."""
-    from model.experiments import report as r
+    from moatsim.experiments import report as r
 
     points = pd.read_parquet(folder / POINTS) if points is None else points
     cal = loaded.calibration
@@ -287,13 +287,13 @@ def _at_edge(value: float, info: Any) -> bool:
 
 
 def _end(loaded: LoadedCalibration) -> str:
-    from model.calendar import month_label
+    from moatsim.calendar import month_label
 
     return month_label(loaded.base.start, loaded.months - 1)
 
 
 def _loss_figure(points: pd.DataFrame, accept: float, path: Path) -> Path:
-    from model.experiments import report as r
+    from moatsim.experiments import report as r
 
     fig = r.new_figure(figsize=(8, 3.6))
     ax = fig.subplots()
@@ -313,7 +313,7 @@ def _loss_figure(points: pd.DataFrame, accept: float, path: Path) -> Path:
 
 def _parameter_figure(loaded: LoadedCalibration, points: pd.DataFrame, accepted: pd.DataFrame,
                       best: pd.Series, base: pd.Series, path: Path) -> Path:
-    from model.experiments import report as r
+    from moatsim.experiments import report as r
 
     fig, axes = r._panels(len(loaded.parameters), width=4.2, height=3.3)
     searched = points[points[GENERATION] >= SOBOL_GENERATION]

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from model.experiments.pool import parallel_map
-from model.metrics import first_mover
-from model.patterns import SINGLE_RUN_PATTERNS, check_patterns
+from moatsim.experiments.pool import parallel_map
+from moatsim.metrics import first_mover
+from moatsim.patterns import SINGLE_RUN_PATTERNS, check_patterns
 
 # outcome → (label, unit) for tables and figures
 FINAL_METRICS: dict[str, tuple[str, str]] = {
@@ -54,7 +54,7 @@ class Comparison:
 
 def run_one(scenario: str, seed: int, months: int | None) -> tuple[dict, pd.DataFrame]:
     """One replicate: final outcomes and the monthly series."""
-    from model.experiments.run import run_scenario
+    from moatsim.experiments.run import run_scenario
 
     result = run_scenario(scenario, seed=seed, months=months)
     model, firms = result.model, result.firms

@@ -9,8 +9,8 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from model.experiments.compare import FINAL_METRICS, SERIES, Comparison
-from model.experiments.outfolder import write_atomically
+from moatsim.experiments.compare import FINAL_METRICS, SERIES, Comparison
+from moatsim.experiments.outfolder import write_atomically
 
 MAIN_TABLE = ("first_mover_share", "share_lab", "share_app", "share_open_source", "hhi",
               "open_share", "quality_gap", "model_access_markup", "app_layer_margin_share",
@@ -21,7 +21,7 @@ PANEL = ("first_mover_share", "open_share", "quality_gap", "model_access_markup"
 
 def write_comparison(result: Comparison, out_dir: Path, *, force: bool = False) -> Path:
     """Write the comparison's files to ``out_dir`` whole (replacing an earlier comparison;
-    see :mod:`model.experiments.outfolder`)."""
+    see :mod:`moatsim.experiments.outfolder`)."""
     def fill(folder: Path) -> None:
         result.table.to_csv(folder / "comparison.csv", index=False)
         result.runs.to_csv(folder / "runs.csv", index=False)

@@ -1,7 +1,7 @@
 """Experiment files: which parameters a sweep varies, how, over which seeds, and what it keeps.
 
 An experiment is YAML validated by :class:`Experiment`, with the same one-line errors as a
-scenario (``file:line: key.path: message``, :class:`model.loading.ScenarioError`)::
+scenario (``file:line: key.path: message``, :class:`moatsim.loading.ScenarioError`)::
 
     description: How switching costs and brand decay decide the first mover's fate
     scenario: ../scenarios/baseline.yaml   # relative to this file
@@ -18,7 +18,7 @@ scenario (``file:line: key.path: message``, :class:`model.loading.ScenarioError`
       every: 3                                  # months between time-series points
 
 Parameter paths are those of ``--set`` and docs/parameters.md (``firms.openai.cash_musd``);
-each must name a parameter declared with a unit and a range in :mod:`model.scenario`, and
+each must name a parameter declared with a unit and a range in :mod:`moatsim.scenario`, and
 every value must lie in that range. A grid takes ``values`` or a ``range`` with ``points``;
 the sampled designs take a ``range`` and a number of ``samples``.
 
@@ -50,8 +50,8 @@ from pydantic import (
     model_validator,
 )
 
-from model.experiments import outcomes, sensitivity
-from model.loading import (
+from moatsim.experiments import outcomes, sensitivity
+from moatsim.loading import (
     OVERRIDE_ORIGIN,
     Origins,
     ScenarioError,
@@ -63,8 +63,8 @@ from model.loading import (
     default_name,
     load_scenario,
 )
-from model.params import param_meta
-from model.scenario import Identifier, Scenario
+from moatsim.params import param_meta
+from moatsim.scenario import Identifier, Scenario
 
 DESIGNS = ("grid", *sensitivity.SAMPLED_DESIGNS)
 MAX_RUNS = 10_000_000

@@ -8,7 +8,7 @@ outcomes are the final values of :data:`SCALARS` and, as arrays of ``months + 1`
 the monthly series of :data:`SERIES` (named ``<metric>_series``).
 
     from ema_workbench import Model, RealParameter, Constant, ScalarOutcome, ArrayOutcome
-    from model.experiments.ema import run, SCALARS, SERIES
+    from moatsim.experiments.ema import run, SCALARS, SERIES
 
     model = Model("moatsim", function=run)
     model.uncertainties = [RealParameter("first_mover__switching_cost_utils", 0, 8)]
@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from model.experiments import outcomes
-from model.loading import flat_to_path
-from model.model import DEFAULT_SCENARIO
+from moatsim.experiments import outcomes
+from moatsim.loading import flat_to_path
+from moatsim.model import DEFAULT_SCENARIO
 
 SCALARS = ("hhi", "open_share", "quality_gap", "model_access_markup", "app_layer_margin_share",
            "consumer_surplus", "first_mover_share", "exits")
@@ -38,7 +38,7 @@ SERIES = ("hhi", "open_share", "first_mover_share")
 def run(scenario_file: str | Path = DEFAULT_SCENARIO, seed: int = 1,
         months: int | None = None, **flat_params: Any) -> dict[str, Any]:
     """One run; scalar outcomes as floats, series as numpy arrays (one value per month)."""
-    from model.experiments.run import run_scenario
+    from moatsim.experiments.run import run_scenario
 
     overrides = {flat_to_path(name): _plain(value) for name, value in flat_params.items()}
     result = run_scenario(scenario_file, seed=int(seed),

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from model.experiments.run import RunResult
+from moatsim.experiments.run import RunResult
 
 
 

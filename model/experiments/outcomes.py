@@ -6,7 +6,7 @@ run and month, kept in long format: ``run_id``, ``month``, ``metric``, ``value``
 
 The registry (:data:`METRICS`) gives each metric a label and a unit, so experiment files can
 be checked (unknown name → closest valid one), Parquet columns get a fixed type, and reports
-print numbers for people (:mod:`model.experiments.units`).
+print numbers for people (:mod:`moatsim.experiments.units`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from model.metrics import first_mover
-from model.patterns import PATTERNS, SINGLE_RUN_PATTERNS, check_patterns
+from moatsim.metrics import first_mover
+from moatsim.patterns import PATTERNS, SINGLE_RUN_PATTERNS, check_patterns
 
 if TYPE_CHECKING:
-    from model.experiments.run import RunResult
+    from moatsim.experiments.run import RunResult
 
 
 @dataclass(frozen=True)

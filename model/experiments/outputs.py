@@ -1,7 +1,7 @@
 """Writing a run's outputs atomically: a folder that is either complete or absent.
 
 Everything is written into a staging folder beside the destination, then swapped in with
-renames (:func:`model.experiments.outfolder.write_atomically`), so an interrupted run never
+renames (:func:`moatsim.experiments.outfolder.write_atomically`), so an interrupted run never
 leaves a half-written file that looks complete, a previous complete output is replaced only
 once the new one is whole, and a folder holding anything moatsim did not write is never
 replaced (``force`` moves it aside instead).
@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from model.experiments.figures import write_figures
-from model.experiments.outfolder import write_atomically
-from model.experiments.run import RunResult
+from moatsim.experiments.figures import write_figures
+from moatsim.experiments.outfolder import write_atomically
+from moatsim.experiments.run import RunResult
 
 OUTPUT_FILES = ("model.csv", "firms.csv", "segments.csv", "events.csv", "ledger.csv",
                 "summary.json")
@@ -22,7 +22,7 @@ OUTPUT_FILES = ("model.csv", "firms.csv", "segments.csv", "events.csv", "ledger.
 
 def write_run(result: RunResult, out_dir: Path, *, force: bool = False) -> Path:
     """Write tables, summary and figures of ``result`` to ``out_dir`` (replacing an earlier
-    run's output whole; see :mod:`model.experiments.outfolder`)."""
+    run's output whole; see :mod:`moatsim.experiments.outfolder`)."""
     return write_atomically(out_dir, lambda staging: _write_into(result, staging),
                             command="run", force=force)
 

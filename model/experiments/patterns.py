@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.history import Check, check_history, history_checks
-from model.patterns import PATTERNS, check_patterns
+from moatsim.history import Check, check_history, history_checks
+from moatsim.patterns import PATTERNS, check_patterns
 
 SCENARIO_ARM = "scenario"
 EVIDENCE_HELD, EVIDENCE_NULL = 0.8, 0.2
@@ -85,8 +85,8 @@ def validate_replicate(scenario: str | Path, seed: int, months: int | None,
     NaN when the run cannot be judged) and ``value`` (the pattern's measure or the simulated
     quantity).
     """
-    from model.experiments.run import run_scenario
-    from model.loading import load_scenario
+    from moatsim.experiments.run import run_scenario
+    from moatsim.loading import load_scenario
 
     config = load_scenario(scenario, {**overrides, **({"months": months} if months else {})})
     run = run_scenario(config, seed=seed)
@@ -109,7 +109,7 @@ def run_arms(scenario: str | Path, arms: Sequence[tuple[str, Mapping[str, Any]]]
              replicates: int, months: int | None = None, workers: int | None = None,
              on_done: Callable[[], None] | None = None) -> pd.DataFrame:
     """Every arm on seeds 1…R; the long table of :func:`validate_replicate` rows."""
-    from model.experiments.pool import parallel_map
+    from moatsim.experiments.pool import parallel_map
 
     tasks = [(str(scenario), seed, months, dict(overrides), name)
              for name, overrides in arms for seed in range(1, replicates + 1)]

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
-from model.lifeline import die_with_parent
+from moatsim.lifeline import die_with_parent
 
 Result = TypeVar("Result")
 
@@ -37,7 +37,7 @@ def parallel_map(function: Callable[..., Result], tasks: Sequence[tuple[Any, ...
     # spawn, not fork: forking a process that runs threads (pytest-xdist, notebooks, Dask
     # workers) can deadlock
     context = multiprocessing.get_context("spawn")
-    # workers end with this process even when it is SIGKILLed (model.lifeline)
+    # workers end with this process even when it is SIGKILLed (moatsim.lifeline)
     with ProcessPoolExecutor(max_workers=count, mp_context=context,
                              initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(function, *task) for task in tasks]

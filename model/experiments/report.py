@@ -19,7 +19,7 @@ Sections:
    first-order and total Sobol indices, or Morris μ* and σ, as bar charts and a table;
 6. **Over time** (if time series were kept) and **failed runs**, then how to reproduce it.
 
-Numbers are written for people by :mod:`model.experiments.units`.
+Numbers are written for people by :mod:`moatsim.experiments.units`.
 """
 
 from __future__ import annotations
@@ -45,10 +45,10 @@ from matplotlib.ticker import (
     NullLocator,
 )
 
-from model.calendar import month_label
-from model.experiments import outcomes, sensitivity
-from model.experiments.outfolder import write_file_atomically
-from model.experiments.sweep import (
+from moatsim.calendar import month_label
+from moatsim.experiments import outcomes, sensitivity
+from moatsim.experiments.outfolder import write_file_atomically
+from moatsim.experiments.sweep import (
     DESIGN,
     FORMAT,
     SweepError,
@@ -57,7 +57,7 @@ from model.experiments.sweep import (
     read_results,
     read_timeseries,
 )
-from model.experiments.units import (
+from moatsim.experiments.units import (
     axis_label,
     axis_unit,
     format_value,

@@ -2,7 +2,7 @@
 
 Every parameter whose value rests on an assumption — a schema default whose source says
 ``assumption:``, or a value a scenario sets and cites as one in its ``sources`` — is set to
-×0.5 and ×2 of its value, one at a time, and the whole validation (:mod:`model.experiments.
+×0.5 and ×2 of its value, one at a time, and the whole validation (:mod:`moatsim.experiments.
 patterns`) is re-run on the same seeds (common random numbers). A check *survives* a change
 when it still holds in ≥ 80 % of replicates; a parameter is *fragile* when some check that
 holds in the scenario does not survive one of its changes. A scaled value outside the
@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from model.experiments.patterns import EVIDENCE_HELD, SCENARIO_ARM, run_arms, shares_held
-from model.loading import ScenarioError, load_scenario, sourced_entries
-from model.params import param_meta
-from model.scenario import Scenario, Sourced
+from moatsim.experiments.patterns import EVIDENCE_HELD, SCENARIO_ARM, run_arms, shares_held
+from moatsim.loading import ScenarioError, load_scenario, sourced_entries
+from moatsim.params import param_meta
+from moatsim.scenario import Scenario, Sourced
 
 FACTORS = (0.5, 2.0)
 NOT_A_MODEL_PARAMETER = {"months"}

@@ -6,7 +6,7 @@
 
 Tables (one row per observation):
 
-* ``model`` — one row per month: ``month``, ``date``, ``adopters``, ``hhi``, ``open_share``,
+* ``moatsim`` — one row per month: ``month``, ``date``, ``adopters``, ``hhi``, ``open_share``,
   ``quality_gap``, ``mean_price``, ``mean_cost_to_serve``;
 * ``firms`` — one row per month × firm: ``users``, ``share``, ``revenue``, ``costs``,
   ``funding_in``, ``cash`` (USD millions), ``quality``, ``price`` (USD/user-month), ``alive``;
@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model import metrics
-from model.loading import load_scenario
-from model.model import AIMarketModel
-from model.scenario import Scenario
+from moatsim import metrics
+from moatsim.loading import load_scenario
+from moatsim.model import AIMarketModel
+from moatsim.scenario import Scenario
 
 EVENT_COLUMNS = ["month", "date", "agent", "kind", "detail", "amount_musd"]
 LEDGER_COLUMNS = ["month", "firm", "category", "account", "amount_musd", "counterparty",
@@ -38,7 +38,7 @@ LEDGER_COLUMNS = ["month", "firm", "category", "account", "amount_musd", "counte
 
 
 class RunResult:
-    """The tables and summary of one run: ``model``, ``firms``, ``segments``, ``events``,
+    """The tables and summary of one run: ``moatsim``, ``firms``, ``segments``, ``events``,
     ``ledger`` (pandas DataFrames) and ``summary`` (a dict). Each is built from the run's
     records the first time it is read, so a sweep that needs only final values never pays
     for the tables it does not read."""
@@ -84,7 +84,7 @@ def run_scenario(
 
     ``overrides`` maps dotted paths to values (``{"first_mover.switching_cost_utils": 3}``),
     validated like the file. ``on_month(month)`` is called after every step (progress bars).
-    Raises :class:`model.loading.ScenarioError` for bad input.
+    Raises :class:`moatsim.loading.ScenarioError` for bad input.
     """
     all_overrides = dict(overrides or {})
     if months is not None:

@@ -1,7 +1,7 @@
 """Parameter sweeps: every run of an experiment, on a local process pool or a Dask cluster,
 streamed to Parquet, resumable after any interruption.
 
-    >>> from model.experiments.sweep import run_sweep, read_results
+    >>> from moatsim.experiments.sweep import run_sweep, read_results
     >>> run_sweep("experiments/first_mover.yaml", "runs/first_mover", workers=2)
     >>> read_results("runs/first_mover")          # == pandas.read_parquet(".../results")
 
@@ -63,8 +63,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model.experiments import outcomes, outfolder
-from model.experiments.design import (
+from moatsim.experiments import outcomes, outfolder
+from moatsim.experiments.design import (
     Design,
     LoadedExperiment,
     RunSpec,
@@ -72,8 +72,8 @@ from model.experiments.design import (
     load_experiment,
     runs,
 )
-from model.lifeline import pool_initializer
-from model.scenario import Scenario
+from moatsim.lifeline import pool_initializer
+from moatsim.scenario import Scenario
 
 FORMAT = "moatsim-sweep/1"
 RESULTS, TIMESERIES, FAILURES, TMP = "results", "timeseries", "failures", ".tmp"
@@ -114,7 +114,7 @@ class Job:
     timeseries: tuple[str, ...] = ()
     every: int = 1
     checks: tuple[Any, ...] = ()
-    """History checks (:class:`model.history.Check`) whose simulated values a run keeps as
+    """History checks (:class:`moatsim.history.Check`) whose simulated values a run keeps as
     ``target:<id>`` (NaN where the run cannot speak to one); calibrations use them."""
 
 
@@ -123,14 +123,14 @@ TARGET_PREFIX = "target:"
 
 def execute(job: Job, spec: RunSpec) -> dict[str, Any]:
     """Run one design point with one seed; never raises (errors are returned)."""
-    from model.experiments.run import run_scenario
+    from moatsim.experiments.run import run_scenario
 
     try:
         result = run_scenario(job.scenario, seed=spec.seed, months=job.months,
                               overrides=spec.params)
         values = outcomes.final_values(result, job.final)
         if job.checks:
-            from model.history import simulate
+            from moatsim.history import simulate
 
             for check in job.checks:
                 value = simulate(check, result, job.scenario)
@@ -159,7 +159,7 @@ def _execute_in_pool(spec: RunSpec) -> dict[str, Any]:
 
 
 def _warm_up() -> None:
-    import model.experiments.run  # noqa: F401 - the import is the point
+    import moatsim.experiments.run  # noqa: F401 - the import is the point
 
 
 def execute_batch(job: Job, specs: list[RunSpec]) -> list[dict[str, Any]]:
@@ -637,7 +637,7 @@ def run_sweep(experiment: str | Path | LoadedExperiment, out: str | Path, *,
     ``batch``: runs per task (default :func:`batch_size`; results do not depend on it).
     ``force``: a non-empty ``out`` (another sweep, or anyone's files) is moved aside to
     ``out.old-<date>-<time>`` and the sweep starts afresh. Raises
-    :class:`model.loading.ScenarioError` or :class:`SweepError` before writing anything when
+    :class:`moatsim.loading.ScenarioError` or :class:`SweepError` before writing anything when
     the experiment, the folder or the scheduler cannot be used.
     """
     loaded = experiment if isinstance(experiment, LoadedExperiment) \

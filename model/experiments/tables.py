@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from model.experiments.run import RunResult
+from moatsim.experiments.run import RunResult
 
 # how much an event says about why shares moved (higher first), before its amount
 EVENT_WEIGHT = {

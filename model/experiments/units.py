@@ -1,7 +1,7 @@
 """Numbers for people: values with their units, sensible digits, and axis labels.
 
-The unit strings are those of the schema (:func:`model.params.param`) and of the outcome
-registry (:mod:`model.experiments.outcomes`): ``share``, ``1/month``, ``USD millions``,
+The unit strings are those of the schema (:func:`moatsim.params.param`) and of the outcome
+registry (:mod:`moatsim.experiments.outcomes`): ``share``, ``1/month``, ``USD millions``,
 ``USD/user-month``, ``quality points``, ``utils``, ``flag`` …
 
     >>> format_value(0.4146, "share")

@@ -1,4 +1,4 @@
-"""``python -m model.viz._child PARENT_PID ARGS...``: ``solara ARGS...`` in a process that
+"""``python -m moatsim.viz._child PARENT_PID ARGS...``: ``solara ARGS...`` in a process that
 ends when its parent does.
 
 ``moatsim viz`` starts the server in its own session (so Ctrl+C in the terminal reaches only
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from model.lifeline import die_with_parent
+from moatsim.lifeline import die_with_parent
 
 
 def main(argv: list[str]) -> None:

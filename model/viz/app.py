@@ -1,13 +1,13 @@
 """The browser page: Mesa's SolaraViz around moatsim's model, served by ``moatsim viz``.
 
-    solara run model.viz.app:page        (what ``moatsim viz`` starts)
+    solara run moatsim.viz.app:page        (what ``moatsim viz`` starts)
 
 The sidebar holds the scenario picker (every file in ``scenarios/``), Mesa's Reset / Play /
 Step, the seed and sliders for the parameters that matter most (ranges from the schema);
-the main area holds the panels of :mod:`model.viz.components`. Switching scenario builds
+the main area holds the panels of :mod:`moatsim.viz.components`. Switching scenario builds
 its run at once, with the sliders at that scenario's values; slider and seed changes apply
 on Reset, as everywhere in Mesa. Bad input becomes a message on the page
-(:class:`~model.viz.vizmodel.VizModel`), never a traceback.
+(:class:`~moatsim.viz.vizmodel.VizModel`), never a traceback.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization import solara_viz as _mesa_viz
 
-from model.viz import controls
-from model.viz.components import COMPONENTS
-from model.viz.vizmodel import VizModel
+from moatsim.viz import controls
+from moatsim.viz.components import COMPONENTS
+from moatsim.viz.vizmodel import VizModel
 
 TITLE = "moatsim · the AI market, month by month"
 

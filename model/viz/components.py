@@ -1,7 +1,7 @@
 """The page's panels as Solara components, each a function of the running model.
 
 Mesa's SolaraViz lays them out in its grid and re-renders them after every Step (they read
-Mesa's ``update_counter``); charts are drawn by :mod:`model.viz.figures` and cached per
+Mesa's ``update_counter``); charts are drawn by :mod:`moatsim.viz.figures` and cached per
 (model, month, selection), so changing a segment in one panel redraws only that panel.
 A panel that cannot draw says why instead of raising (the page never shows a traceback).
 """
@@ -18,9 +18,9 @@ from matplotlib.figure import Figure
 from mesa.visualization import make_plot_component
 from mesa.visualization.utils import update_counter
 
-from model.viz import figures
-from model.viz.colours import KIND_COLOUR, model_colours
-from model.viz.events import event_lines
+from moatsim.viz import figures
+from moatsim.viz.colours import KIND_COLOUR, model_colours
+from moatsim.viz.events import event_lines
 
 CARD_STYLE = {"height": "100%", "overflow-y": "auto", "overflow-x": "hidden"}
 
@@ -179,4 +179,4 @@ INDICATORS = make_plot_component(
 
 COMPONENTS = [Headline, MarketShares, MarketMap, Money, InvestmentNetwork, EventLog,
               INDICATORS[0]]
-"""The panels in the order the page's grid places them (see :data:`model.viz.app.LAYOUT`)."""
+"""The panels in the order the page's grid places them (see :data:`moatsim.viz.app.LAYOUT`)."""

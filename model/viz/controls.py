@@ -1,8 +1,8 @@
 """What the page's controls offer: the scenario files, the seed, and the sliders.
 
 Pure Python (no Solara): the slider ranges, units and help texts come from the scenario
-schema (:func:`model.params.param_meta`), so a parameter's bounds are declared once, in
-:mod:`model.scenario`; this module only chooses which parameters get a slider and how to
+schema (:func:`moatsim.params.param_meta`), so a parameter's bounds are declared once, in
+:mod:`moatsim.scenario`; this module only chooses which parameters get a slider and how to
 label them. Everything here is tested without a browser (tests/test_viz_components.py).
 """
 
@@ -16,10 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from model.loading import ScenarioError, load_scenario, path_to_flat
-from model.model import DEFAULT_SCENARIO
-from model.params import param_meta
-from model.scenario import Scenario
+from moatsim.loading import ScenarioError, load_scenario, path_to_flat
+from moatsim.model import DEFAULT_SCENARIO
+from moatsim.params import param_meta
+from moatsim.scenario import Scenario
 
 SCENARIO_DIR = DEFAULT_SCENARIO.parent
 SCENARIO_ENV = "MOATSIM_VIZ_SCENARIO"

@@ -1,9 +1,9 @@
 """The page's charts as matplotlib figures, drawn from a running model.
 
 Pure functions of the model (no Solara), so they are tested without a browser; the Solara
-components in :mod:`model.viz.components` only put them on the page. Figures are
+components in :mod:`moatsim.viz.components` only put them on the page. Figures are
 :class:`matplotlib.figure.Figure` objects (no pyplot state), safe to draw from Solara's
-threads. Colours come from :mod:`model.viz.colours` (one colour per firm, by kind).
+threads. Colours come from :mod:`moatsim.viz.colours` (one colour per firm, by kind).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from model.viz.colours import KIND_COLOUR, KIND_LABEL, model_colours
-from model.viz.events import money
+from moatsim.viz.colours import KIND_COLOUR, KIND_LABEL, model_colours
+from moatsim.viz.events import money
 
 if TYPE_CHECKING:
-    from model.viz.vizmodel import VizModel
+    from moatsim.viz.vizmodel import VizModel
 
 ALL_SEGMENTS = "all segments"
 FONT = 8
@@ -303,7 +303,7 @@ def _exit_date(model: VizModel, firm_id: str) -> str:
     firm = model.firm_by_id[firm_id]
     if firm.exit_month is None:
         return ""
-    from model.calendar import month_label
+    from moatsim.calendar import month_label
 
     return month_label(model.config.start, firm.exit_month)
 

@@ -1,6 +1,6 @@
 """A screenshot of the browser page after a few years of a run (the README's docs/viz.png).
 
-    python -m model.viz.screenshot docs/viz.png [--months 36] [--scenario FILE]
+    python -m moatsim.viz.screenshot docs/viz.png [--months 36] [--scenario FILE]
     make viz-screenshot
 
 Starts the page's server on a free 127.0.0.1 port, opens it in Debian's chromium (headless,
@@ -15,7 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from model.viz import server
+from moatsim.viz import server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -24,7 +24,7 @@ TIMEOUT_MS = 60_000
 
 
 def _month_label(start: str, month: int) -> str:
-    from model.calendar import month_label
+    from moatsim.calendar import month_label
 
     return month_label(start, month)
 
@@ -34,8 +34,8 @@ def take(out: Path, *, months: int = 36, scenario: Path | None = None, width: in
     """Save a screenshot of the page after ``months`` steps to ``out``."""
     from playwright.sync_api import expect, sync_playwright
 
-    from model.loading import load_scenario
-    from model.model import DEFAULT_SCENARIO
+    from moatsim.loading import load_scenario
+    from moatsim.model import DEFAULT_SCENARIO
 
     config = load_scenario(scenario or DEFAULT_SCENARIO)
     months = max(0, min(months, config.months))
@@ -84,7 +84,7 @@ def take(out: Path, *, months: int = 36, scenario: Path | None = None, width: in
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.viz.screenshot",
+    parser = argparse.ArgumentParser(prog="python -m moatsim.viz.screenshot",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="PNG file to write (e.g. docs/viz.png)")
     parser.add_argument("--months", type=int, default=36, help="months to step (default 36)")

@@ -1,9 +1,9 @@
 """Start and stop the page's Solara server (for ``moatsim viz``, the browser tests and the
 README screenshot).
 
-The server runs in its own process: ``solara run model.viz.app:page`` in production mode,
+The server runs in its own process: ``solara run moatsim.viz.app:page`` in production mode,
 bound to 127.0.0.1 unless told otherwise, with no update check and no telemetry, started
-through :mod:`model.viz._child` so that it dies with the process that started it. Its
+through :mod:`moatsim.viz._child` so that it dies with the process that started it. Its
 JavaScript and CSS come from the installed ``solara-assets`` package, so it needs no internet
 access.
 """
@@ -22,16 +22,16 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from model.viz.controls import SCENARIO_ENV
+from moatsim.viz.controls import SCENARIO_ENV
 
-APP = "model.viz.app:page"
+APP = "moatsim.viz.app:page"
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def command(host: str, port: int) -> list[str]:
-    """``solara run`` through :mod:`model.viz._child`, which ends the server when this
+    """``solara run`` through :mod:`moatsim.viz._child`, which ends the server when this
     process ends (even by SIGKILL); the pid handed down is this process's."""
-    return [sys.executable, "-m", "model.viz._child", str(os.getpid()), "run", APP,
+    return [sys.executable, "-m", "moatsim.viz._child", str(os.getpid()), "run", APP,
             "--host", host, "--port", str(port), "--production", "--no-open",
             "--no-check-version", "--theme-loader", "plain", "--log-level", "warning"]
 
@@ -44,7 +44,7 @@ def environment(scenario: Path | str | None = None) -> dict[str, str]:
     # Solara warns on every page load that plain-http cookies cannot be samesite=none
     env["PYTHONWARNINGS"] = "ignore:Cookies with samesite:UserWarning"
     env.setdefault("PYTHONUNBUFFERED", "1")
-    # the app imports `model` from this checkout, whatever the current folder
+    # the app imports `moatsim` from this checkout, whatever the current folder
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     if scenario is not None:
         env[SCENARIO_ENV] = str(Path(scenario).resolve())
@@ -110,7 +110,7 @@ def start(*, host: str = "127.0.0.1", port: int | None = None,
     else:
         out = _stderr_fd() if inherit_output else subprocess.DEVNULL
     # its own session: Ctrl+C in a terminal reaches only us, and we stop it (stop());
-    # model.viz._child ends it if we die without stopping it
+    # moatsim.viz._child ends it if we die without stopping it
     process = subprocess.Popen(command(host, port), env=environment(scenario), cwd=ROOT,
                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     if log is not None:

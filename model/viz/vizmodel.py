@@ -2,7 +2,7 @@
 
 Mesa's SolaraViz re-creates the model on Reset by calling its class with the controls'
 values (``type(model)(**params)``), and steps it on Step and Play. :class:`VizModel` is an
-:class:`~model.model.AIMarketModel` that takes those values as they come from the page — a
+:class:`~moatsim.model.AIMarketModel` that takes those values as they come from the page — a
 scenario label, a seed as typed, the sliders — and turns anything unusable into a message
 (:attr:`VizModel.problem`) shown on the page: it then shows the scenario it can build
 (the baseline, seed 1, no overrides) and refuses to step, instead of raising into the UI.
@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from model.loading import ScenarioError, load_scenario
-from model.model import DEFAULT_SCENARIO, AIMarketModel
-from model.scenario import Scenario
-from model.viz import controls
+from moatsim.loading import ScenarioError, load_scenario
+from moatsim.model import DEFAULT_SCENARIO, AIMarketModel
+from moatsim.scenario import Scenario
+from moatsim.viz import controls
 
 _serials = itertools.count(1)
 
@@ -121,6 +121,6 @@ class VizModel(AIMarketModel):
 
     @property
     def end_date(self) -> str:
-        from model.calendar import month_label
+        from moatsim.calendar import month_label
 
         return month_label(self.config.start, self.config.months)
