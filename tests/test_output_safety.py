@@ -12,7 +12,6 @@ umask, staging folders of killed runs are cleaned up (and nothing else is), ``re
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -56,11 +55,9 @@ def arguments(command: str, out: Path | str, *, scenario: Path = BASELINE,
 
 
 def moatsim_in(cwd: Path, *args) -> subprocess.CompletedProcess[str]:
-    """The command line run from ``cwd``, importing this checkout's ``moatsim`` (from another
-    folder, ``python -m moatsim`` would import whichever copy is installed)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
-    return subprocess.run([sys.executable, "-m", "moatsim", *map(str, args)], cwd=cwd, env=env,
+    """The command line run from ``cwd`` (``moatsim`` is this checkout's, installed editable,
+    whatever the current folder)."""
+    return subprocess.run([sys.executable, "-m", "moatsim", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=300)
 
 

@@ -44,8 +44,6 @@ def environment(scenario: Path | str | None = None) -> dict[str, str]:
     # Solara warns on every page load that plain-http cookies cannot be samesite=none
     env["PYTHONWARNINGS"] = "ignore:Cookies with samesite:UserWarning"
     env.setdefault("PYTHONUNBUFFERED", "1")
-    # the app imports `moatsim` from this checkout, whatever the current folder
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     if scenario is not None:
         env[SCENARIO_ENV] = str(Path(scenario).resolve())
     else:
