@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # from the installed distribution's metadata, on first use
+        from importlib.metadata import version
+
+        globals()[name] = version("moatsim")
+        return globals()[name]
     if name not in _EXPORTS:
         raise AttributeError(f"module 'moatsim' has no attribute {name!r}")
     value = getattr(importlib.import_module(_EXPORTS[name]), name)
@@ -37,7 +42,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+    return sorted({*globals(), *_EXPORTS, "__version__"})
 
 
 __all__ = ["AIMarketModel", "RunResult", "Scenario", "ScenarioError", "load_scenario",

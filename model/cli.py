@@ -14,8 +14,8 @@
     moatsim calibrate CALIBRATION [--workers W] [--out DIR] [--scheduler tcp://HOST:PORT]
                 [--resume | --force] [--scenario-out FILE]
     moatsim report DIR
-    moatsim list [--dir scenarios]
-    moatsim docs [--check]
+    moatsim list [--dir DIR]
+    moatsim docs [--check] [--out FILE]
     moatsim viz [SCENARIO] [--port P] [--host H]
 
 Bad input (a scenario file, a flag, a value) gets one line on stderr naming the file, the
@@ -32,6 +32,7 @@ the loader and the schema, ``run`` the model …). ``benchmarks/startup.py`` mea
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -39,9 +40,12 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 
-SCENARIO_DIR = Path("scenarios")
 RUNS_DIR = Path("runs")
+SCENARIO_HELP = ("scenario YAML file, or a scenario's name (baseline: ./scenarios/baseline.yaml "
+                 "if there is one, else the bundled one; see moatsim list)")
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE, what a shell reports for a command whose reader closed the pipe."""
 
 
 class UsageError(Exception):
@@ -72,6 +76,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _named(kind: str) -> Callable[[str], Path]:
+    """An argument type for an input file given as a path or by name (``baseline``): the
+    file :func:`moatsim.library.find` picks; a name matching none stays as given, for the
+    loader to report with the bundled names."""
+    def find(text: str) -> Path:
+        from moatsim.library import find as find_file
+
+        return find_file(kind, text)
+
+    find.__name__ = kind  # argparse names the type in its messages
+    return find
+
+
 def _port(text: str) -> int:
     value = _non_negative_int(text)
     if value > 65535:
@@ -99,12 +116,32 @@ FORCE_HELP = ("if --out holds anything but an earlier output of this command, mo
               "to DIR.old-<date>-<time> (nothing is deleted)")
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed distribution's version, looked up only when asked (so
+    ``--help`` does not import importlib.metadata)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print moatsim's version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> NoReturn:
+        from moatsim import __version__
+
+        print(f"moatsim {__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="moatsim", description="Strategy simulation of the AI industry.")
+    parser = _Parser(prog="moatsim", description="Strategy simulation of the AI industry.",
+                     epilog="Exit codes: 0 done; 1 a sweep or calibration stopped part-way, or "
+                     "docs --check found the document stale; 2 bad input (one line on "
+                     "stderr, nothing written); 130 interrupted (Ctrl+C); 141 the output's "
+                     "reader closed the pipe.")
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = commands.add_parser("run", help="run one scenario and write its outputs")
-    run.add_argument("scenario", type=Path, help="scenario YAML file")
+    run.add_argument("scenario", type=_named("scenarios"), help=SCENARIO_HELP)
     run.add_argument("--seed", type=_non_negative_int, default=1, help="random seed (default 1)")
     run.add_argument("--months", type=_non_negative_int, help="months to simulate")
     run.add_argument("--set", dest="assignments", action="append", default=[],
@@ -116,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     patterns = commands.add_parser("patterns", help="check the dated patterns P1–P7 and the "
                                    "history targets over replicates, against null models")
-    patterns.add_argument("scenario", type=Path, help="scenario YAML file")
+    patterns.add_argument("scenario", type=_named("scenarios"), help=SCENARIO_HELP)
     patterns.add_argument("--replicates", type=_positive_int, default=30,
                           help="replicates (seeds 1…R, default 30)")
     patterns.add_argument("--months", type=_non_negative_int, help="months to simulate")
@@ -134,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     robust = commands.add_parser("robustness", help="×0.5 and ×2 of every assumed parameter, "
                                  "one at a time: which patterns and history targets survive")
-    robust.add_argument("scenario", type=Path, help="scenario YAML file")
+    robust.add_argument("scenario", type=_named("scenarios"), help=SCENARIO_HELP)
     robust.add_argument("--replicates", type=_positive_int, default=10,
                         help="replicates per change (seeds 1…R, default 10)")
     robust.add_argument("--months", type=_non_negative_int, help="months to simulate")
@@ -147,8 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = commands.add_parser("compare", help="run scenarios over the same seeds and "
                                   "compare their outcomes")
-    compare.add_argument("scenarios", type=Path, nargs="+", help="scenario YAML files; the "
-                         "first is the reference")
+    compare.add_argument("scenarios", type=_named("scenarios"), nargs="+",
+                         help="scenario YAML files or names; the first is the reference")
     compare.add_argument("--replicates", type=_positive_int, default=20,
                          help="replicates per scenario (seeds 1…R, default 20)")
     compare.add_argument("--months", type=_positive_int, help="months to simulate")
@@ -158,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = commands.add_parser("sweep", help="run a parameter sweep (experiments/*.yaml) "
                                 "into Parquet files")
-    sweep.add_argument("experiment", type=Path, help="experiment YAML file")
+    sweep.add_argument("experiment", type=_named("experiments"),
+                       help="experiment YAML file, or a bundled experiment's name (funding)")
     sweep.add_argument("--workers", type=_positive_int,
                        help="local processes (default: all cores); with --scheduler, the "
                        "most runs in flight")
@@ -174,7 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     calibrate = commands.add_parser(
         "calibrate", help="fit assumed parameters to 2023-2024 targets (calibrations/*.yaml)")
-    calibrate.add_argument("calibration", type=Path, help="calibration YAML file")
+    calibrate.add_argument("calibration", type=_named("calibrations"),
+                           help="calibration YAML file, or a bundled calibration's name "
+                           "(baseline)")
     calibrate.add_argument("--out", type=Path,
                            help="output folder (default runs/calibrate-<name>)")
     calibrate.add_argument("--scenario-out", type=Path, metavar="FILE",
@@ -196,17 +236,22 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("folder", type=Path, help="a sweep's output folder")
 
     validate = commands.add_parser("validate", help="check scenario files")
-    validate.add_argument("scenarios", type=Path, nargs="+")
+    validate.add_argument("scenarios", type=_named("scenarios"), nargs="+", help=SCENARIO_HELP)
 
     listing = commands.add_parser("list", help="list scenarios with their descriptions")
-    listing.add_argument("--dir", type=Path, default=SCENARIO_DIR)
+    listing.add_argument("--dir", type=Path, help="list this folder's scenario files only "
+                         "(default: the bundled scenarios, then ./scenarios/ if there is one)")
 
     docs = commands.add_parser("docs", help="write docs/parameters.md from the schema")
     docs.add_argument("--check", action="store_true", help="fail if the file is stale")
+    docs.add_argument("--out", type=Path, metavar="FILE",
+                      help="write here (default: docs/parameters.md of the checkout moatsim "
+                      "runs from; required when moatsim is installed from a wheel)")
 
     viz = commands.add_parser("viz", help="watch a run in the browser (Mesa's SolaraViz page)")
-    viz.add_argument("scenario", type=Path, nargs="?",
-                     help="scenario YAML file the page opens with (default: the baseline)")
+    viz.add_argument("scenario", type=_named("scenarios"), nargs="?",
+                     help="scenario YAML file or name the page opens with (default: the "
+                     "baseline)")
     viz.add_argument("--port", type=_port, default=8765,
                      help="port to serve on (default 8765; 0 = any free port)")
     viz.add_argument("--host", default="127.0.0.1",
@@ -229,9 +274,14 @@ def _usage_errors() -> tuple[type[BaseException], ...]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its exit code: 0 done, 1 a stopped sweep or a stale document, 2 bad
+    input (one line on stderr), 130 Ctrl+C, 141 the reader of our output went away."""
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
+    except BrokenPipeError:  # `moatsim list | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except Exception as exc:
         if not isinstance(exc, _usage_errors()):
             raise
@@ -478,21 +528,37 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Every scenario that loads, with its description; then one error line per file that
-    does not (exit 2 if any), so one broken file hides none of the others."""
+    does not (exit 2 if any), so one broken file hides none of the others. ``--dir``: that
+    folder's files, one per line; otherwise the bundled scenarios, then the user's
+    ``./scenarios/`` (whose names win when run by name), each under a heading."""
+    from moatsim import library
     from moatsim.loading import ScenarioError, load_scenario
 
-    files = sorted(args.dir.glob("*.yaml"))
-    if not files:
-        raise UsageError(f"--dir {args.dir}: no scenario files (*.yaml)")
-    width = max(len(f.stem) for f in files)
+    if args.dir is not None:
+        groups = {None: sorted(args.dir.glob("*.yaml"))}
+        if not groups[None]:
+            raise UsageError(f"--dir {args.dir}: no scenario files (*.yaml)")
+    else:
+        groups = {f"bundled with moatsim ({library.folder('scenarios')}):":
+                  list(library.bundled("scenarios").values())}
+        mine = library.user_folder("scenarios")
+        if mine is not None:
+            groups[f"yours, in ./{mine}/ (used first when a name is in both):"] = sorted(
+                p for p in mine.iterdir() if p.suffix in library.SUFFIXES and p.is_file())
+    indent = "" if args.dir is not None else "  "
+    width = max(len(f.stem) for files in groups.values() for f in files) if any(
+        groups.values()) else 0
     broken: list[ScenarioError] = []
-    for path in files:
-        try:
-            config = load_scenario(path)
-        except ScenarioError as exc:
-            broken.append(exc)
-            continue
-        print(f"{path.stem:<{width}}  {config.description}")
+    for heading, files in groups.items():
+        if heading is not None:
+            print(heading)
+        for path in files:
+            try:
+                config = load_scenario(path)
+            except ScenarioError as exc:
+                broken.append(exc)
+                continue
+            print(f"{indent}{path.stem:<{width}}  {config.description}")
     for exc in broken:
         print(f"moatsim: error: {exc}", file=sys.stderr)
     return EXIT_USAGE if broken else 0
@@ -501,13 +567,20 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_docs(args: argparse.Namespace) -> int:
     from moatsim import paramdoc
 
+    path = args.out if args.out is not None else paramdoc.doc_path()
+    if path is None:
+        raise UsageError("docs: moatsim runs from an installed package, not a checkout, so "
+                         "there is no docs/ folder to write; give --out FILE")
     if args.check:
-        if not paramdoc.is_current():
-            print(f"moatsim: {paramdoc.DOC_PATH} is stale: run `moatsim docs`", file=sys.stderr)
+        if not paramdoc.is_current(path):
+            print(f"moatsim: {path} is stale: run `moatsim docs`", file=sys.stderr)
             return 1
-        print(f"{paramdoc.DOC_PATH} is current")
+        print(f"{path} is current")
         return 0
-    print(f"wrote {paramdoc.write()}")
+    if not paramdoc.is_ours(path):
+        raise UsageError(f"--out {path}: exists and is not a parameters document moatsim "
+                         "wrote; choose a new file")
+    print(f"wrote {paramdoc.write(path)}")
     return 0
 
 

@@ -23,7 +23,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-HISTORY_FILE = Path(__file__).resolve().parents[1] / "seeds" / "history.yaml"
+from moatsim import library
+
+HISTORY_FILE = library.seed_file("history.yaml")
 LAST_OBSERVATION = "2024-12"
 """Targets are observations up to this month; later years are kept for validation."""
 

@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from moatsim import library
 from moatsim.calendar import month_index, month_label
 from moatsim.scenario import IDENTIFIER_PATTERN, OUTSIDE_INVESTOR, Scenario, Sourced
 
@@ -454,6 +455,9 @@ def _resolve(file: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], Origi
     if not isinstance(parent_name, str):
         fail("must be a file name")
     parent = (file.parent / parent_name).resolve()
+    if not parent.exists() and library.is_name(parent_name):
+        # a user's own scenario can extend a bundled one by name (``extends: baseline``)
+        parent = library.bundled_file("scenarios", parent_name) or parent
     if parent in chain or parent == file.resolve():
         cycle = " → ".join(p.name for p in (*chain, file.resolve(), parent))
         fail(f"cycle in extends: {cycle}")
@@ -974,19 +978,29 @@ def sourced_entries(node: Any, path: Path_ = ()) -> Iterable[tuple[Path_, Source
 # ---------------------------------------------------------------- public API
 
 
+def locate(kind: str, source: str | Path) -> Path:
+    """The file a path or a name (``baseline``) stands for (:func:`moatsim.library.find`);
+    a name that matches no file is a :class:`ScenarioError` listing the bundled names."""
+    file = library.find(kind, source)
+    if not file.exists() and library.is_name(source):
+        raise ScenarioError(str(source), "file not found" + library.not_found_hint(kind, source))
+    return file
+
+
 def load_scenario(
     source: str | Path | Scenario,
     overrides: Mapping[str, Any] | None = None,
 ) -> Scenario:
-    """A validated :class:`Scenario` from a file (or a scenario), with dotted-path overrides.
+    """A validated :class:`Scenario` from a file, a scenario's name (``"baseline"``: see
+    :func:`moatsim.library.find`) or a :class:`Scenario`, with dotted-path overrides.
 
     Raises :class:`ScenarioError` with a one-line message on any bad input.
     """
     if isinstance(source, Scenario):
         data, origins, shown = source.model_dump(mode="python"), {}, f"<scenario {source.name}>"
     else:
-        file = Path(source)
-        shown = str(source)
+        file = locate("scenarios", source)
+        shown = str(source) if file == Path(source) else str(file)
         data, origins = _resolve(file, ())
         if "name" not in data:
             data["name"] = default_name(file, shown)

@@ -41,13 +41,14 @@ from moatsim.choice import offer_utility, with_free_tiers
 from moatsim.community import OpenSourceCommunity
 from moatsim.diffusion import IdeaPool
 from moatsim.finance import VentureMarket
+from moatsim import library
 from moatsim.loading import load_scenario, with_set_event
 from moatsim.market import APP, LAB, NEVER, MarketState
 from moatsim.population import UserPopulation
 from moatsim.recorder import Recorder
 from moatsim.scenario import MODALITIES, OUTSIDE_INVESTOR, SCENARIO_AGENT, Investment, Scenario
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+DEFAULT_SCENARIO = library.folder("scenarios") / "baseline.yaml"
 
 RANDOM_STREAMS = ("adoption", "choice", "training", "venture", "entry", "app_entry")
 """One random stream per mechanism: who adopts, who switches to whom, how training runs turn
@@ -61,8 +62,9 @@ class AIMarketModel(mesa.Model):
     """The AI-industry market, month by month.
 
     Args:
-        scenario: a :class:`Scenario`, or the path of a scenario YAML file
-            (default: ``scenarios/baseline.yaml``).
+        scenario: a :class:`Scenario`, the path of a scenario YAML file, or the name of one
+            (``"no_moat"``: the user's ``./scenarios/no_moat.yaml``, else the bundled one;
+            default: the bundled baseline).
         rng: seed or ``numpy.random.Generator``. All randomness comes from it, through one
             independent stream per mechanism (:data:`RANDOM_STREAMS`, spawned with
             ``SeedSequence.spawn``), so changing how one mechanism draws does not reshuffle

@@ -12,10 +12,18 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from moatsim import library
 from moatsim.params import param_meta
 from moatsim.scenario import Scenario
 
-DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "parameters.md"
+DOC_NAME = Path("docs") / "parameters.md"
+
+
+def doc_path() -> Path | None:
+    """``docs/parameters.md`` of the checkout moatsim runs from; None when installed from a
+    wheel (there is no project to document: give ``moatsim docs --out FILE``)."""
+    root = library.checkout()
+    return None if root is None else root / DOC_NAME
 
 HEADER = """\
 # Scenario parameters
@@ -88,11 +96,25 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(path: Path = DOC_PATH) -> Path:
+def is_ours(path: Path) -> bool:
+    """Whether ``path`` is absent or a parameters document this module wrote (so writing
+    it loses nothing a person made)."""
+    if not path.exists():
+        return True
+    if not path.is_file():
+        return False
+    with path.open("rb") as stream:
+        return stream.read(len(HEADER.encode())) == HEADER.encode()
+
+
+def write(path: Path) -> Path:
+    """Write the document to ``path`` atomically; the caller checked :func:`is_ours`."""
+    from moatsim.experiments.outfolder import write_file_atomically
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(), encoding="utf-8")
-    return path
+    return write_file_atomically(
+        path, lambda temp: temp.write_text(render(), encoding="utf-8"))
 
 
-def is_current(path: Path = DOC_PATH) -> bool:
+def is_current(path: Path) -> bool:
     return path.exists() and path.read_text(encoding="utf-8") == render()

@@ -17,16 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import pandas as pd
 import yaml
 
+from moatsim import library
 from moatsim.history import ABSORPTIONS, LAST_OBSERVATION, backed_before, month_of
 from moatsim.metrics import first_mover
 
-ARTICLES_FILE = Path(__file__).resolve().parents[1] / "seeds" / "articles.yaml"
+ARTICLES_FILE = library.seed_file("articles.yaml")
 C5_CATEGORIES = ("coding", "image", "video")
 """The categories C5 says OpenAI opened and lost (article 000)."""
 

@@ -234,7 +234,7 @@ def test_out_is_never_the_current_folder_the_inputs_or_scenarios(command, case, 
                       *extra)
     error = one_error_line(done)
     reason = {"the input's folder": "holds the input file",
-              "scenarios": "is the project's scenarios/ folder"}.get(case,
+              "scenarios": "is moatsim's bundled scenarios/ folder"}.get(case,
                                                                      "is the current folder")
     assert reason in error or (command == "compare" and "holds the input file" in error), error
     assert [snapshot(folder) for folder in watched] == before

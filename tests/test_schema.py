@@ -86,7 +86,7 @@ def test_every_value_a_scenario_sets_for_an_entry_cites_a_source(scenario_file):
 
 
 def test_parameters_doc_is_current():
-    assert paramdoc.is_current(), "docs/parameters.md is stale: run `moatsim docs`"
+    assert paramdoc.is_current(paramdoc.doc_path()), "docs/parameters.md is stale: run `moatsim docs`"
 
 
 def test_parameters_doc_goes_stale_when_the_schema_changes(monkeypatch):
@@ -94,7 +94,7 @@ def test_parameters_doc_goes_stale_when_the_schema_changes(monkeypatch):
 
     field = FirstMover.model_fields["switching_cost_utils"]
     monkeypatch.setattr(field, "description", field.description + " (changed)")
-    assert not paramdoc.is_current()
+    assert not paramdoc.is_current(paramdoc.doc_path())
 
 
 def test_parameters_doc_lists_every_parameter_with_its_source():

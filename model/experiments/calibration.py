@@ -91,7 +91,7 @@ from moatsim.experiments.sweep import (
     recording,
 )
 from moatsim.history import LAST_OBSERVATION, QUANTITIES, Check, history_checks
-from moatsim.loading import _suggest, load_scenario
+from moatsim.loading import _suggest, load_scenario, locate
 from moatsim.scenario import Identifier, Scenario
 
 FORMAT = "moatsim-calibration/1"
@@ -220,8 +220,10 @@ def _last_date(check: Check) -> str:
 
 
 def load_calibration(path: str | Path) -> LoadedCalibration:
-    """A validated calibration from a YAML file; :class:`ScenarioError` on any bad input."""
-    file = Path(path)
+    """A validated calibration from a YAML file or a bundled calibration's name
+    (``"baseline"``); :class:`ScenarioError` on any bad input."""
+    file = locate("calibrations", path)
+    path = path if file == Path(path) else file
     shown = str(path)
     calibration, fail = read_spec_file(path, Calibration, "a calibration", "c")
 

@@ -62,6 +62,7 @@ from moatsim.loading import (
     _suggest,
     default_name,
     load_scenario,
+    locate,
 )
 from moatsim.params import param_meta
 from moatsim.scenario import Identifier, Scenario
@@ -338,8 +339,10 @@ def read_spec_file(path: str | Path, schema: type[Spec], what: str,
 
 
 def load_experiment(path: str | Path) -> LoadedExperiment:
-    """A validated experiment from a YAML file; :class:`ScenarioError` on any bad input."""
-    file = Path(path)
+    """A validated experiment from a YAML file or a bundled experiment's name
+    (``"funding"``); :class:`ScenarioError` on any bad input."""
+    file = locate("experiments", path)
+    path = path if file == Path(path) else file
     shown = str(path)
     experiment, fail = read_spec_file(path, Experiment, "an experiment", "e")
 

@@ -4,7 +4,7 @@ Every command that writes a folder (``run``, ``patterns``, ``compare``; ``sweep`
 manifest) goes through this module:
 
 * :func:`prepare_out` decides, before any simulation starts, whether ``--out`` may be used:
-  never the current folder, a folder holding the inputs, the project's scenario folders or a
+  never the current folder, a folder holding the inputs, the bundled input folders or a
   folder of scenario files (not even with ``--force``); a non-empty folder only if it holds a
   complete earlier output of the *same* command and nothing else (recognised by the marker
   file :data:`MARKER` that lists what was written), otherwise only with ``--force``, which
@@ -34,10 +34,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from moatsim import library
+
 MARKER = ".moatsim-output.json"
-PROJECT = Path(__file__).resolve().parents[2]
-INPUT_FOLDERS = ("scenarios", "experiments", "seeds")
-"""The project's folders of inputs: never an output folder."""
+PACKAGE = Path(__file__).resolve().parents[1]
+"""The installed moatsim package (or the checkout's source folder): never holds an output."""
+INPUT_FOLDERS = ("scenarios", "experiments", "calibrations", "seeds")
+"""The folders of inputs, bundled (:mod:`moatsim.library`) and in the current folder: never
+an output folder."""
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 
 LEGACY_FILES: dict[str, frozenset[str]] = {
@@ -99,14 +103,16 @@ def check_location(out: Path, inputs: Iterable[Path] = (), *, flag: str = "--out
         if _contains(where, _resolved(Path(path)).parent):
             raise OutFolderError(f"{shown}: holds the input file {path}; choose a folder "
                                  "outside the inputs' folders")
-    project = _resolved(PROJECT)
-    if _contains(where, project):
-        raise OutFolderError(f"{shown}: holds the moatsim project; choose a new folder for "
-                             "the outputs")
+    project = library.checkout()
+    for what, root in (("the moatsim project", project), ("the moatsim package", PACKAGE)):
+        if root is not None and _contains(where, _resolved(root)):
+            raise OutFolderError(f"{shown}: holds {what}; choose a new folder for the outputs")
     for name in INPUT_FOLDERS:
-        if where == _resolved(project / name):
-            raise OutFolderError(f"{shown}: is the project's {name}/ folder; choose a new "
-                                 "folder for the outputs")
+        for whose, place in (("moatsim's bundled", library.folder(name)),
+                             ("the current folder's", Path(name))):
+            if where == _resolved(place):
+                raise OutFolderError(f"{shown}: is {whose} {name}/ folder; choose a new "
+                                     "folder for the outputs")
     if where == _resolved(Path.home()):
         raise OutFolderError(f"{shown}: is the home folder; choose a new folder for the "
                              "outputs")

@@ -16,12 +16,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from moatsim import library
 from moatsim.loading import ScenarioError, load_scenario, path_to_flat
 from moatsim.model import DEFAULT_SCENARIO
 from moatsim.params import param_meta
 from moatsim.scenario import Scenario
 
-SCENARIO_DIR = DEFAULT_SCENARIO.parent
 SCENARIO_ENV = "MOATSIM_VIZ_SCENARIO"
 """Environment variable naming the scenario file the page opens with (set by ``moatsim viz``)."""
 
@@ -128,9 +128,16 @@ def slider_params(config: Scenario) -> dict[str, dict[str, Any]]:
 
 
 def scenario_choices(extra: str | Path | None = None) -> dict[str, Path]:
-    """Picker label → scenario file: every ``scenarios/*.yaml``, and ``extra`` if it is
-    another file (labelled by its path)."""
-    choices = {path.stem: path.resolve() for path in sorted(SCENARIO_DIR.glob("*.yaml"))}
+    """Picker label → scenario file: the bundled scenarios, the user's ``./scenarios/``
+    (a name in both is the user's file, as on the command line; the bundled one is then
+    labelled ``NAME (bundled)``), and ``extra`` if it is another file (labelled by its path)."""
+    choices = {name: path.resolve() for name, path in library.bundled("scenarios").items()}
+    mine = library.user_folder("scenarios")
+    for path in sorted(mine.iterdir()) if mine is not None else ():
+        if path.suffix in library.SUFFIXES and path.is_file():
+            if path.stem in choices:
+                choices[f"{path.stem} (bundled)"] = choices[path.stem]
+            choices[path.stem] = path.resolve()
     if extra is not None:
         extra_path = Path(extra).resolve()
         if extra_path not in choices.values():

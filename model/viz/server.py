@@ -25,7 +25,6 @@ from pathlib import Path
 from moatsim.viz.controls import SCENARIO_ENV
 
 APP = "moatsim.viz.app:page"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def command(host: str, port: int) -> list[str]:
@@ -109,7 +108,7 @@ def start(*, host: str = "127.0.0.1", port: int | None = None,
         out = _stderr_fd() if inherit_output else subprocess.DEVNULL
     # its own session: Ctrl+C in a terminal reaches only us, and we stop it (stop());
     # moatsim.viz._child ends it if we die without stopping it
-    process = subprocess.Popen(command(host, port), env=environment(scenario), cwd=ROOT,
+    process = subprocess.Popen(command(host, port), env=environment(scenario),
                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     if log is not None:
         out.close()

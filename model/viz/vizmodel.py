@@ -97,7 +97,8 @@ class VizModel(AIMarketModel):
         path = Path(label)
         if path.suffix in (".yaml", ".yml") and path.is_file():
             return path
-        problems.append(f"Scenario {label!r}: no such file in {controls.SCENARIO_DIR}")
+        problems.append(f"Scenario {label!r}: not a bundled scenario, nor a file in "
+                        "./scenarios/")
         return None
 
     def step(self) -> None:
