@@ -454,10 +454,7 @@ def _resolve(file: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], Origi
 
     if not isinstance(parent_name, str):
         fail("must be a file name")
-    parent = (file.parent / parent_name).resolve()
-    if not parent.exists() and library.is_name(parent_name):
-        # a user's own scenario can extend a bundled one by name (``extends: baseline``)
-        parent = library.bundled_file("scenarios", parent_name) or parent
+    parent = beside_or_bundled(file, parent_name).resolve()
     if parent in chain or parent == file.resolve():
         cycle = " → ".join(p.name for p in (*chain, file.resolve(), parent))
         fail(f"cycle in extends: {cycle}")
@@ -976,6 +973,16 @@ def sourced_entries(node: Any, path: Path_ = ()) -> Iterable[tuple[Path_, Source
 
 
 # ---------------------------------------------------------------- public API
+
+
+def beside_or_bundled(file: Path, name: str) -> Path:
+    """The scenario ``name`` refers to from ``file`` (its ``extends:``, an experiment's
+    ``scenario:``): the file of that name beside it, else the bundled scenario of that name
+    (so a user's own file can say ``extends: baseline``), else the path beside it."""
+    beside = file.parent / name
+    if not beside.exists() and library.is_name(name):
+        return library.bundled_file("scenarios", name) or beside
+    return beside
 
 
 def locate(kind: str, source: str | Path) -> Path:

@@ -91,7 +91,7 @@ from moatsim.experiments.sweep import (
     recording,
 )
 from moatsim.history import LAST_OBSERVATION, QUANTITIES, Check, history_checks
-from moatsim.loading import _suggest, load_scenario, locate
+from moatsim.loading import _suggest, beside_or_bundled, load_scenario, locate
 from moatsim.scenario import Identifier, Scenario
 
 FORMAT = "moatsim-calibration/1"
@@ -154,7 +154,8 @@ class Calibration(_Spec):
 
     name: Identifier = Field(description="calibration name (defaults to the file name)")
     description: str = Field(description="one line saying what is fitted to what")
-    scenario: str = Field(description="base scenario file, relative to this file")
+    scenario: str = Field(description="base scenario file, relative to this file, or a "
+                          "bundled scenario's name")
     months: StrictInt | None = Field(
         None, ge=1, le=600, description=f"months per run (default: to {LAST_OBSERVATION})")
     replicates: StrictInt = Field(4, ge=1, le=1000, description="seeds per point")
@@ -227,7 +228,7 @@ def load_calibration(path: str | Path) -> LoadedCalibration:
     shown = str(path)
     calibration, fail = read_spec_file(path, Calibration, "a calibration", "c")
 
-    scenario_file = file.parent / calibration.scenario
+    scenario_file = beside_or_bundled(file, calibration.scenario)
     if not scenario_file.exists():
         fail(("scenario",), f"scenario file not found: {scenario_file}")
     base = load_scenario(scenario_file)

@@ -60,6 +60,7 @@ from moatsim.loading import (
     _named_loc,
     _read_yaml,
     _suggest,
+    beside_or_bundled,
     default_name,
     load_scenario,
     locate,
@@ -130,7 +131,8 @@ class Experiment(_Spec):
 
     name: Identifier = Field(description="experiment name (defaults to the file name)")
     description: str = Field(description="one line saying what the sweep asks")
-    scenario: str = Field(description="base scenario file, relative to the experiment file")
+    scenario: str = Field(description="base scenario file, relative to the experiment file, "
+                          "or a bundled scenario's name")
     design: Literal["grid", "latin_hypercube", "sobol", "morris"] = "grid"
     parameters: dict[str, ParameterSpec] = Field(min_length=1, max_length=50)
     samples: StrictInt | None = Field(
@@ -346,7 +348,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     shown = str(path)
     experiment, fail = read_spec_file(path, Experiment, "an experiment", "e")
 
-    scenario_file = (file.parent / experiment.scenario)
+    scenario_file = beside_or_bundled(file, experiment.scenario)
     if not scenario_file.exists():
         fail(("scenario",), f"scenario file not found: {scenario_file}")
     try:
