@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import mesa
+from mesa.experimental.scenarios import Scenario as MesaScenario
 import numpy as np
 
 from moatsim import entry, metrics, multihoming, pricing, technology
@@ -64,18 +65,30 @@ class AIMarketModel(mesa.Model):
     Args:
         scenario: a :class:`Scenario`, the path of a scenario YAML file, or the name of one
             (``"no_moat"``: the user's ``./scenarios/no_moat.yaml``, else the bundled one;
-            default: the bundled baseline).
+            default: the bundled baseline). Or a Mesa ``Scenario`` (``mesa.experimental.
+            scenarios``): its parameters are flat overrides, its ``scenario_file`` the base
+            file and its ``rng`` the seed, and ``model.scenario`` returns it.
         rng: seed or ``numpy.random.Generator``. All randomness comes from it, through one
             independent stream per mechanism (:data:`RANDOM_STREAMS`, spawned with
             ``SeedSequence.spawn``), so changing how one mechanism draws does not reshuffle
             the draws of the others.
-        **flat_overrides: parameters by flat name, e.g. ``first_mover__switching_cost_utils=3``
-            or ``firms__openai__cash_musd=500`` (the form ``mesa.batch_run`` passes).
+        **flat_overrides: parameters by their dotted path, the one name they have in every
+            file (``**{"first_mover.switching_cost_utils": 3}``, as ``mesa.batch_run`` and
+            EMA Workbench pass them), or its flat spelling ``first_mover__switching_cost_utils=3``.
     """
 
-    def __init__(self, scenario: Scenario | str | Path | None = None, *, rng: Any = None,
-                 **flat_overrides: Any):
-        super().__init__(rng=rng)
+    def __init__(self, scenario: Scenario | MesaScenario | str | Path | None = None, *,
+                 rng: Any = None, **flat_overrides: Any):
+        if isinstance(scenario, MesaScenario):
+            # Mesa's idiom: its Scenario carries the parameters (flat names, plus
+            # ``scenario_file`` for the base file) and the seed; Mesa keeps it as .scenario
+            mesa_scenario = scenario
+            params = {k: v for k, v in mesa_scenario if k != "rng"}
+            scenario = params.pop("scenario_file", None)
+            flat_overrides = {**params, **flat_overrides}
+            super().__init__(rng=rng, scenario=mesa_scenario)
+        else:
+            super().__init__(rng=rng)
         self.streams: dict[str, np.random.Generator] = dict(
             zip(RANDOM_STREAMS, self.rng.spawn(len(RANDOM_STREAMS)), strict=True))
         source = DEFAULT_SCENARIO if scenario is None else scenario

@@ -14,6 +14,7 @@ from tests.conftest import ROOT
 
 NOTEBOOK = ROOT / "examples" / "tour.ipynb"
 CELL_TIMEOUT_S = 900
+pytestmark = pytest.mark.xdist_group("notebook")  # the notebook runs once, on one worker
 
 
 def _builder():

@@ -93,6 +93,8 @@ def test_ema_workbench_model():
         assert np.isfinite(outcomes[name]).all()
     for name in SERIES:
         assert outcomes[f"{name}_series"].shape == (4, months + 1)
+    assert (outcomes["TIME"] == np.arange(months + 1)).all()  # EMA's time axis
+    assert {type(o).__name__ for o in model.outcomes} == {"ScalarOutcome", "TimeSeriesOutcome"}
     # the same function, called directly, gives the same numbers for the same inputs
     first = experiments.iloc[0]
     direct = run(months=months, seed=1,
@@ -100,3 +102,80 @@ def test_ema_workbench_model():
                  commoditization__idea_diffusion_per_run=first[
                      "commoditization__idea_diffusion_per_run"])
     assert direct["hhi"] == pytest.approx(outcomes["hhi"][0], abs=1e-12)
+
+
+def test_ema_replicator_model_averages_common_seeds():
+    ema = pytest.importorskip("ema_workbench", reason="EMA Workbench is optional "
+                              "(make test installs it from requirements.lock)")
+    import pickle
+
+    from moatsim.experiments.ema import ema_model, run
+
+    months, replications = 6, 3
+    model = ema_model({"first_mover__switching_cost_utils": (0.0, 8.0)}, months=months,
+                      seed=4, replications=replications)
+    assert isinstance(model, ema.ReplicatorModel)
+    pickle.dumps(model)  # EMA's multiprocessing evaluator sends the model to its workers
+    with ema.SequentialEvaluator(model) as evaluator:
+        experiments, outcomes = evaluator.perform_experiments(scenarios=2)
+    assert outcomes["hhi_series"].shape == (2, replications, months + 1)
+    assert (outcomes["TIME"] == np.arange(months + 1)).all()
+    value = experiments.iloc[1]["first_mover__switching_cost_utils"]
+    runs = [run(months=months, seed=seed, first_mover__switching_cost_utils=value)
+            for seed in (4, 5, 6)]
+    assert outcomes["hhi"][1] == pytest.approx(np.mean([r["hhi"] for r in runs]), abs=1e-12)
+    assert np.allclose(outcomes["hhi_series"][1], [r["hhi_series"] for r in runs])
+    assert len({r["hhi"] for r in runs}) > 1  # the replications differ: the seeds are used
+
+
+def test_a_mesa_scenario_sets_parameters_seed_and_base_file():
+    from mesa.experimental.scenarios import Scenario as MesaScenario
+
+    from moatsim import AIMarketModel, ScenarioError
+
+    wanted = MesaScenario(rng=5, scenario_file="no_moat", months=6,
+                          first_mover__switching_cost_utils=4.0)
+    model = AIMarketModel(wanted)
+    assert model.scenario is wanted and model.config.name == "no_moat"
+    assert model.config.months == 6 and model.config.first_mover.switching_cost_utils == 4.0
+    model.run_model()
+    same = AIMarketModel("no_moat", rng=5, months=6, first_mover__switching_cost_utils=4.0)
+    same.run_model()
+    assert model.datacollector.get_model_vars_dataframe().equals(
+        same.datacollector.get_model_vars_dataframe())
+    with pytest.raises(ScenarioError, match="did you mean 'switching_cost_utils'"):
+        AIMarketModel(MesaScenario(rng=1, first_mover__switching_cost_util=4.0))
+
+
+def test_a_parameter_has_one_name_in_sweeps_batch_run_and_ema(tmp_path):
+    """The dotted path names a parameter in a sweep's Parquet and in mesa.batch_run's rows,
+    and is accepted by ema_model (whose experiments use the flat spelling: EMA Workbench 3
+    requires identifiers); the same value and seed give the same outcome in all three."""
+    ema = pytest.importorskip("ema_workbench", reason="EMA Workbench is optional "
+                              "(make test installs it from requirements.lock)")
+    import mesa
+
+    from moatsim import AIMarketModel
+    from moatsim.experiments.ema import ema_model
+    from moatsim.experiments.sweep import read_results, run_sweep
+
+    name, months = "first_mover.switching_cost_utils", 6
+    (tmp_path / "one.yaml").write_text(
+        f"description: one parameter, two values\nscenario: baseline\ndesign: grid\n"
+        f"replicates: 1\nseed: 3\nmonths: {months}\nparameters:\n  {name}:\n"
+        f"    values: [0.5, 5.0]\nmetrics:\n  final: [hhi]\n", encoding="utf-8")
+    run_sweep(tmp_path / "one.yaml", tmp_path / "out", workers=1)
+    swept = read_results(tmp_path / "out").set_index(name)["hhi"]
+
+    rows = pd.DataFrame(mesa.batch_run(AIMarketModel, parameters={name: [0.5, 5.0],
+                                                                  "months": months},
+                                       rng=[3], number_processes=1, display_progress=False))
+    final = rows[rows["Step"] == rows["Step"].max()].set_index(name)["hhi"]
+    assert final.to_dict() == pytest.approx(swept.to_dict(), abs=1e-12)
+
+    model = ema_model({name: (0.0, 8.0)}, months=months, seed=3)
+    with ema.SequentialEvaluator(model) as evaluator:
+        experiments, outcomes = evaluator.perform_experiments(
+            scenarios=[ema.Sample(first_mover__switching_cost_utils=5.0)])
+    assert "first_mover__switching_cost_utils" in experiments.columns  # EMA wants identifiers
+    assert outcomes["hhi"][0] == pytest.approx(swept[5.0], abs=1e-12)

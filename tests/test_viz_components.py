@@ -415,3 +415,19 @@ def test_a_scenario_the_model_cannot_start_from_is_a_message(monkeypatch):
     assert "first_mover_moat cannot start: KeyError" in model.problem
     assert model.config.name == "baseline" and model.running is False
     _render(model)
+
+
+def test_the_page_leaves_mesas_solara_viz_as_mesa_wrote_it():
+    """Issue 15, point 6: the page's two changes live in its own copy of Mesa's module, so a
+    notebook's SolaraViz in the same process is Mesa's."""
+    code = ("import mesa.visualization.solara_viz as mesa_viz\n"
+            "before = (mesa_viz.ModelCreator, mesa_viz.make_initial_grid_layout)\n"
+            "import moatsim.viz.app as app\n"
+            "assert (mesa_viz.ModelCreator, mesa_viz.make_initial_grid_layout) == before\n"
+            "assert app._mesa_viz.make_initial_grid_layout is app.grid_layout\n"
+            "assert app._mesa_viz.ModelCreator is app.ModelCreator\n"
+            "assert mesa_viz.make_initial_grid_layout(7) != app.grid_layout(7)\n"
+            "print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0 and done.stdout == "ok\n", done.stderr

@@ -30,6 +30,8 @@ WHEEL_PARTS = ("pyproject.toml", "README.md", "LICENSE", "model", "scenarios", "
 INSTALL_TIMEOUT_S = 1200
 COMMAND_TIMEOUT_S = 600
 PAGE_TIMEOUT_S = 180
+# one worker builds and installs the wheel once for all three tests (needs --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("wheel")
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
     "version"]
 

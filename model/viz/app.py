@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import importlib.util
+
 import solara
-from mesa.visualization import SolaraViz
-from mesa.visualization import solara_viz as _mesa_viz
 
 from moatsim.viz import controls
 from moatsim.viz.components import COMPONENTS
@@ -30,6 +30,23 @@ TITLE = "moatsim · the AI market, month by month"
 LAYOUT = [(0, 0, 12, 5), (0, 5, 6, 12), (6, 5, 6, 12), (0, 17, 6, 12), (6, 17, 6, 12),
           (0, 29, 6, 12), (6, 29, 6, 12)]
 
+
+
+def _private_copy_of_mesas_page():
+    """A second instance of ``mesa.visualization.solara_viz``, for this page alone.
+
+    The page needs two things Mesa's SolaraViz has no argument for (its panel sizes, and
+    parameter inputs rebuilt on a change of scenario); they replace two functions in this
+    copy's namespace, so Mesa's own module, and every other SolaraViz in the process (a
+    notebook's), stay as Mesa wrote them."""
+    spec = importlib.util.find_spec("mesa.visualization.solara_viz")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_mesa_viz = _private_copy_of_mesas_page()
+SolaraViz = _mesa_viz.SolaraViz
 _mesa_initial_layout = _mesa_viz.make_initial_grid_layout
 
 
@@ -43,7 +60,7 @@ def grid_layout(num_components: int) -> list[dict[str, Any]]:
 
 # Mesa sizes every panel alike (half the width, 300 px high); the page needs a full-width
 # headline and taller charts. Mesa reads this function when a page is first laid out.
-_mesa_viz.make_initial_grid_layout = grid_layout
+_mesa_viz.make_initial_grid_layout = grid_layout  # in the page's own copy only
 
 CSS = """
 .moatsim-tiles { display: flex; flex-wrap: wrap; gap: 6px 22px; align-items: baseline; }
@@ -114,7 +131,7 @@ def ModelCreator(model, user_params, *, model_parameters=None):
                              model_parameters=model_parameters).key(f"params-{id(user_params)}")
 
 
-_mesa_viz.ModelCreator = ModelCreator
+_mesa_viz.ModelCreator = ModelCreator  # in the page's own copy only
 
 
 @solara.component
