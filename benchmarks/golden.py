@@ -44,6 +44,11 @@ entry, no licence-and-hire deals, post-training that costs the same on any model
 size and apps that run on labs' models only."""
 
 
+RENAMED = {"events": {"agent": "firm"}}
+"""Columns renamed since the golden files were written (table → golden name → name now):
+the comparison is of the values, under the golden files' names."""
+
+
 def outputs(scenario: str, seed: int, months: int,
             columns: dict[str, list[str]] | None = None) -> dict[str, bytes]:
     """File name → bytes, as ``moatsim run`` writes them (same DataFrame.to_csv calls), with
@@ -56,7 +61,11 @@ def outputs(scenario: str, seed: int, months: int,
     for name in TABLES:
         table = getattr(result, name)
         if columns and name in columns:
-            table = table[columns[name]]
+            renamed = {new: old for old, new in RENAMED.get(name, {}).items()}
+            table = table.rename(columns=renamed)[columns[name]]
+            if name == "firms":  # the golden files wrote an unlimited runway as 999
+                table = table.assign(runway_months=table["runway_months"].fillna(999.0)
+                                     .clip(upper=999.0))
         files[f"{name}.csv"] = table.to_csv(index=False).encode("utf-8")
     files["summary.json"] = (json.dumps(result.summary, indent=2) + "\n").encode("utf-8")
     return files

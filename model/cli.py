@@ -149,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "first_mover.switching_cost_utils=3 or firms.openai.cash_musd=500")
     run.add_argument("--out", type=Path, help="output folder (default runs/<scenario>-seed<N>)")
     run.add_argument("--force", action="store_true", help=FORCE_HELP)
+    run.add_argument("--format", choices=("csv", "parquet"), default="csv", dest="table_format",
+                     help="the tables' file format (default csv; parquet keeps the types)")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
     patterns = commands.add_parser("patterns", help="check the dated patterns P1–P7 and the "
@@ -313,13 +315,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = _progress(config.months, quiet=args.quiet)
     result = run_scenario(config, seed=args.seed, on_month=lambda month: progress.update(1))
     progress.close()
-    write_run(result, out, force=args.force)
+    write_run(result, out, force=args.force, table_format=args.table_format)
     if not args.quiet:
         print(summary_table(result))
         print()
         print(events_table(top_events(result.events, 10)))
-        print(f"\noutputs: {out}/ (model.csv, firms.csv, segments.csv, events.csv, "
-              f"ledger.csv, summary.json, figures/)")
+        kind = args.table_format
+        print(f"\noutputs: {out}/ (model.{kind}, firms.{kind}, segments.{kind}, events.{kind}, "
+              f"ledger.{kind}, summary.json, figures/)")
     return 0
 
 

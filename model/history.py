@@ -144,7 +144,7 @@ def vc_raised(run: Any, *, firm: str, period: list[str]) -> float | None:
     events = _events_in(run, period)
     if events is None or _firm_rows(run, firm) is None:
         return None
-    rounds = events[(events["agent"] == firm) & (events["kind"] == "funding_round")
+    rounds = events[(events["firm"] == firm) & (events["kind"] == "funding_round")
                     & events["detail"].astype(str).str.startswith("VC round")]
     return float(rounds["amount_musd"].sum())
 
@@ -154,7 +154,7 @@ def bigtech_invested(run: Any, *, investor: str, firm: str, period: list[str]) -
     events = _events_in(run, period)
     if events is None or _firm_rows(run, firm) is None:
         return None
-    deals = events[(events["agent"] == firm) & events["kind"].isin(["stake", "tranche"])
+    deals = events[(events["firm"] == firm) & events["kind"].isin(["stake", "tranche"])
                    & events["detail"].astype(str).str.startswith(f"{investor} → {firm}")]
     return float(deals["amount_musd"].sum())
 
@@ -179,7 +179,7 @@ def unbacked_labs_absorbed(run: Any, *, period: list[str]) -> float | None:
     if events is None:
         return None
     deals = events[events["kind"].isin(ABSORPTIONS)]
-    return float(sum(not backed_before(run, str(d.agent), int(d.month))
+    return float(sum(not backed_before(run, str(d.firm), int(d.month))
                      for d in deals.itertuples()))
 
 
@@ -200,9 +200,9 @@ def endogenous_lab_entrants(run: Any, *, period: list[str], scenario: Any = None
         return None
     listed = set(scenario.firm_ids())
     labs = set(run.firms.loc[run.firms["kind"] == "lab", "firm"])
-    founded = events[(events["kind"] == "founding") & ~events["agent"].isin(listed)
-                     & events["agent"].isin(labs)]
-    return float(founded["agent"].nunique())
+    founded = events[(events["kind"] == "founding") & ~events["firm"].isin(listed)
+                     & events["firm"].isin(labs)]
+    return float(founded["firm"].nunique())
 
 
 def open_lag_months(run: Any, *, date: str) -> float | None:

@@ -232,6 +232,13 @@ def firm_share(firm: Firm) -> float:
     return float(model.use_of(firm).sum()) / total
 
 
+def recorded_runway(firm: Firm) -> float:
+    """Months of runway as the tables hold it: NaN (an empty cell) when the firm is not
+    burning cash, so has no runway limit, rather than a sentinel number."""
+    runway = firm.runway_months()
+    return runway if math.isfinite(runway) else math.nan
+
+
 def firm_quality(firm: Firm) -> float:
     """General capability (labs, community); the app's quality in its segment; NaN for big tech."""
     if firm.kind == "app":
@@ -273,7 +280,7 @@ FIRM_REPORTERS = {
     "funding_in": "funding_in_musd",
     "cash": "cash_musd",
     "credits": "credits_musd",
-    "runway_months": lambda f: min(f.runway_months(), 999.0),
+    "runway_months": recorded_runway,
     "backers": lambda f: f.backer_ids(),
     "quality": firm_quality,
     "absorbed_points": lambda f: float(getattr(f, "absorbed_points", 0.0)),

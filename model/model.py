@@ -848,8 +848,9 @@ class AIMarketModel(mesa.Model):
         self._transfers += 1
         return self._transfers
 
-    def record(self, agent: str, kind: str, detail: str, amount_musd: float | None = None) -> None:
-        self.events.append({"month": self.month, "date": self.date, "agent": agent,
+    def record(self, firm: str, kind: str, detail: str, amount_musd: float | None = None) -> None:
+        """An event about ``firm`` (a firm id, or ``scenario`` for a scheduled change)."""
+        self.events.append({"month": self.month, "date": self.date, "firm": firm,
                             "kind": kind, "detail": detail, "amount_musd": amount_musd})
 
     def __repr__(self) -> str:

@@ -199,7 +199,7 @@ def p5(run: Any) -> Judged:
     out_of_cash = events[((events["kind"] == "exit")
                           & (events["detail"].astype(str) == "cash ran out"))
                          | events["kind"].isin(ABSORPTIONS)]
-    first_out = out_of_cash.groupby("agent")["month"].min()
+    first_out = out_of_cash.groupby("firm")["month"].min()
     labs = run.firms.loc[run.firms["kind"] == "lab", "firm"].unique()
     backed, unbacked = [], []
     for lab in labs:  # a lab's buyer is not its backer: look before it ran out

@@ -24,7 +24,7 @@ from moatsim import metrics
 if TYPE_CHECKING:
     from moatsim.model import AIMarketModel
 
-SEGMENT_COLUMNS = ["month", "segment", "firm", "users", "use", "share"]
+SEGMENT_COLUMNS = ["month", "date", "segment", "firm", "users", "use", "share"]
 
 
 def month_record(model: AIMarketModel) -> dict[str, Any]:
@@ -100,7 +100,7 @@ class Recorder:
         self.agents.append(agents)
         self.books.append([
             (agent.revenue_musd, agent.costs_musd, agent.funding_in_musd, agent.cash_musd,
-             agent.credits_musd, min(agent.runway_months(), 999.0), agent.backer_ids(),
+             agent.credits_musd, metrics.recorded_runway(agent), agent.backer_ids(),
              float(getattr(agent, "quality", math.nan)),
              float(getattr(agent, "absorbed_points", 0.0)), agent.alive)
             for agent in agents])
@@ -190,6 +190,7 @@ class Recorder:
         shares = metrics.segment_shares(use)
         return {
             "month": np.repeat(np.asarray(self.months, dtype=np.int64), n_segments * n_sellers),
+            "date": np.repeat(np.asarray(self.dates, dtype=object), n_segments * n_sellers),
             "segment": np.tile(np.repeat(np.array(self.segment_ids, dtype=object), n_sellers),
                                n_months),
             "firm": np.tile(np.array(self.seller_ids, dtype=object), n_months * n_segments),

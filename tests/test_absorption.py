@@ -34,14 +34,14 @@ def deals(run):
 
 def test_a_lab_out_of_cash_is_licensed_and_hired_instead_of_exiting(with_deals, without_deals):
     deal = deals(with_deals)
-    assert "adept" in deal["agent"].tolist() and deal["agent"].is_unique
+    assert "adept" in deal["firm"].tolist() and deal["firm"].is_unique
     assert deals(without_deals).empty
     for row in deal.itertuples():
         exits = without_deals.events[(without_deals.events["kind"] == "exit")
-                                     & (without_deals.events["agent"] == row.agent)]
+                                     & (without_deals.events["firm"] == row.firm)]
         # the same lab, the same month, with the deals switched off
         assert exits["month"].tolist() == [row.month]
-        lab = with_deals.firms[with_deals.firms["firm"] == row.agent].set_index("month")
+        lab = with_deals.firms[with_deals.firms["firm"] == row.firm].set_index("month")
         assert lab.loc[row.month + 1:, "alive"].all()  # it lives on inside the buyer ...
         assert (lab.loc[row.month + 1:, "users"] == 0).all()  # ... with its products withdrawn
         assert lab.loc[row.month + 1, "backers"] == row.detail.split()[0]
@@ -66,7 +66,7 @@ def test_a_fee_worth_more_than_the_team_stops_the_deal():
     run = run_scenario(BASELINE, seed=SEED, months=MONTHS,
                        overrides={"funding.licence_fee_share_of_raised": 20.0})
     assert deals(run).empty
-    assert "adept" in run.events.loc[run.events["kind"] == "exit", "agent"].tolist()
+    assert "adept" in run.events.loc[run.events["kind"] == "exit", "firm"].tolist()
 
 
 def test_a_buyer_with_a_better_team_of_its_own_values_the_lab_at_nothing():

@@ -67,7 +67,7 @@ def test_capability_stays_tied_to_effective_compute():
     log10_flop = math.log10(2.1e25) + openai.compute_log2[TEXT] * math.log10(2.0)
     assert 26 < log10_flop < 34
     # and it keeps growing: each run buys more than the one before
-    runs = [e for e in model.events if e["agent"] == "openai" and e["kind"] == "training_run"]
+    runs = [e for e in model.events if e["firm"] == "openai" and e["kind"] == "training_run"]
     assert len(runs) >= 8 and openai.quality > 120
 
 

@@ -24,7 +24,7 @@ def foundings(overrides=None, seeds=SEEDS, months=MONTHS, prefix="entrant_"):
         run = run_scenario(BASELINE, seed=seed, months=months, overrides=overrides)
         events = run.events
         out.append((seed, run, events[(events["kind"] == "founding")
-                                      & events["agent"].str.startswith(prefix)]))
+                                      & events["firm"].str.startswith(prefix)]))
     return out
 
 
@@ -39,21 +39,21 @@ def test_entrants_are_founded_and_act_like_labs(baseline):
     round_musd = load_scenario(BASELINE).entry.founding_round_musd
     for _, run, events in baseline:
         assert (events["amount_musd"] == round_musd).all()
-        assert events["agent"].str.startswith("entrant_").all()
-        assert events["agent"].is_unique  # each prospective entrant is founded once
+        assert events["firm"].str.startswith("entrant_").all()
+        assert events["firm"].is_unique  # each prospective entrant is founded once
         for row in events.itertuples():
-            firm = run.firms[run.firms["firm"] == row.agent].set_index("month")
+            firm = run.firms[run.firms["firm"] == row.firm].set_index("month")
             assert firm.loc[row.month, "funding_in"] == pytest.approx(round_musd)
             later = firm.loc[row.month + 1:]
             assert (later["costs"] > 0).all()  # it pays staff and compute from then on
             if row.month <= MONTHS - 8:
-                runs = run.events[(run.events["agent"] == row.agent)
+                runs = run.events[(run.events["firm"] == row.firm)
                                   & (run.events["kind"] == "training_run")]
                 assert len(runs) >= 1  # and trains
             before = firm.loc[:row.month - 1]
             assert (before[["costs", "users", "cash"]] == 0).all().all()
     # some entrant wins users
-    assert any((run.firms[run.firms["firm"].isin(events["agent"])]["users"] > 0).any()
+    assert any((run.firms[run.firms["firm"].isin(events["firm"])]["users"] > 0).any()
                for _, run, events in baseline)
 
 
@@ -121,20 +121,20 @@ def test_app_builders_are_founded_in_one_segment_and_route_across_suppliers(app_
     round_musd = scenario.entry.app_founding_round_musd
     assert sum(len(events) for _, _, events in app_foundings) >= len(SEEDS)
     for seed, run, events in app_foundings:
-        assert (events["amount_musd"] == round_musd).all() and events["agent"].is_unique
+        assert (events["amount_musd"] == round_musd).all() and events["firm"].is_unique
         for row in events.itertuples():
             segment = row.detail.split()[1]  # "enters <segment> on …"
             assert segment in scenario.entry.app.offerings
-            firm = run.firms[run.firms["firm"] == row.agent].set_index("month")
+            firm = run.firms[run.firms["firm"] == row.firm].set_index("month")
             assert firm.loc[row.month, "funding_in"] == pytest.approx(round_musd)
             assert (firm.loc[:row.month - 1, ["costs", "users", "cash"]] == 0).all().all()
-            served = run.segments[(run.segments["firm"] == row.agent)
+            served = run.segments[(run.segments["firm"] == row.firm)
                                   & (run.segments["use"] > 0)]
             assert set(served["segment"]) <= {segment}
             # it is on sale from its founding month, when users choose after it is founded
             assert served["month"].min() == row.month
             # and it pays API fees to more than one supplier from then on
-            ledger = run.ledger[(run.ledger["firm"] == row.agent)
+            ledger = run.ledger[(run.ledger["firm"] == row.firm)
                                 & (run.ledger["month"] == row.month)]
             suppliers = ledger[ledger["category"] == "api_fees"]["counterparty"].nunique() + int(
                 (ledger["category"] == "serving").any())

@@ -99,12 +99,12 @@ def tables(months: int = 24) -> SimpleNamespace:
                           for m in range(months) for f in ("openai", "stability")])
     segments = pd.DataFrame([{"month": m, "segment": "consumer_chat", "firm": "openai",
                               "users": 1e8 * (1 + m / 10), "share": 0.8} for m in range(months)])
-    events = pd.DataFrame(columns=["month", "date", "agent", "kind", "detail", "amount_musd"])
+    events = pd.DataFrame(columns=["month", "date", "firm", "kind", "detail", "amount_musd"])
     return SimpleNamespace(model=model, firms=firms, segments=segments, events=events)
 
 
 def add_events(run: SimpleNamespace, *rows: tuple[int, str, str, str, float]) -> None:
-    new = pd.DataFrame([{"month": m, "date": month_label("2023-01", m), "agent": a, "kind": k,
+    new = pd.DataFrame([{"month": m, "date": month_label("2023-01", m), "firm": a, "kind": k,
                          "detail": d, "amount_musd": amount} for m, a, k, d, amount in rows])
     run.events = pd.concat([run.events, new], ignore_index=True)
 

@@ -500,7 +500,7 @@ def test_a_child_that_shortens_its_parent_leaves_the_parents_later_events_out(fo
     from moatsim import run_scenario
 
     events = run_scenario(short, seed=1).events
-    assert not ((events["kind"] == "exit") & (events["agent"] == "jasper")).any()
+    assert not ((events["kind"] == "exit") & (events["firm"] == "jasper")).any()
 
 
 # ---------------------------------------------------------------- issue 9: every number ranged

@@ -194,7 +194,7 @@ def test_adjust_moves_a_share_of_the_way():
 
 def _events(result, kind: str, agent: str | None = None) -> pd.DataFrame:
     events = result.events[result.events["kind"] == kind]
-    return events if agent is None else events[events["agent"] == agent]
+    return events if agent is None else events[events["firm"] == agent]
 
 
 def _firm(result, firm: str) -> pd.DataFrame:
@@ -296,7 +296,7 @@ def test_stopgap_licence_lifts_the_trailing_in_house_lab_and_pays_the_licensor()
     model = _licence_model(True)
     meta, meta_ai = model.firm_by_id["meta"], model.firm_by_id["meta_ai"]
     starts = [e for e in model.events if e["kind"] == "licence_start"]
-    assert [(e["agent"], e["month"]) for e in starts] == [("meta", 1)]
+    assert [(e["firm"], e["month"]) for e in starts] == [("meta", 1)]
     licensor = meta.licensor
     assert licensor is not None and licensor.firm_id == "openai"
     assert meta_ai.quality < licensor.quality - 10
@@ -383,7 +383,7 @@ def test_a_failing_lab_close_to_the_frontier_is_acquired_instead_of_exiting():
     model = _failing_anthropic(100.0)
     anthropic = model.firm_by_id["anthropic"]
     bought = [e for e in model.events if e["kind"] == "acquisition"]
-    assert [(e["agent"], e["month"]) for e in bought] == [("anthropic", 1)]
+    assert [(e["firm"], e["month"]) for e in bought] == [("anthropic", 1)]
     assert anthropic.alive and anthropic.cash_musd > 0
     assert anthropic.owner is not None
     buyer = anthropic.owner.firm_id
@@ -436,7 +436,7 @@ def test_a_big_tech_passes_over_a_rivals_champion_when_it_needs_a_new_one_c26():
         run = run_scenario(scenario, seed=1, months=6,
                            overrides={"funding.avoid_rivals_champions": avoid})
         events = run.events[run.events["kind"] == "new_champion"]
-        return list(zip(events["agent"], events["detail"], strict=True))
+        return list(zip(events["firm"], events["detail"], strict=True))
 
     apart = new_champions(True)
     assert len(apart) == 1 and apart[0][0] == "microsoft"
@@ -459,7 +459,7 @@ def test_an_app_whose_supplier_exits_swaps_models_and_keeps_serving():
     """C1: the model beneath an app is a commodity that can be swapped out."""
     model = _leonardo_with(exit_event=True)
     leonardo = model.firm_by_id["leonardo"]
-    swaps = [e for e in model.events if e["kind"] == "model_swap" and e["agent"] == "leonardo"]
+    swaps = [e for e in model.events if e["kind"] == "model_swap" and e["firm"] == "leonardo"]
     assert len(swaps) == 1 and swaps[0]["month"] == 2
     assert swaps[0]["detail"] == f"stability → {leonardo.supplier_id}"
     assert leonardo.supplier_id != "stability" and leonardo.supplier.alive
@@ -472,7 +472,7 @@ def test_an_app_whose_supplier_exits_swaps_models_and_keeps_serving():
     # the same high swap threshold, supplier alive: no swap
     stays = _leonardo_with(exit_event=False)
     assert stays.firm_by_id["leonardo"].supplier_id == "stability"
-    assert not any(e["kind"] == "model_swap" and e["agent"] == "leonardo" for e in stays.events)
+    assert not any(e["kind"] == "model_swap" and e["firm"] == "leonardo" for e in stays.events)
 
 
 def _community(months: int, **overrides) -> list[tuple[float, bool, str | None]]:

@@ -107,7 +107,7 @@ def test_a_firm_out_of_cash_exits_and_its_users_choose_again():
     assert exit_month == 1
     assert (anthropic.loc[exit_month + 1:, "users"] == 0).all()
     assert {"firm": "anthropic", "month": 1, "date": "2023-02"} in result.summary["exits"]
-    assert ((result.events.agent == "anthropic") & (result.events.kind == "exit")).sum() == 1
+    assert ((result.events.firm == "anthropic") & (result.events.kind == "exit")).sum() == 1
 
 
 def test_batch_run_with_flat_parameters_and_two_processes():
@@ -161,10 +161,10 @@ def test_a_baseline_run_tells_its_story_in_events():
     assert kinds & {"tranche", "tranche_withheld"}
     assert {"stake", "funding_round", "training_run", "model_release", "open_release",
             "segment_entry", "price_cut", "model_swap", "new_open_base", "exit"} <= kinds
-    assert list(result.events.columns) == ["month", "date", "agent", "kind", "detail",
+    assert list(result.events.columns) == ["month", "date", "firm", "kind", "detail",
                                            "amount_musd"]
     leak = result.events[result.events["kind"] == "open_release"].iloc[0]
-    assert (leak["date"], leak["agent"]) == ("2023-03", "meta_ai")  # C17
+    assert (leak["date"], leak["firm"]) == ("2023-03", "meta_ai")  # C17
 
 
 def test_each_mechanism_draws_from_its_own_stream():

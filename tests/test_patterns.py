@@ -47,10 +47,10 @@ def firms_table(shares: dict[str, object], months: int = MONTHS, kind: str = "la
 
 
 def events_table(*rows: tuple[int, str, str, str]) -> pd.DataFrame:
-    return pd.DataFrame([{"month": m, "date": month_label("2023-01", m), "agent": agent,
+    return pd.DataFrame([{"month": m, "date": month_label("2023-01", m), "firm": agent,
                           "kind": kind, "detail": detail, "amount_musd": np.nan}
                          for m, agent, kind, detail in rows],
-                        columns=["month", "date", "agent", "kind", "detail", "amount_musd"])
+                        columns=["month", "date", "firm", "kind", "detail", "amount_musd"])
 
 
 def run(model: pd.DataFrame | None = None, firms: pd.DataFrame | None = None,

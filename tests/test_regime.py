@@ -55,7 +55,7 @@ def test_a_set_event_changes_the_run_from_its_month_only(path, value):
     events = events[~events["detail"].isin(
         plain.events.loc[plain.events["kind"] == "parameter_set", "detail"])]  # the baseline's own
     assert events["month"].tolist() == [MONTH]
-    assert path in events["detail"].iloc[0] and (events["agent"] == "scenario").all()
+    assert path in events["detail"].iloc[0] and (events["firm"] == "scenario").all()
     assert events["amount_musd"].isna().all()  # no money moves
 
 
@@ -123,7 +123,7 @@ def test_a_big_tech_strategy_can_change_at_a_date():
         value=True))
     changed = run_scenario(load_scenario(scenario), seed=4)
     starts = changed.events[changed.events["kind"] == "licence_start"]
-    assert starts["agent"].tolist() == ["meta"] and starts["month"].tolist() == [MONTH]
+    assert starts["firm"].tolist() == ["meta"] and starts["month"].tolist() == [MONTH]
     assert first_month_that_differs(plain.model, changed.model) == MONTH
     meta = AIMarketModel(scenario, rng=4)
     assert meta.firm_by_id["meta"].license_stopgap is False

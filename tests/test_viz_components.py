@@ -241,15 +241,15 @@ def test_colours_follow_the_firm_kind_and_stay_the_same():
 
 
 @pytest.mark.parametrize(("event", "text"), [
-    ({"agent": "meta_ai", "kind": "open_release", "detail": "quality 63.0"},
+    ({"firm": "meta_ai", "kind": "open_release", "detail": "quality 63.0"},
      "meta_ai weights released (quality 63.0)"),
-    ({"agent": "anthropic", "kind": "funding_round", "detail": "series c", "amount_musd": 450},
+    ({"firm": "anthropic", "kind": "funding_round", "detail": "series c", "amount_musd": 450},
      "anthropic raised $450M (series c)"),
-    ({"agent": "anthropic", "kind": "tranche", "detail": "google → anthropic",
+    ({"firm": "anthropic", "kind": "tranche", "detail": "google → anthropic",
       "amount_musd": 1500.0}, "anthropic raised $1.5B: tranche from google → anthropic"),
-    ({"agent": "midjourney", "kind": "exit", "detail": "cash ran out", "amount_musd": -3},
+    ({"firm": "midjourney", "kind": "exit", "detail": "cash ran out", "amount_musd": -3},
      "midjourney exited (cash ran out)"),
-    ({"agent": "x", "kind": "something_new", "detail": "d", "amount_musd": None},
+    ({"firm": "x", "kind": "something_new", "detail": "d", "amount_musd": None},
      "x something new: d"),
 ])
 def test_events_read_as_sentences(event, text):

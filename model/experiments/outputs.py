@@ -16,23 +16,28 @@ from moatsim.experiments.figures import write_figures
 from moatsim.experiments.outfolder import write_atomically
 from moatsim.experiments.run import RunResult
 
-OUTPUT_FILES = ("model.csv", "firms.csv", "segments.csv", "events.csv", "ledger.csv",
-                "summary.json")
+TABLES = ("model", "firms", "segments", "events", "ledger")
+FORMATS = ("csv", "parquet")
+OUTPUT_FILES = (*(f"{table}.csv" for table in TABLES), "summary.json")
 
 
-def write_run(result: RunResult, out_dir: Path, *, force: bool = False) -> Path:
-    """Write tables, summary and figures of ``result`` to ``out_dir`` (replacing an earlier
-    run's output whole; see :mod:`moatsim.experiments.outfolder`)."""
-    return write_atomically(out_dir, lambda staging: _write_into(result, staging),
+def write_run(result: RunResult, out_dir: Path, *, force: bool = False,
+              table_format: str = "csv") -> Path:
+    """Write tables (CSV or Parquet), summary and figures of ``result`` to ``out_dir``
+    (replacing an earlier run's output whole; see :mod:`moatsim.experiments.outfolder`)."""
+    if table_format not in FORMATS:
+        raise ValueError(f"table_format must be one of {FORMATS}, not {table_format!r}")
+    return write_atomically(out_dir, lambda staging: _write_into(result, staging, table_format),
                             command="run", force=force)
 
 
-def _write_into(result: RunResult, folder: Path) -> None:
-    result.model.to_csv(folder / "model.csv", index=False)
-    result.firms.to_csv(folder / "firms.csv", index=False)
-    result.segments.to_csv(folder / "segments.csv", index=False)
-    result.events.to_csv(folder / "events.csv", index=False)
-    result.ledger.to_csv(folder / "ledger.csv", index=False)
+def _write_into(result: RunResult, folder: Path, table_format: str) -> None:
+    for name in TABLES:
+        table = getattr(result, name)
+        if table_format == "parquet":
+            table.to_parquet(folder / f"{name}.parquet", index=False)
+        else:
+            table.to_csv(folder / f"{name}.csv", index=False)
     write_figures(result, folder / "figures")
     (folder / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n",
                                          encoding="utf-8")

@@ -10,10 +10,11 @@ Tables (one row per observation):
   ``quality_gap``, ``mean_price``, ``mean_cost_to_serve``;
 * ``firms`` — one row per month × firm: ``users``, ``share``, ``revenue``, ``costs``,
   ``funding_in``, ``cash`` (USD millions), ``quality``, ``price`` (USD/user-month), ``alive``;
-* ``segments`` — one row per month × segment × firm: ``users``, ``share`` of the segment;
-* ``events`` — one row per event: ``month``, ``date``, ``agent``, ``kind``, ``detail``,
+* ``segments`` — one row per month × segment × firm: ``month``, ``date``, ``users``,
+  ``use``, ``share`` of the segment;
+* ``events`` — one row per event: ``month``, ``date``, ``firm``, ``kind``, ``detail``,
   ``amount_musd``;
-* ``ledger`` — one row per ledger entry: ``month``, ``firm``, ``category``, ``account``
+* ``ledger`` — one row per ledger entry: ``month``, ``date``, ``firm``, ``category``, ``account``
   (cash or compute credits), ``amount_musd`` (+ in, − out), ``counterparty``, ``transfer_id``.
 """
 
@@ -28,12 +29,13 @@ import numpy as np
 import pandas as pd
 
 from moatsim import metrics
+from moatsim.calendar import month_label
 from moatsim.loading import load_scenario
 from moatsim.model import AIMarketModel
 from moatsim.scenario import Scenario
 
-EVENT_COLUMNS = ["month", "date", "agent", "kind", "detail", "amount_musd"]
-LEDGER_COLUMNS = ["month", "firm", "category", "account", "amount_musd", "counterparty",
+EVENT_COLUMNS = ["month", "date", "firm", "kind", "detail", "amount_musd"]
+LEDGER_COLUMNS = ["month", "date", "firm", "category", "account", "amount_musd", "counterparty",
                   "transfer_id"]
 
 
@@ -115,8 +117,11 @@ def ledger_frame(market: AIMarketModel) -> pd.DataFrame:
     month = np.array(month, dtype=np.int64)
     order = np.argsort(month, kind="stable")  # firms are already in id order
     transfer_ids = pd.array(transfer, dtype="Int64")
+    labels = {m: month_label(market.config.start, m) for m in np.unique(month).tolist()}
     return pd.DataFrame({
-        "month": month[order], "firm": firm_ids[order],
+        "month": month[order], "date": np.array([labels[m] for m in month[order].tolist()],
+                                                dtype=object),
+        "firm": firm_ids[order],
         "category": np.array(category, dtype=object)[order],
         "account": np.array(account, dtype=object)[order],
         "amount_musd": np.array(amount, dtype=float)[order],

@@ -62,5 +62,5 @@ def events_table(events: pd.DataFrame) -> str:
     lines = ["key events:"]
     for row in events.itertuples():
         amount = "" if pd.isna(row.amount_musd) else f"  ${row.amount_musd:,.0f}M"
-        lines.append(f"  {row.date}  {row.agent:<15} {row.kind:<16} {row.detail}{amount}")
+        lines.append(f"  {row.date}  {row.firm:<15} {row.kind:<16} {row.detail}{amount}")
     return "\n".join(lines)

@@ -54,7 +54,7 @@ SENTENCES = {
 
 def describe(event: dict[str, Any]) -> str:
     """One event as a short sentence (without its date)."""
-    agent = str(event.get("agent", ""))
+    agent = str(event.get("firm", ""))
     kind = str(event.get("kind", ""))
     detail = str(event.get("detail", "") or "")
     amount = money(event.get("amount_musd"))
