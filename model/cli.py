@@ -56,7 +56,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (argparse prints the usage block and exits otherwise)."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+        # main() puts "moatsim: error: " in front; the command's own help is named at the end
+        raise UsageError(f"{message} (see {self.prog} --help)")
 
 
 def _non_negative_int(text: str) -> int:
@@ -138,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "stderr, nothing written); 130 interrupted (Ctrl+C); 141 the output's "
                      "reader closed the pipe.")
     parser.add_argument("--version", action=_Version)
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
+                                     help="what to do (moatsim COMMAND --help for its options)")
 
     run = commands.add_parser("run", help="run one scenario and write its outputs")
     run.add_argument("scenario", type=_named("scenarios"), help=SCENARIO_HELP)
