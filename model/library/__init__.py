@@ -18,13 +18,12 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-KINDS = ("scenarios", "experiments", "calibrations")
-"""Folders of YAML inputs that can be named on the command line."""
 SUFFIXES = (".yaml", ".yml")
 
 
 def folder(name: str) -> Path:
-    """The bundled folder ``name`` (one of :data:`KINDS` or ``seeds``), as a real path."""
+    """The bundled folder ``name`` (``scenarios``, ``experiments``, ``calibrations`` or
+    ``seeds``), as a real path."""
     resource = files(__name__) / name
     if not isinstance(resource, Path):  # a zipped install: the loader needs real files
         raise RuntimeError(f"moatsim's bundled {name}/ is not a folder on disk ({resource}); "
