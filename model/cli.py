@@ -548,8 +548,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                   list(library.bundled("scenarios").values())}
         mine = library.user_folder("scenarios")
         if mine is not None:
-            groups[f"yours, in ./{mine}/ (used first when a name is in both):"] = sorted(
-                p for p in mine.iterdir() if p.suffix in library.SUFFIXES and p.is_file())
+            groups[f"yours, in ./{mine}/ (used first when a name is in both):"] = list(
+                library.yaml_files(mine).values())
     indent = "" if args.dir is not None else "  "
     width = max(len(f.stem) for files in groups.values() for f in files) if any(
         groups.values()) else 0

@@ -36,10 +36,15 @@ def seed_file(name: str) -> Path:
     return folder("seeds") / name
 
 
+def yaml_files(place: Path) -> dict[str, Path]:
+    """Name → file of every YAML file in ``place``, in name order."""
+    return {path.stem: path for path in sorted(place.iterdir())
+            if path.suffix in SUFFIXES and path.is_file()}
+
+
 def bundled(kind: str) -> dict[str, Path]:
     """Name → file of every bundled input of ``kind``, in name order."""
-    return {path.stem: path for path in sorted(folder(kind).iterdir())
-            if path.suffix in SUFFIXES and path.is_file()}
+    return yaml_files(folder(kind))
 
 
 def user_folder(kind: str) -> Path | None:

@@ -133,11 +133,10 @@ def scenario_choices(extra: str | Path | None = None) -> dict[str, Path]:
     labelled ``NAME (bundled)``), and ``extra`` if it is another file (labelled by its path)."""
     choices = {name: path.resolve() for name, path in library.bundled("scenarios").items()}
     mine = library.user_folder("scenarios")
-    for path in sorted(mine.iterdir()) if mine is not None else ():
-        if path.suffix in library.SUFFIXES and path.is_file():
-            if path.stem in choices:
-                choices[f"{path.stem} (bundled)"] = choices[path.stem]
-            choices[path.stem] = path.resolve()
+    for name, path in (library.yaml_files(mine) if mine is not None else {}).items():
+        if name in choices:
+            choices[f"{name} (bundled)"] = choices[name]
+        choices[name] = path.resolve()
     if extra is not None:
         extra_path = Path(extra).resolve()
         if extra_path not in choices.values():
