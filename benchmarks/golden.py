@@ -15,6 +15,8 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 ROOT = Path(__file__).resolve().parents[1]
 # (scenario file, seed, months): frozen copies of the scenarios as they were when the golden
 # files were last compared (the library's scenarios have since gained firms the golden runs
@@ -44,9 +46,26 @@ entry, no licence-and-hire deals, post-training that costs the same on any model
 size and apps that run on labs' models only."""
 
 
-RENAMED = {"events": {"agent": "firm"}}
+RENAMED = {
+    "events": {"agent": "firm"},
+    "firms": {"revenue": "revenue_musd", "costs": "costs_musd", "funding_in": "funding_in_musd",
+              "cash": "cash_musd", "credits": "credits_musd", "price": "price_usd"},
+    "model": {"mean_price": "mean_price_usd", "mean_cost_to_serve": "mean_cost_to_serve_usd",
+              "consumer_surplus": "consumer_surplus_musd"},
+}
 """Columns renamed since the golden files were written (table → golden name → name now):
-the comparison is of the values, under the golden files' names."""
+the comparison is of the values, under the golden files' names. The summary's ``final``
+values are the model table's, renamed the same way."""
+
+
+def _golden_firms(firms: pd.DataFrame, backers: pd.DataFrame) -> pd.DataFrame:
+    """The firms table as the golden files wrote it: the backers of each firm and month as
+    one ``;``-joined text (now the long ``backers`` table), an unlimited runway as 999."""
+    joined = backers.groupby(["month", "firm"], sort=False)["backer"].agg(";".join)
+    keys = pd.MultiIndex.from_arrays([firms["month"], firms["firm"]])
+    return firms.assign(
+        backers=joined.reindex(keys).fillna("").to_numpy(),
+        runway_months=firms["runway_months"].fillna(999.0).clip(upper=999.0))
 
 
 def outputs(scenario: str, seed: int, months: int,
@@ -58,16 +77,20 @@ def outputs(scenario: str, seed: int, months: int,
 
     result = run_scenario(ROOT / scenario, seed=seed, months=months, overrides=LEGACY)
     files = {}
+    summary = result.summary
     for name in TABLES:
         table = getattr(result, name)
         if columns and name in columns:
+            if name == "firms":
+                table = _golden_firms(table, result.backers)
             renamed = {new: old for old, new in RENAMED.get(name, {}).items()}
             table = table.rename(columns=renamed)[columns[name]]
-            if name == "firms":  # the golden files wrote an unlimited runway as 999
-                table = table.assign(runway_months=table["runway_months"].fillna(999.0)
-                                     .clip(upper=999.0))
         files[f"{name}.csv"] = table.to_csv(index=False).encode("utf-8")
-    files["summary.json"] = (json.dumps(result.summary, indent=2) + "\n").encode("utf-8")
+    if columns:
+        renamed = {new: old for old, new in RENAMED["model"].items()}
+        summary = {**summary, "final": {renamed.get(key, key): value
+                                        for key, value in summary["final"].items()}}
+    files["summary.json"] = (json.dumps(summary, indent=2) + "\n").encode("utf-8")
     return files
 
 

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SINGLE_STREAM_COMMIT = "9a6c4b0"
 METRICS = ("first_mover_share", "share_lab", "share_app", "share_open_source", "hhi",
            "open_share", "quality_gap", "model_access_markup", "app_layer_margin_share",
-           "consumer_surplus", "exits")
+           "consumer_surplus_musd", "exits")
 
 
 def compare_runs(source: Path, scenarios: list[str], replicates: int, out: Path) -> pd.DataFrame:

@@ -36,7 +36,7 @@ month), `firms` (firm × month), `segments`, `events`, `ledger`. Same scenario a
 tables."""),
     ("code", """\
 result = moatsim.run_scenario("baseline", seed=1, months=48)
-result.model[["date", "adopters", "hhi", "open_share", "quality_gap", "mean_price"]].tail()"""),
+result.model[["date", "adopters", "hhi", "open_share", "quality_gap", "mean_price_usd"]].tail()"""),
     ("code", """\
 shares = (result.firms[result.firms["kind"] == "lab"]
           .pivot(index="date", columns="firm", values="share"))
@@ -113,8 +113,11 @@ def build() -> nbformat.NotebookNode:
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                        "language": "python"}
-    notebook.cells = [nbformat.v4.new_markdown_cell(text) if kind == "markdown"
-                      else nbformat.v4.new_code_cell(text) for kind, text in CELLS]
+    # numbered cell ids instead of nbformat's random ones, so rebuilding the notebook after
+    # editing one cell changes only that cell in the diff
+    new_cell = {"markdown": nbformat.v4.new_markdown_cell, "code": nbformat.v4.new_code_cell}
+    notebook.cells = [new_cell[kind](text, id=f"cell-{number}")
+                      for number, (kind, text) in enumerate(CELLS, start=1)]
     return notebook
 
 

@@ -135,9 +135,9 @@ class Firm(mesa.Agent):
         return self.initial_cash_musd + sum(
             e.amount_musd for e in self.ledger.entries if e.category in RAISED)
 
-    def backer_ids(self) -> str:
-        ids = sorted(self.backers | ({self.owner.firm_id} if self.owner else set()))
-        return ";".join(ids)
+    def backer_ids(self) -> tuple[str, ...]:
+        """Its big-tech backers and owner, by id."""
+        return tuple(sorted(self.backers | ({self.owner.firm_id} if self.owner else set())))
 
     def exit(self, reason: str) -> None:
         self.alive = False

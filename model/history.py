@@ -113,7 +113,7 @@ def segment_share(run: Any, *, firm: str, segment: str, period: list[str]) -> fl
 
 def annualized_revenue(run: Any, *, firm: str, date: str) -> float | None:
     month, rows = month_of(run.model, date), _firm_rows(run, firm)
-    return None if month is None or rows is None else 12.0 * float(rows.loc[month, "revenue"])
+    return None if month is None or rows is None else 12.0 * float(rows.loc[month, "revenue_musd"])
 
 
 def _period_sum(run: Any, firm: str, period: list[str], column: str) -> float | None:
@@ -124,11 +124,12 @@ def _period_sum(run: Any, firm: str, period: list[str], column: str) -> float | 
 
 
 def revenue(run: Any, *, firm: str, period: list[str]) -> float | None:
-    return _period_sum(run, firm, period, "revenue")
+    return _period_sum(run, firm, period, "revenue_musd")
 
 
 def operating_loss(run: Any, *, firm: str, period: list[str]) -> float | None:
-    spent, earned = _period_sum(run, firm, period, "costs"), revenue(run, firm=firm, period=period)
+    spent = _period_sum(run, firm, period, "costs_musd")
+    earned = revenue(run, firm=firm, period=period)
     return None if spent is None or earned is None else spent - earned
 
 
@@ -161,11 +162,8 @@ def bigtech_invested(run: Any, *, investor: str, firm: str, period: list[str]) -
 
 def backed_before(run: Any, firm: str, month: int) -> bool:
     """Whether ``firm`` had a big-tech backer or owner in some month before ``month``."""
-    rows = _firm_rows(run, firm)
-    if rows is None:
-        return False
-    before = rows.loc[:max(month - 1, 0), "backers"].fillna("").astype(str)
-    return bool((before.str.len() > 0).any())
+    backers = run.backers
+    return bool(((backers["firm"] == firm) & (backers["month"] <= max(month - 1, 0))).any())
 
 
 ABSORPTIONS = ("acquisition", "licence_and_hire")
@@ -188,7 +186,7 @@ def recapitalised(run: Any, *, firm: str, period: list[str]) -> float | None:
     if window is None or rows is None:
         return None
     inside = rows.loc[window[0]:window[1]]
-    return float(bool(inside["alive"].iloc[-1]) and inside["funding_in"].sum() > 0)
+    return float(bool(inside["alive"].iloc[-1]) and inside["funding_in_musd"].sum() > 0)
 
 
 def endogenous_lab_entrants(run: Any, *, period: list[str], scenario: Any = None) -> float | None:
@@ -236,8 +234,8 @@ def constant_capability_price_fall(run: Any, *, period: list[str]) -> float | No
 
     def cheapest(month: int) -> float:
         rows = firms[(firms["month"] == month) & (firms["quality"] >= threshold - 1e-9)
-                     & (firms["users"] > 0) & (firms["price"] > 0)]
-        return float(rows["price"].min()) if len(rows) else float("nan")
+                     & (firms["users"] > 0) & (firms["price_usd"] > 0)]
+        return float(rows["price_usd"].min()) if len(rows) else float("nan")
 
     first, last = cheapest(window[0]), cheapest(window[1])
     years = (window[1] - window[0]) / 12.0

@@ -9,12 +9,12 @@ Indicators are computed from the model each month and collected by Mesa's DataCo
 * ``frontier_quality`` / ``open_quality`` — best language-model (text) capability of any lab /
   of any open-weights model (NaN while there is none); ``quality_gap`` is the best closed
   language model's minus the best open one's (quality points);
-* ``mean_price`` / ``mean_cost_to_serve`` — USD per user-month, weighted by users;
+* ``mean_price_usd`` / ``mean_cost_to_serve_usd`` — USD per user-month, weighted by users;
 * ``model_access_markup`` — labs' user-weighted price over their cost to serve, minus 1;
 * ``app_layer_revenue_share`` — app builders' share of the money users pay;
 * ``app_layer_margin_share`` — app builders' share of the margin over the cost of serving
   users, after they pay for model access (where value sits, C4; pattern P6);
-* ``consumer_surplus`` — adopters' logit surplus over not adopting,
+* ``consumer_surplus_musd`` — adopters' logit surplus over not adopting,
   Σ adopters · (log Σ exp(u) − u₀) / price weight (USD millions per month; Small & Rosen 1981);
 * ``pricing_iterations`` / ``pricing_foc_residual`` — how the month's best-response prices were
   found: evaluations of the fixed point, and the largest |first-order condition| / demand at
@@ -140,9 +140,9 @@ def open_quality(model: AIMarketModel) -> float:
 def indicator_names(segment_ids: list[str]) -> list[str]:
     """Names of the model-level indicators, in the order of :func:`indicators`."""
     names = ["month", "date", "adopters", "hhi", "open_share", "frontier_quality",
-             "open_quality", "quality_gap", "mean_price", "mean_cost_to_serve",
+             "open_quality", "quality_gap", "mean_price_usd", "mean_cost_to_serve_usd",
              "model_access_markup", "app_layer_revenue_share", "app_layer_margin_share",
-             "consumer_surplus", "pricing_iterations", "pricing_foc_residual"]
+             "consumer_surplus_musd", "pricing_iterations", "pricing_foc_residual"]
     for segment_id in segment_ids:
         names += [f"leader.{segment_id}", f"first_mover.{segment_id}",
                   f"first_mover_share.{segment_id}", f"providers_per_user.{segment_id}"]
@@ -184,14 +184,14 @@ def indicators(r: MarketRecords) -> dict[str, Any]:
         "frontier_quality": r.frontier,
         "open_quality": r.open_quality,
         "quality_gap": r.closed_frontier - r.open_quality,
-        "mean_price": _ratio(_flat_sum(revenue), total, np.nan),
-        "mean_cost_to_serve": _ratio(_flat_sum(r.serving_units * np.broadcast_to(
+        "mean_price_usd": _ratio(_flat_sum(revenue), total, np.nan),
+        "mean_cost_to_serve_usd": _ratio(_flat_sum(r.serving_units * np.broadcast_to(
             r.cost_to_serve_usd[:, :, None], users.shape)), total, np.nan),
         "model_access_markup": _ratio(_selection_sum(revenue[:, :, is_lab]), lab_cost,
                                       np.nan) - 1.0,
         "app_layer_revenue_share": _ratio(app_revenue, all_revenue, 0.0),
         "app_layer_margin_share": _ratio(app_revenue - api_fees, margin, 0.0),
-        "consumer_surplus": _flat_sum(r.cohort_adopters * inclusive / weight[None, None, :])
+        "consumer_surplus_musd": _flat_sum(r.cohort_adopters * inclusive / weight[None, None, :])
         / 1e6,
         "pricing_iterations": r.pricing_iterations,
         "pricing_foc_residual": r.pricing_foc_residual,
@@ -275,16 +275,15 @@ FIRM_REPORTERS = {
     "kind": "kind",
     "users": firm_users,
     "share": firm_share,
-    "revenue": "revenue_musd",
-    "costs": "costs_musd",
-    "funding_in": "funding_in_musd",
-    "cash": "cash_musd",
-    "credits": "credits_musd",
+    "revenue_musd": "revenue_musd",
+    "costs_musd": "costs_musd",
+    "funding_in_musd": "funding_in_musd",
+    "cash_musd": "cash_musd",
+    "credits_musd": "credits_musd",
     "runway_months": recorded_runway,
-    "backers": lambda f: f.backer_ids(),
     "quality": firm_quality,
     "absorbed_points": lambda f: float(getattr(f, "absorbed_points", 0.0)),
-    "price": firm_price,
+    "price_usd": firm_price,
     "alive": "alive",
 }
 

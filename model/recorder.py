@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from moatsim.model import AIMarketModel
 
 SEGMENT_COLUMNS = ["month", "date", "segment", "firm", "users", "use", "share"]
+BACKER_COLUMNS = ["month", "date", "firm", "backer"]
+BACKERS = 6
+"""Where a firm's backer ids sit in its monthly book (see :meth:`Recorder.collect`)."""
 
 
 def month_record(model: AIMarketModel) -> dict[str, Any]:
@@ -137,7 +140,7 @@ class Recorder:
         column = np.array([column_of.get(agent.firm_id, -1) for agent in agents], dtype=np.int64)
         books = list(zip(*(book for month_books in self.books for book in month_books),
                          strict=True))
-        (revenue, costs, funding, cash, credits, runway, backers, quality, absorbed,
+        (revenue, costs, funding, cash, credits, runway, _backers, quality, absorbed,
          alive) = books if books else ((),) * 10
         n_rows = len(agents)
         users = np.zeros(n_rows, dtype=np.int64)
@@ -164,12 +167,13 @@ class Recorder:
             "firm": np.array([agent.firm_id for agent in agents], dtype=object),
             "kind": np.array([agent.kind for agent in agents], dtype=object),
             "users": users, "share": share,
-            "revenue": np.array(revenue, dtype=float), "costs": np.array(costs, dtype=float),
-            "funding_in": np.array(funding, dtype=float), "cash": np.array(cash, dtype=float),
-            "credits": np.array(credits, dtype=float),
-            "runway_months": np.array(runway, dtype=float),
-            "backers": np.array(backers, dtype=object), "quality": quality,
-            "absorbed_points": np.array(absorbed, dtype=float), "price": price,
+            "revenue_musd": np.array(revenue, dtype=float),
+            "costs_musd": np.array(costs, dtype=float),
+            "funding_in_musd": np.array(funding, dtype=float),
+            "cash_musd": np.array(cash, dtype=float),
+            "credits_musd": np.array(credits, dtype=float),
+            "runway_months": np.array(runway, dtype=float), "quality": quality,
+            "absorbed_points": np.array(absorbed, dtype=float), "price_usd": price,
             "alive": np.array(alive, dtype=bool),
         }
 
@@ -199,6 +203,24 @@ class Recorder:
             "share": shares.reshape(-1),
         }
 
+    def backer_columns(self) -> dict[str, np.ndarray]:
+        """The backers table as columns: one row per month × firm × big-tech backer or owner
+        of it, in Mesa's agent order, then backer id."""
+        rows = [(k, agent.firm_id, backer)
+                for k, (agents, books) in enumerate(zip(self.agents, self.books, strict=True))
+                for agent, book in zip(agents, books, strict=True) for backer in book[BACKERS]]
+        month_of_row = np.array([k for k, _, _ in rows], dtype=np.int64)
+        return {
+            "month": np.asarray(self.months, dtype=np.int64)[month_of_row],
+            "date": np.asarray(self.dates, dtype=object)[month_of_row],
+            "firm": np.array([firm for _, firm, _ in rows], dtype=object),
+            "backer": np.array([backer for _, _, backer in rows], dtype=object),
+        }
+
+    def backers_frame(self) -> pd.DataFrame:
+        """One row per month × firm × backer: who backs or owns each firm, month by month."""
+        return pd.DataFrame(self.backer_columns(), columns=BACKER_COLUMNS)
+
     def segments_frame(self) -> pd.DataFrame:
         """One row per month × segment × seller: ``users``, ``use`` and ``share`` of the
         segment's use."""
@@ -212,7 +234,8 @@ class Recorder:
             reporters = {name: _live_indicator(name, self) for name in indicators}
             collector = mesa.DataCollector(model_reporters=reporters,
                                            agent_reporters=self.firm_reporters,
-                                           tables={"segments": SEGMENT_COLUMNS})
+                                           tables={"segments": SEGMENT_COLUMNS,
+                                                   "backers": BACKER_COLUMNS})
             collector._validated = True
             collector.model_vars = {name: list(np.asarray(values, dtype=object).tolist())
                                     for name, values in indicators.items()}
@@ -222,8 +245,10 @@ class Recorder:
             for row in zip(*(values.tolist() for values in columns.values()), strict=True):
                 records.setdefault(row[0], []).append(row)
             collector._agent_records = records
-            collector.tables["segments"] = {name: values.tolist() for name, values
-                                            in self.segment_columns().items()}
+            for table, table_columns in (("segments", self.segment_columns()),
+                                         ("backers", self.backer_columns())):
+                collector.tables[table] = {name: values.tolist() for name, values
+                                           in table_columns.items()}
             self._collector = collector
         return self._collector
 

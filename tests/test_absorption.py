@@ -44,7 +44,9 @@ def test_a_lab_out_of_cash_is_licensed_and_hired_instead_of_exiting(with_deals, 
         lab = with_deals.firms[with_deals.firms["firm"] == row.firm].set_index("month")
         assert lab.loc[row.month + 1:, "alive"].all()  # it lives on inside the buyer ...
         assert (lab.loc[row.month + 1:, "users"] == 0).all()  # ... with its products withdrawn
-        assert lab.loc[row.month + 1, "backers"] == row.detail.split()[0]
+        backers = with_deals.backers
+        assert backers.loc[(backers["firm"] == row.firm) & (backers["month"] == row.month + 1),
+                           "backer"].tolist() == [row.detail.split()[0]]  # the buyer owns it
 
 
 def test_the_fee_clears_the_deficit_and_repays_investors_what_they_put_in():

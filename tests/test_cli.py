@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -10,10 +11,10 @@ import pytest
 from moatsim.experiments import outputs
 from tests.conftest import BASELINE, ROOT, moatsim
 
-MODEL_COLUMNS = {"month", "date", "hhi", "open_share", "quality_gap", "mean_price",
-                 "mean_cost_to_serve", "adopters"}
-FIRM_COLUMNS = {"month", "firm", "kind", "users", "share", "revenue", "cash", "quality",
-                "price", "alive"}
+MODEL_COLUMNS = {"month", "date", "hhi", "open_share", "quality_gap", "mean_price_usd",
+                 "mean_cost_to_serve_usd", "adopters"}
+FIRM_COLUMNS = {"month", "firm", "kind", "users", "share", "revenue_musd", "cash_musd",
+                "quality", "price_usd", "alive"}
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +84,8 @@ def test_set_override_changes_the_run(tmp_path):
     assert firms["month"].max() == 3  # --months wins over --set months
     first = firms[(firms.month == 0) & (firms.firm == "openai")].iloc[0]
     # Microsoft's $10B arrives at the start (M2), part of it as compute credits (C25)
-    assert first["cash"] + first["credits"] == pytest.approx(1 + 10_000)
-    assert first["credits"] > 0
+    assert first["cash_musd"] + first["credits_musd"] == pytest.approx(1 + 10_000)
+    assert first["credits_musd"] > 0
 
 
 def test_list_and_validate():
@@ -157,10 +158,8 @@ def test_run_writes_the_same_tidy_tables_as_parquet(tmp_path):
         done = moatsim("run", "baseline", "--months", "6", "--seed", "2", "--quiet",
                        "--format", kind, "--out", tmp_path / kind)
         assert done.returncode == 0, done.stderr
-    for name in ("model", "firms", "segments", "events", "ledger"):
+    for name in ("model", "firms", "backers", "segments", "events", "ledger"):
         from_csv = pd.read_csv(tmp_path / "csv" / f"{name}.csv")
-        if "backers" in from_csv:  # CSV cannot tell an empty text from a missing one
-            from_csv["backers"] = from_csv["backers"].fillna("")
         from_parquet = pd.read_parquet(tmp_path / "parquet" / f"{name}.parquet")
         assert not (tmp_path / "parquet" / f"{name}.csv").exists()
         assert list(from_parquet.columns) == list(from_csv.columns)
@@ -168,7 +167,21 @@ def test_run_writes_the_same_tidy_tables_as_parquet(tmp_path):
         assert len(from_parquet) == len(from_csv) > 0
         pd.testing.assert_frame_equal(from_parquet.astype(from_csv.dtypes.to_dict()),
                                       from_csv, check_exact=False, rtol=1e-12)
-        if name in ("firms", "segments", "events", "ledger"):
+        if name in ("firms", "backers", "segments", "events", "ledger"):
             assert "firm" in from_csv.columns and "agent" not in from_csv.columns
     firms = pd.read_csv(tmp_path / "csv" / "firms.csv")
     assert firms["runway_months"].isna().any() and not (firms["runway_months"] == 999).any()
+    # a money column names its unit; a share of money (app_layer_revenue_share) is a fraction
+    money = re.compile(r"revenue|cost|cash|credits|funding|price|surplus|amount")
+    for name in ("model", "firms", "backers", "segments", "events", "ledger"):
+        table = pd.read_csv(tmp_path / "csv" / f"{name}.csv")
+        unsuffixed = [column for column in table.columns
+                      if money.search(column) and not column.endswith(("_musd", "_usd", "_share"))]
+        assert unsuffixed == [], f"{name}.csv: money columns without a unit: {unsuffixed}"
+        text = table.select_dtypes(include=["object", "string"])
+        joined = [column for column in text.columns
+                  if column != "detail" and text[column].astype(str).str.contains(";").any()]
+        assert joined == [], f"{name}.csv: lists joined into text in {joined}"
+    backers = pd.read_csv(tmp_path / "csv" / "backers.csv")
+    owned = backers.groupby(["month", "firm"])["backer"].apply(set)
+    assert {"microsoft"} <= owned.loc[(6, "openai")], owned.loc[(6, "openai")]

@@ -43,15 +43,15 @@ def test_entrants_are_founded_and_act_like_labs(baseline):
         assert events["firm"].is_unique  # each prospective entrant is founded once
         for row in events.itertuples():
             firm = run.firms[run.firms["firm"] == row.firm].set_index("month")
-            assert firm.loc[row.month, "funding_in"] == pytest.approx(round_musd)
+            assert firm.loc[row.month, "funding_in_musd"] == pytest.approx(round_musd)
             later = firm.loc[row.month + 1:]
-            assert (later["costs"] > 0).all()  # it pays staff and compute from then on
+            assert (later["costs_musd"] > 0).all()  # it pays staff and compute from then on
             if row.month <= MONTHS - 8:
                 runs = run.events[(run.events["firm"] == row.firm)
                                   & (run.events["kind"] == "training_run")]
                 assert len(runs) >= 1  # and trains
             before = firm.loc[:row.month - 1]
-            assert (before[["costs", "users", "cash"]] == 0).all().all()
+            assert (before[["costs_musd", "users", "cash_musd"]] == 0).all().all()
     # some entrant wins users
     assert any((run.firms[run.firms["firm"].isin(events["firm"])]["users"] > 0).any()
                for _, run, events in baseline)
@@ -126,8 +126,8 @@ def test_app_builders_are_founded_in_one_segment_and_route_across_suppliers(app_
             segment = row.detail.split()[1]  # "enters <segment> on …"
             assert segment in scenario.entry.app.offerings
             firm = run.firms[run.firms["firm"] == row.firm].set_index("month")
-            assert firm.loc[row.month, "funding_in"] == pytest.approx(round_musd)
-            assert (firm.loc[:row.month - 1, ["costs", "users", "cash"]] == 0).all().all()
+            assert firm.loc[row.month, "funding_in_musd"] == pytest.approx(round_musd)
+            assert (firm.loc[:row.month - 1, ["costs_musd", "users", "cash_musd"]] == 0).all().all()
             served = run.segments[(run.segments["firm"] == row.firm)
                                   & (run.segments["use"] > 0)]
             assert set(served["segment"]) <= {segment}
@@ -149,7 +149,7 @@ def test_app_entry_stops_when_no_margin_repays_its_round():
                                     prefix="app_entrant_"):
         assert events.empty
         entrants = run.firms[run.firms["firm"].str.startswith("app_entrant_")]
-        assert (entrants["users"] == 0).all() and (entrants["costs"] == 0).all()
+        assert (entrants["users"] == 0).all() and (entrants["costs_musd"] == 0).all()
 
 
 def test_app_builders_choose_the_segment_with_the_largest_expected_margin():

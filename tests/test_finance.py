@@ -102,7 +102,7 @@ def test_funding_columns_match_the_ledger(baseline_run):
     firms = baseline_run.firms
     anthropic = firms[firms.firm == "anthropic"].set_index("month")
     # Amazon's first $1.25B arrives in 2023-09 (F2), cash and credits together
-    assert anthropic.loc[8, "funding_in"] == pytest.approx(1250.0)
+    assert anthropic.loc[8, "funding_in_musd"] == pytest.approx(1250.0)
 
 
 def test_venture_pools_follow_the_articles_figures():

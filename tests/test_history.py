@@ -93,14 +93,16 @@ def tables(months: int = 24) -> SimpleNamespace:
                           "quality_gap": [10.0] * months,
                           "leader.consumer_chat": ["openai"] * months})
     firms = pd.DataFrame([{"month": m, "firm": f, "kind": "lab", "users": 100,
-                           "revenue": 100.0 + m, "costs": 150.0, "funding_in": 0.0,
-                           "alive": True, "backers": "", "quality": 70.0 + m,
-                           "price": 2.0 * 0.9 ** m}
+                           "revenue_musd": 100.0 + m, "costs_musd": 150.0,
+                           "funding_in_musd": 0.0, "alive": True, "quality": 70.0 + m,
+                           "price_usd": 2.0 * 0.9 ** m}
                           for m in range(months) for f in ("openai", "stability")])
     segments = pd.DataFrame([{"month": m, "segment": "consumer_chat", "firm": "openai",
                               "users": 1e8 * (1 + m / 10), "share": 0.8} for m in range(months)])
     events = pd.DataFrame(columns=["month", "date", "firm", "kind", "detail", "amount_musd"])
-    return SimpleNamespace(model=model, firms=firms, segments=segments, events=events)
+    backers = pd.DataFrame(columns=["month", "date", "firm", "backer"])
+    return SimpleNamespace(model=model, firms=firms, segments=segments, events=events,
+                           backers=backers)
 
 
 def add_events(run: SimpleNamespace, *rows: tuple[int, str, str, str, float]) -> None:
@@ -142,7 +144,8 @@ def test_vc_raised_counts_rounds_the_model_closed_not_scheduled_ones():
 
 def test_unbacked_labs_absorbed_skips_labs_that_had_a_backer_before():
     run = tables()
-    run.firms.loc[run.firms["firm"] == "openai", "backers"] = "microsoft"
+    run.backers = pd.DataFrame([{"month": m, "date": month_label("2023-01", m),
+                                 "firm": "openai", "backer": "microsoft"} for m in range(24)])
     add_events(run, (10, "stability", "acquisition", "acquired by google", 100.0),
                (11, "openai", "acquisition", "acquired by amazon", 100.0))
     assert hi.unbacked_labs_absorbed(run, period=["2023-01", "2024-12"]) == 1.0
@@ -186,7 +189,7 @@ def test_recapitalised_needs_money_in_and_survival():
     run = tables()
     assert hi.recapitalised(run, firm="stability", period=["2024-01", "2024-12"]) == 0.0
     run.firms.loc[(run.firms["firm"] == "stability") & (run.firms["month"] == 15),
-                  "funding_in"] = 80.0
+                  "funding_in_musd"] = 80.0
     assert hi.recapitalised(run, firm="stability", period=["2024-01", "2024-12"]) == 1.0
 
 

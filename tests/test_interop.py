@@ -22,7 +22,7 @@ months: 12
 parameters:
   first_mover.switching_cost_utils: {{values: [0.5, 4.0]}}
 metrics:
-  final: [hhi, open_share, consumer_surplus, first_mover_share, P1]
+  final: [hhi, open_share, consumer_surplus_musd, first_mover_share, P1]
   timeseries: [hhi, open_share]
 """
 
@@ -50,7 +50,7 @@ def test_mesa_batch_run_agrees_with_the_sweep(swept):
     key = ["first_mover.switching_cost_utils", "seed"]
     merged = batch.merge(read_results(swept), on=key, suffixes=("_batch", "_sweep"))
     assert len(merged) == 4
-    for metric in ("hhi", "open_share", "consumer_surplus"):
+    for metric in ("hhi", "open_share", "consumer_surplus_musd"):
         assert np.allclose(merged[f"{metric}_batch"], merged[f"{metric}_sweep"], rtol=0,
                            atol=1e-12)
 

@@ -85,7 +85,7 @@ def test_switching_cost_keeps_users_with_the_first_mover():
             **no_adoption, "first_mover.switching_cost_utils": cost, "pricing.rule": rule,
             "pricing.free_tiers": False})
         final = result.firms[(result.firms.month == 48) & (result.firms.firm == "openai")]
-        return float(final["share"].iloc[0]), float(final["price"].iloc[0])
+        return float(final["share"].iloc[0]), float(final["price_usd"].iloc[0])
 
     (locked, _), (free, _) = openai_at(20.0, "lead_markup"), openai_at(0.0, "lead_markup")
     assert locked > 0.75  # hardly anyone leaves
@@ -131,7 +131,7 @@ def test_batch_run_with_flat_parameters_and_two_processes():
     serial = mesa.batch_run(AIMarketModel, parameters={"first_mover__switching_cost_utils": 5.0,
                                                          "months": 6},
                             rng=[2], number_processes=1, display_progress=False)
-    key = ["firm", "users", "cash"]
+    key = ["firm", "users", "cash_musd"]
     mine = table[(table["first_mover__switching_cost_utils"] == 5.0) & (table["iteration"] == 1)]
     assert mine.sort_values("firm")[key].to_numpy().tolist() == \
         pd.DataFrame(serial).sort_values("firm")[key].to_numpy().tolist()

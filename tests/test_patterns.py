@@ -35,15 +35,24 @@ def model_table(months: int = MONTHS, **columns: object) -> pd.DataFrame:
     return table
 
 
-def firms_table(shares: dict[str, object], months: int = MONTHS, kind: str = "lab",
-                backers: dict[str, str] | None = None) -> pd.DataFrame:
+def firms_table(shares: dict[str, object], months: int = MONTHS,
+                kind: str = "lab") -> pd.DataFrame:
     rows = []
     for firm, share in shares.items():
         for m in range(months):
             rows.append({"month": m, "firm": firm, "kind": kind,
-                         "share": share(m) if callable(share) else share,
-                         "backers": (backers or {}).get(firm, ""), "alive": True})
+                         "share": share(m) if callable(share) else share, "alive": True})
     return pd.DataFrame(rows)
+
+
+def backers_table(backers: dict[str, str] | None = None, months: int = MONTHS,
+                  since: int = 0) -> pd.DataFrame:
+    """Firm → its backer, every month from ``since``."""
+    return pd.DataFrame([{"month": m, "date": month_label("2023-01", m), "firm": firm,
+                          "backer": backer}
+                         for firm, backer in (backers or {}).items()
+                         for m in range(since, months)],
+                        columns=["month", "date", "firm", "backer"])
 
 
 def events_table(*rows: tuple[int, str, str, str]) -> pd.DataFrame:
@@ -54,11 +63,13 @@ def events_table(*rows: tuple[int, str, str, str]) -> pd.DataFrame:
 
 
 def run(model: pd.DataFrame | None = None, firms: pd.DataFrame | None = None,
-        events: pd.DataFrame | None = None) -> SimpleNamespace:
+        events: pd.DataFrame | None = None,
+        backers: pd.DataFrame | None = None) -> SimpleNamespace:
     return SimpleNamespace(model=model if model is not None else model_table(),
                            firms=firms if firms is not None else firms_table({"a": 0.5}),
                            segments=pd.DataFrame(), events=events if events is not None
-                           else events_table())
+                           else events_table(),
+                           backers=backers if backers is not None else backers_table())
 
 
 # ====================================================================== P1
@@ -192,37 +203,40 @@ def test_p4_fails_when_markups_do_not_halve():
 # ====================================================================== P5
 
 
-def labs(backed: int, unbacked: int) -> pd.DataFrame:
+def labs(backed: int, unbacked: int, **tables: pd.DataFrame) -> SimpleNamespace:
+    """A run with ``backed`` labs backed by Google from the start and ``unbacked`` others."""
     shares = {f"b{i}": 0.1 for i in range(backed)} | {f"u{i}": 0.1 for i in range(unbacked)}
-    return firms_table(shares, backers={f"b{i}": "google" for i in range(backed)})
+    return run(firms=firms_table(shares),
+               backers=backers_table({f"b{i}": "google" for i in range(backed)}), **tables)
 
 
 def test_p5_holds_when_several_unbacked_labs_run_out_and_backed_ones_do_not():
     events = events_table((10, "u0", "exit", "cash ran out"),
                           (15, "u1", "acquisition", "acquired by microsoft"))
-    judged = pt.p5(run(firms=labs(backed=2, unbacked=3), events=events))
+    judged = pt.p5(labs(backed=2, unbacked=3, events=events))
     assert judged.held is True and judged.measure == pytest.approx(2 / 3)
 
 
 def test_p5_fails_when_one_firm_carries_it():
     """One unbacked lab running out is one firm's starting cash, not a pattern."""
     events = events_table((10, "u0", "exit", "cash ran out"))
-    assert pt.p5(run(firms=labs(backed=2, unbacked=3), events=events)).held is False
+    assert pt.p5(labs(backed=2, unbacked=3, events=events)).held is False
 
 
 def test_p5_ignores_scheduled_exits_and_exits_after_2024():
     events = events_table((10, "u0", "exit", "scheduled: shutdown"),
                           (30, "u1", "exit", "cash ran out"),
                           (12, "u2", "exit", "cash ran out"))
-    assert pt.p5(run(firms=labs(backed=1, unbacked=3), events=events)).held is False
+    assert pt.p5(labs(backed=1, unbacked=3, events=events)).held is False
 
 
 def test_p5_a_lab_backed_only_by_its_buyer_counts_as_unbacked():
-    firms = labs(backed=1, unbacked=2)
-    firms.loc[(firms["firm"] == "u0") & (firms["month"] >= 10), "backers"] = "microsoft"
     events = events_table((10, "u0", "acquisition", "acquired by microsoft"),
                           (11, "u1", "exit", "cash ran out"))
-    assert pt.p5(run(firms=firms, events=events)).held is True
+    lab_run = labs(backed=1, unbacked=2, events=events)
+    lab_run.backers = pd.concat([lab_run.backers,
+                                 backers_table({"u0": "microsoft"}, since=10)])
+    assert pt.p5(lab_run).held is True
 
 
 # ====================================================================== P6

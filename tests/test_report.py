@@ -25,7 +25,7 @@ parameters:
   first_mover.switching_cost_utils: {{values: [0.5, 4], label: switching cost}}
   segments.consumer_chat.potential_users: {{values: [3.0e+9, 1]}}
 metrics:
-  final: [first_mover_share, hhi, consumer_surplus, exits, P1]
+  final: [first_mover_share, hhi, consumer_surplus_musd, exits, P1]
   timeseries: [first_mover_share]
 """
 

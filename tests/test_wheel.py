@@ -107,7 +107,7 @@ def test_the_installed_command_works_from_any_folder(installed):
     model_rows = (out / "model.csv").read_text(encoding="utf-8").splitlines()
     assert len(model_rows) == 1 + 13, model_rows[:3]  # a header, months 0…12
     assert sorted(p.name for p in out.iterdir()) == [
-        ".moatsim-output.json", "events.csv", "figures", "firms.csv", "ledger.csv",
+        ".moatsim-output.json", "backers.csv", "events.csv", "figures", "firms.csv", "ledger.csv",
         "model.csv", "segments.csv", "summary.json"]
 
     # a user's own scenario, by name, extending the bundled baseline by name

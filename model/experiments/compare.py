@@ -34,7 +34,7 @@ FINAL_METRICS: dict[str, tuple[str, str]] = {
     "quality_gap": ("best closed − best open model", "quality points"),
     "model_access_markup": ("labs' markup over cost to serve", "ratio"),
     "app_layer_margin_share": ("app layer's share of the margin", "share"),
-    "consumer_surplus": ("consumer surplus", "USD M/month"),
+    "consumer_surplus_musd": ("consumer surplus", "USD M/month"),
     "exits": ("labs and apps that exited", "firms"),
     "patterns_held": ("patterns P1–P6 held", "patterns"),
 }
@@ -69,7 +69,7 @@ def run_one(scenario: str, seed: int, months: int | None) -> tuple[dict, pd.Data
     for kind in ("lab", "app", "open_source"):
         outcome[f"share_{kind}"] = float(at_end.loc[at_end["kind"] == kind, "share"].sum())
     for key in ("hhi", "open_share", "quality_gap", "model_access_markup",
-                "app_layer_margin_share", "consumer_surplus"):
+                "app_layer_margin_share", "consumer_surplus_musd"):
         outcome[key] = float(last[key])
     for column in model.columns:
         if column.startswith("first_mover_share."):

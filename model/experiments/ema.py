@@ -36,7 +36,7 @@ from moatsim.loading import flat_to_path, path_to_flat
 from moatsim.model import DEFAULT_SCENARIO
 
 SCALARS = ("hhi", "open_share", "quality_gap", "model_access_markup", "app_layer_margin_share",
-           "consumer_surplus", "first_mover_share", "exits")
+           "consumer_surplus_musd", "first_mover_share", "exits")
 SERIES = ("hhi", "open_share", "first_mover_share")
 TIME = "TIME"
 """The outcome EMA Workbench's time-series plots look for: the months 0…N."""

@@ -38,7 +38,7 @@ def write_figures(result: RunResult, folder: Path) -> list[Path]:
     paths.append(_save(fig, folder / "shares.png"))
 
     for column, label, name in (("quality", "quality (points)", "quality"),
-                                ("cash", "cash (USD millions, log scale)", "cash")):
+                                ("cash_musd", "cash (USD millions, log scale)", "cash")):
         table = result.firms.pivot(index="month", columns="firm", values=column)[firms]
         fig = Figure(figsize=(9, 5))
         ax = fig.subplots()

@@ -46,12 +46,12 @@ _MODEL_COLUMNS = (
     Metric("frontier_quality", "best model's quality", "quality points"),
     Metric("open_quality", "best open model's quality", "quality points"),
     Metric("quality_gap", "closed − open quality gap", "quality points"),
-    Metric("mean_price", "mean price", "USD/user-month"),
-    Metric("mean_cost_to_serve", "mean cost to serve", "USD/user-month"),
+    Metric("mean_price_usd", "mean price", "USD/user-month"),
+    Metric("mean_cost_to_serve_usd", "mean cost to serve", "USD/user-month"),
     Metric("model_access_markup", "labs' markup over cost to serve", "ratio"),
     Metric("app_layer_revenue_share", "app layer's share of revenue", "share"),
     Metric("app_layer_margin_share", "app layer's share of the margin", "share"),
-    Metric("consumer_surplus", "consumer surplus", "USD millions/month"),
+    Metric("consumer_surplus_musd", "consumer surplus", "USD millions/month"),
 )
 MODEL_COLUMNS = tuple(m.name for m in _MODEL_COLUMNS)
 
@@ -69,12 +69,12 @@ SEGMENT_SHARE_PREFIX = "first_mover_share."
 """``first_mover_share.<segment>``: the segment's first entrant's share of that segment."""
 
 DEFAULT_FINAL = ("hhi", "open_share", "quality_gap", "model_access_markup",
-                 "app_layer_margin_share", "consumer_surplus", "first_mover_share",
+                 "app_layer_margin_share", "consumer_surplus_musd", "first_mover_share",
                  "first_mover_leads", "exits", *SINGLE_RUN_PATTERNS)
 """Final values kept when an experiment does not list its own."""
 
 DEFAULT_KEY = ("first_mover_share", "hhi", "open_share", "model_access_markup",
-               "app_layer_margin_share", "consumer_surplus")
+               "app_layer_margin_share", "consumer_surplus_musd")
 """Metrics a report plots when an experiment does not say (those of them it keeps)."""
 
 

@@ -16,7 +16,7 @@ from moatsim.experiments.figures import write_figures
 from moatsim.experiments.outfolder import write_atomically
 from moatsim.experiments.run import RunResult
 
-TABLES = ("model", "firms", "segments", "events", "ledger")
+TABLES = ("model", "firms", "backers", "segments", "events", "ledger")
 FORMATS = ("csv", "parquet")
 OUTPUT_FILES = (*(f"{table}.csv" for table in TABLES), "summary.json")
 

@@ -1,15 +1,18 @@
 """One run of a scenario, as tidy pandas tables: the Python API behind ``moatsim run``.
 
-    >>> from model import run_scenario
+    >>> from moatsim import run_scenario
     >>> result = run_scenario("scenarios/baseline.yaml", seed=1, months=24)
     >>> result.firms.query("month == 24")[["firm", "share"]]
 
 Tables (one row per observation):
 
-* ``moatsim`` — one row per month: ``month``, ``date``, ``adopters``, ``hhi``, ``open_share``,
-  ``quality_gap``, ``mean_price``, ``mean_cost_to_serve``;
-* ``firms`` — one row per month × firm: ``users``, ``share``, ``revenue``, ``costs``,
-  ``funding_in``, ``cash`` (USD millions), ``quality``, ``price`` (USD/user-month), ``alive``;
+* ``model`` — one row per month: ``month``, ``date``, ``adopters``, ``hhi``, ``open_share``,
+  ``quality_gap``, ``mean_price_usd``, ``mean_cost_to_serve_usd``;
+* ``firms`` — one row per month × firm: ``users``, ``share``, ``revenue_musd``,
+  ``costs_musd``, ``funding_in_musd``, ``cash_musd``, ``credits_musd`` (USD millions),
+  ``runway_months``, ``quality``, ``price_usd`` (USD/user-month), ``alive``;
+* ``backers`` — one row per month × firm × big-tech backer or owner: ``month``, ``date``,
+  ``firm``, ``backer``;
 * ``segments`` — one row per month × segment × firm: ``month``, ``date``, ``users``,
   ``use``, ``share`` of the segment;
 * ``events`` — one row per event: ``month``, ``date``, ``firm``, ``kind``, ``detail``,
@@ -40,10 +43,10 @@ LEDGER_COLUMNS = ["month", "date", "firm", "category", "account", "amount_musd",
 
 
 class RunResult:
-    """The tables and summary of one run: ``moatsim``, ``firms``, ``segments``, ``events``,
-    ``ledger`` (pandas DataFrames) and ``summary`` (a dict). Each is built from the run's
-    records the first time it is read, so a sweep that needs only final values never pays
-    for the tables it does not read."""
+    """The tables and summary of one run: ``model``, ``firms``, ``backers``, ``segments``,
+    ``events``, ``ledger`` (pandas DataFrames) and ``summary`` (a dict). Each is built from
+    the run's records the first time it is read, so a sweep that needs only final values
+    never pays for the tables it does not read."""
 
     def __init__(self, market: AIMarketModel, seed: int):
         self._market = market
@@ -56,6 +59,10 @@ class RunResult:
     @cached_property
     def firms(self) -> pd.DataFrame:
         return self._market.recorder.firms_frame().reset_index(drop=True)  # in month order
+
+    @cached_property
+    def backers(self) -> pd.DataFrame:
+        return self._market.recorder.backers_frame()
 
     @cached_property
     def segments(self) -> pd.DataFrame:
@@ -161,8 +168,8 @@ def summarize(market: AIMarketModel, seed: int) -> dict[str, Any]:
                    "date": recorder.dates[recorder.months.index(f.exit_month)]}
                   for f in market.firms if f.exit_month is not None],
         "final": {key: _plain(final_model[key]) for key in
-                  ("adopters", "hhi", "open_share", "quality_gap", "mean_price",
-                   "mean_cost_to_serve")},
+                  ("adopters", "hhi", "open_share", "quality_gap", "mean_price_usd",
+                   "mean_cost_to_serve_usd")},
     }
 
 

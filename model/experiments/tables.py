@@ -29,9 +29,9 @@ def summary_table(result: RunResult) -> str:
     ]
     for row in last.sort_values("share", ascending=False, kind="stable").itertuples():
         status = "active" if row.alive else "exited"
-        price = f"{row.price:10.3f}" if row.price == row.price else f"{'–':>10}"
+        price = f"{row.price_usd:10.3f}" if row.price_usd == row.price_usd else f"{'–':>10}"
         lines.append(f"{row.firm:<12} {row.kind:<8} {row.users / 1e6:10.1f} {row.share:7.1%} "
-                     f"{row.quality:8.1f} {price} {row.cash:11,.0f}  {status}")
+                     f"{row.quality:8.1f} {price} {row.cash_musd:11,.0f}  {status}")
     final = summary["final"]
     gap = "–" if final["quality_gap"] is None else f"{final['quality_gap']:.1f} points"
     lines += [
