@@ -130,3 +130,34 @@ def test_holm_agrees_with_statsmodels():
                 if rng.random() < 0.3 else rng.random(size)
             expected = multipletests(p, method="holm")[1]
             assert holm(p) == pytest.approx(expected, abs=1e-12), p
+
+
+def test_the_comparison_opens_with_its_clearest_differences_in_words():
+    """The summary names a scenario's significant differences with their 95% interval, in
+    the units the report uses (percentage points for shares), and says when there are none."""
+    from moatsim.experiments.compare import Comparison, summarize
+    from moatsim.experiments.compare_outputs import render_markdown, summary_lines
+
+    seeds = range(1, 9)
+    noise = [0.01, -0.02, 0.015, 0.0, -0.01, 0.02, -0.005, -0.01]  # mean 0
+    runs = pd.DataFrame(
+        [{"scenario": "base", "seed": s, "open_share": 0.30 + e, "hhi": 0.2 + e}
+         for s, e in zip(seeds, noise)]
+        + [{"scenario": "open", "seed": s, "open_share": 0.42 + e + e2, "hhi": 0.2 + e}
+           for s, e, e2 in zip(seeds, noise, noise[::-1])]
+        + [{"scenario": "twin", "seed": s, "open_share": 0.30 + e, "hhi": 0.2 + e}
+           for s, e in zip(seeds, noise)])
+    table = summarize(runs, ["base", "open", "twin"])
+    row = table[(table.scenario == "open") & (table.metric == "open_share")].iloc[0]
+    assert row.diff_vs_first == pytest.approx(0.12)
+    assert row.diff_low < row.diff_vs_first < row.diff_high
+    assert row.diff_high - row.diff_low < 0.04
+    comparison = Comparison(runs=runs, table=table, series=pd.DataFrame(),
+                            scenarios=["base", "open", "twin"])
+    open_line, twin_line = summary_lines(comparison)
+    assert "share of users on open models +12.0 points (95% interval +" in open_line
+    assert "HHI" not in open_line  # the same in both scenarios: not named
+    assert "does not differ from base beyond the seed noise" in twin_line
+    markdown = render_markdown(comparison)
+    assert markdown.index("## Summary") < markdown.index("## Market structure")
+    assert "42% ± " in markdown and "30% ± " in markdown

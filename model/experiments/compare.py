@@ -23,7 +23,8 @@ from moatsim.experiments.pool import parallel_map
 from moatsim.metrics import first_mover
 from moatsim.patterns import SINGLE_RUN_PATTERNS, check_patterns
 
-# outcome → (label, unit) for tables and figures
+# outcome → (label, unit) for tables and figures; units as moatsim.experiments.units writes
+# them, so a markup or a share reads the same here as in the sweep report (14%, not 0.14)
 FINAL_METRICS: dict[str, tuple[str, str]] = {
     "first_mover_share": ("first mover's share of adopters", "share"),
     "share_lab": ("labs' share of adopters", "share"),
@@ -34,7 +35,7 @@ FINAL_METRICS: dict[str, tuple[str, str]] = {
     "quality_gap": ("best closed − best open model", "quality points"),
     "model_access_markup": ("labs' markup over cost to serve", "ratio"),
     "app_layer_margin_share": ("app layer's share of the margin", "share"),
-    "consumer_surplus_musd": ("consumer surplus", "USD M/month"),
+    "consumer_surplus_musd": ("consumer surplus", "USD millions/month"),
     "exits": ("labs and apps that exited", "firms"),
     "patterns_held": ("patterns P1–P6 held", "patterns"),
 }
@@ -115,11 +116,14 @@ def summarize(runs: pd.DataFrame, scenarios: list[str]) -> pd.DataFrame:
             row = {"scenario": scenario, "metric": metric, "n": int(values.notna().sum()),
                    "mean": values.mean(), "std": values.std(ddof=1),
                    "p5": values.quantile(0.05), "p95": values.quantile(0.95),
-                   "diff_vs_first": np.nan, "p_value": np.nan}
+                   "diff_vs_first": np.nan, "diff_low": np.nan, "diff_high": np.nan,
+                   "p_value": np.nan}
             if scenario != scenarios[0]:
                 paired = pd.concat([values, reference[metric].astype(float)], axis=1,
                                    keys=["a", "b"]).dropna()
                 row["diff_vs_first"] = float((paired["a"] - paired["b"]).mean())
+                row["diff_low"], row["diff_high"] = paired_interval(
+                    paired["a"].to_numpy(), paired["b"].to_numpy())
                 row["p_value"] = paired_p_value(paired["a"].to_numpy(), paired["b"].to_numpy())
             rows.append(row)
     table = pd.DataFrame(rows)
@@ -141,6 +145,18 @@ def paired_p_value(a: np.ndarray, b: np.ndarray) -> float:
     if np.allclose(differences, differences[0], atol=1e-12) or len(differences) < 2:
         return 0.0 if len(differences) >= 2 else 1.0
     return float(stats.ttest_rel(a, b).pvalue)
+
+
+def paired_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The ``level`` confidence interval of the mean per-seed difference ``a − b`` (paired t);
+    NaN with fewer than two pairs, a point when every pair differs by the same amount."""
+    differences = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    if len(differences) < 2:
+        return float("nan"), float("nan")
+    mean = float(differences.mean())
+    half = float(stats.t.ppf(0.5 + level / 2, len(differences) - 1)
+                 * differences.std(ddof=1) / np.sqrt(len(differences)))
+    return mean - half, mean + half
 
 
 def holm(p_values: np.ndarray) -> np.ndarray:

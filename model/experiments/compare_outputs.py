@@ -8,9 +8,11 @@ from pathlib import Path
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from moatsim.experiments.compare import FINAL_METRICS, SERIES, Comparison
 from moatsim.experiments.outfolder import write_atomically
+from moatsim.experiments.units import axis_unit, format_value
 
 MAIN_TABLE = ("first_mover_share", "share_lab", "share_app", "share_open_source", "hhi",
               "open_share", "quality_gap", "model_access_markup", "app_layer_margin_share",
@@ -40,16 +42,59 @@ def _cell(table: pd.DataFrame, scenario: str, metric: str) -> str:
     if row.empty or pd.isna(row["mean"].iloc[0]):
         return "–"
     row = row.iloc[0]
-    unit = FINAL_METRICS.get(metric, ("", "share"))[1]
-    if unit == "share":
-        text = f"{row['mean']:.1%} ± {row['std']:.1%}"
-    elif unit in ("firms", "patterns"):
-        text = f"{row['mean']:.1f} ± {row['std']:.1f}"
-    elif unit == "USD M/month":
-        text = f"{row['mean']:,.0f} ± {row['std']:,.0f}"
-    else:
-        text = f"{row['mean']:.2f} ± {row['std']:.2f}"
+    unit = _unit(metric)
+    text = f"{format_value(row['mean'], unit, with_unit=False)} ± " \
+        f"{format_value(row['std'], unit, with_unit=False)}"
     return f"**{text}** ◆" if row["significant"] else text
+
+
+def _unit(metric: str) -> str:
+    """A metric's unit (a segment's first-mover share is a share)."""
+    return FINAL_METRICS.get(metric, ("", "share"))[1]
+
+
+def _label(metric: str) -> str:
+    if metric in FINAL_METRICS:
+        return FINAL_METRICS[metric][0]
+    return f"first mover's share of {metric.split('.', 1)[1]}"
+
+
+def _difference(value: float, unit: str) -> str:
+    """A signed difference in the metric's unit; shares in percentage points."""
+    sign = "+" if value > 0 else ""
+    if unit in ("share", "ratio"):
+        return f"{sign}{value * 100:.1f} points".replace("-", "−")
+    return sign + format_value(value, unit)
+
+
+SUMMARY_EFFECTS = 3
+"""How many of a scenario's differences the summary names (the clearest first)."""
+
+
+def summary_lines(result: Comparison) -> list[str]:
+    """The comparison in words: for each scenario, its clearest differences from the first
+    (significant after Holm, ordered by p-value, then size), each with its 95% interval."""
+    table, reference = result.table, result.scenarios[0]
+    lines = []
+    for scenario in result.scenarios[1:]:
+        rows = table[(table["scenario"] == scenario) & table["significant"]]
+        rows = rows.assign(size=rows["diff_vs_first"].abs()).sort_values(
+            ["p_value", "size"], ascending=[True, False], kind="stable")
+        if rows.empty:
+            lines.append(f"- **{scenario}** does not differ from {reference} beyond the "
+                         "seed noise in any outcome.")
+            continue
+        effects = []
+        for row in rows.head(SUMMARY_EFFECTS).itertuples():
+            unit = _unit(row.metric)
+            effects.append(f"{_label(row.metric)} {_difference(row.diff_vs_first, unit)} "
+                           f"(95% interval {_difference(row.diff_low, unit)} to "
+                           f"{_difference(row.diff_high, unit)})")
+        more = len(rows) - SUMMARY_EFFECTS
+        lines.append(f"- **{scenario}** against {reference}: " + "; ".join(effects)
+                     + (f"; and {more} more difference{'s' if more > 1 else ''} beyond the "
+                        "noise" if more > 0 else "") + ".")
+    return lines
 
 
 def render_markdown(result: Comparison) -> str:
@@ -61,6 +106,10 @@ def render_markdown(result: Comparison) -> str:
         f"Mean ± standard deviation over replicates at the last month. ◆ (bold) marks a "
         f"difference from **{scenarios[0]}** larger than the replicate noise: a paired "
         f"t-test across the common seeds, Holm-adjusted p < 0.05 per scenario.",
+        "",
+        "## Summary",
+        "",
+        *summary_lines(result),
         "",
         "## Market structure",
         "",
@@ -94,6 +143,11 @@ def render_markdown(result: Comparison) -> str:
     return "\n".join(lines)
 
 
+def _ticks(unit: str) -> FuncFormatter:
+    """Tick labels in the metric's unit, as the tables write it (14%, not 0.14)."""
+    return FuncFormatter(lambda value, _position: format_value(value, unit, with_unit=False))
+
+
 def _colours(scenarios: list[str]) -> dict[str, tuple]:
     palette = colormaps["tab10" if len(scenarios) <= 10 else "tab20"]
     return {s: palette(i % palette.N) for i, s in enumerate(scenarios)}
@@ -115,7 +169,8 @@ def _series_figure(result: Comparison, path: Path) -> None:
             ax.fill_between(dates, part["low"].to_numpy(), part["high"].to_numpy(),
                             color=colours[scenario], alpha=0.15, linewidth=0)
         label, unit = FINAL_METRICS[metric]
-        ax.set_title(f"{label} ({unit})", fontsize=10)
+        ax.set_title(f"{label} ({axis_unit(unit)})", fontsize=10)
+        ax.yaxis.set_major_formatter(_ticks(unit))
     axes.flat[0].legend(fontsize=7, loc="best")
     fig.suptitle("Key metrics over time: mean and 90 % band over replicates")
     fig.tight_layout()
@@ -139,7 +194,8 @@ def _final_panel(result: Comparison, path: Path) -> None:
                                                           strict=True)], fontsize=8)
         ax.invert_yaxis()
         label, unit = FINAL_METRICS[metric]
-        ax.set_title(f"{label} ({unit})", fontsize=10)
+        ax.set_title(f"{label} ({axis_unit(unit)})", fontsize=10)
+        ax.xaxis.set_major_formatter(_ticks(unit))
     fig.suptitle("Final outcomes: mean and 5th–95th percentile (◆ differs from "
                  f"{result.scenarios[0]} beyond noise)")
     fig.tight_layout()
