@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,8 +76,8 @@ def server_url(browser):
 class PageWatch:
     """A page at 1400×900 that records failed requests and HTTP errors."""
 
-    def __init__(self, browser, url: str):
-        self.context = browser.new_context(viewport=VIEWPORT)
+    def __init__(self, browser, url: str, **context: Any):
+        self.context = browser.new_context(viewport=VIEWPORT, **context)
         self.page = self.context.new_page()
         self.page.set_default_timeout(STEP_TIMEOUT_MS)
         self.failures: list[str] = []
@@ -258,3 +259,26 @@ def test_text_seed_gives_a_message_and_reset_mid_run_starts_over(viz):
     viz.no_traceback()
     viz.shot("viz-reset-mid-run")
     assert viz.failures == [], viz.failures
+
+
+def test_the_page_stays_light_for_a_browser_that_prefers_dark(browser, server_url):
+    """The charts are drawn on white: a dark page (the OS preference under Solara's "auto",
+    or a dark choice stored by an earlier visit) would frame them unreadably."""
+    from playwright.sync_api import expect
+
+    watch = PageWatch(browser, server_url, color_scheme="dark")
+    try:
+        watch.page.evaluate("localStorage.setItem(':solara:theme.variant', '\"dark\"')")
+        watch.page.reload()
+        watch.date.wait_for(timeout=LOAD_TIMEOUT_MS)
+        app = watch.page.locator(".v-application").first
+        expect(app).to_have_class(re.compile(r"\btheme--light\b"))
+        assert watch.page.evaluate(
+            "() => getComputedStyle(document.querySelector('.v-application')).backgroundColor"
+        ) == "rgb(255, 255, 255)"
+        expect(watch.page.locator(".v-app-bar .mdi-brightness-auto, .v-app-bar "
+                                  ".mdi-weather-night, .v-app-bar .mdi-weather-sunny")
+               .locator("visible=true")).to_have_count(0)
+        watch.no_traceback()
+    finally:
+        watch.close()

@@ -19,12 +19,10 @@ import ipyvuetify as v
 import numpy as np
 import pytest
 import solara
-from matplotlib.colors import to_rgb
 
 from moatsim.loading import load_scenario
 from moatsim.params import param_meta
 from moatsim.viz import app, controls, figures
-from moatsim.viz.colours import kind_colours, model_colours
 from moatsim.viz.components import COMPONENTS
 from moatsim.viz.events import describe, event_lines, money
 from moatsim.viz.vizmodel import VizModel
@@ -218,26 +216,6 @@ def test_charts_show_what_the_issue_asks_for():
     assert deals[("microsoft", "openai")] == pytest.approx(10_000)  # M2, stake + credits
     assert ("google", "google_deepmind") in deals.index  # an in-house lab and its owner
     assert ("venture_capital", "anthropic") in deals.index
-
-
-def test_colours_follow_the_firm_kind_and_stay_the_same():
-    model = VizModel(scenario_file="baseline", seed="1")
-    colours = model_colours(model)
-    assert set(colours) == {f.firm_id for f in model.firms}
-    assert len(set(colours.values())) == len(colours)
-    for firm in model.firms:
-        r, g, b = to_rgb(colours[firm.firm_id])
-        if firm.kind == "lab":
-            assert b > r and b > g
-        elif firm.kind == "app":
-            assert g > r and g > b
-        elif firm.kind == "open_source":
-            assert r > g > b
-        elif firm.kind == "bigtech":
-            assert b > g and r >= g
-    again = model_colours(VizModel(scenario_file="first_mover_moat", seed="9"))
-    assert again == colours
-    assert kind_colours([("b", "lab"), ("a", "app")]) != kind_colours([("b", "app")])
 
 
 @pytest.mark.parametrize(("event", "text"), [

@@ -6,13 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from moatsim.experiments.compare import FINAL_METRICS, SERIES, Comparison
 from moatsim.experiments.outfolder import write_atomically
-from moatsim.experiments.units import axis_unit, format_value
+from moatsim.experiments.units import (
+    axis_unit,
+    format_difference,
+    format_value,
+    start_at_zero,
+)
+from moatsim.palette import scenario_colours
 
 MAIN_TABLE = ("first_mover_share", "share_lab", "share_app", "share_open_source", "hhi",
               "open_share", "quality_gap", "model_access_markup", "app_layer_margin_share",
@@ -59,14 +64,6 @@ def _label(metric: str) -> str:
     return f"first mover's share of {metric.split('.', 1)[1]}"
 
 
-def _difference(value: float, unit: str) -> str:
-    """A signed difference in the metric's unit; shares in percentage points."""
-    sign = "+" if value > 0 else ""
-    if unit in ("share", "ratio"):
-        return f"{sign}{value * 100:.1f} points".replace("-", "−")
-    return sign + format_value(value, unit)
-
-
 SUMMARY_EFFECTS = 3
 """How many of a scenario's differences the summary names (the clearest first)."""
 
@@ -87,9 +84,9 @@ def summary_lines(result: Comparison) -> list[str]:
         effects = []
         for row in rows.head(SUMMARY_EFFECTS).itertuples():
             unit = _unit(row.metric)
-            effects.append(f"{_label(row.metric)} {_difference(row.diff_vs_first, unit)} "
-                           f"(95% interval {_difference(row.diff_low, unit)} to "
-                           f"{_difference(row.diff_high, unit)})")
+            effects.append(f"{_label(row.metric)} {format_difference(row.diff_vs_first, unit)} "
+                           f"(95% interval {format_difference(row.diff_low, unit)} to "
+                           f"{format_difference(row.diff_high, unit)})")
         more = len(rows) - SUMMARY_EFFECTS
         lines.append(f"- **{scenario}** against {reference}: " + "; ".join(effects)
                      + (f"; and {more} more difference{'s' if more > 1 else ''} beyond the "
@@ -148,13 +145,8 @@ def _ticks(unit: str) -> FuncFormatter:
     return FuncFormatter(lambda value, _position: format_value(value, unit, with_unit=False))
 
 
-def _colours(scenarios: list[str]) -> dict[str, tuple]:
-    palette = colormaps["tab10" if len(scenarios) <= 10 else "tab20"]
-    return {s: palette(i % palette.N) for i, s in enumerate(scenarios)}
-
-
 def _series_figure(result: Comparison, path: Path) -> None:
-    colours = _colours(result.scenarios)
+    colours = scenario_colours(result.scenarios)
     fig = Figure(figsize=(15, 8))  # outside pyplot: no backend chosen, no global state
     axes = fig.subplots(2, 3, sharex=True)
     grouped = result.series.groupby(["scenario", "month"], sort=False)
@@ -171,6 +163,7 @@ def _series_figure(result: Comparison, path: Path) -> None:
         label, unit = FINAL_METRICS[metric]
         ax.set_title(f"{label} ({axis_unit(unit)})", fontsize=10)
         ax.yaxis.set_major_formatter(_ticks(unit))
+        start_at_zero(ax, unit, float(stats_["low"].min()))
     axes.flat[0].legend(fontsize=7, loc="best")
     fig.suptitle("Key metrics over time: mean and 90 % band over replicates")
     fig.tight_layout()
@@ -178,7 +171,7 @@ def _series_figure(result: Comparison, path: Path) -> None:
 
 
 def _final_panel(result: Comparison, path: Path) -> None:
-    colours = _colours(result.scenarios)
+    colours = scenario_colours(result.scenarios)
     fig = Figure(figsize=(15, 8))
     axes = fig.subplots(2, 3)
     table = result.table

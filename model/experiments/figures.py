@@ -1,22 +1,15 @@
 """The figures of one run: shares, quality, cash and market indicators over time, firms
-coloured consistently."""
+coloured as on the page and in the reports (:mod:`moatsim.palette`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
-from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from moatsim.experiments.run import RunResult
-
-
-
-def firm_colours(firms: list[str]) -> dict[str, tuple]:
-    """A fixed colour per firm, by its position in the scenario (same in every figure)."""
-    palette = colormaps["tab20"]
-    return {firm: palette(i % 20) for i, firm in enumerate(firms)}
+from moatsim.palette import SCENARIO_COLOURS, firm_colours
 
 
 def write_figures(result: RunResult, folder: Path) -> list[Path]:
@@ -68,7 +61,7 @@ def _indicators(result: RunResult, dates: pd.Series, title: str, path: Path) -> 
     fig = Figure(figsize=(10, 6))
     axes = fig.subplots(2, 2, sharex=True)
     for ax, (column, label) in zip(axes.flat, INDICATORS, strict=True):
-        ax.plot(dates, result.model[column], color="tab:blue")
+        ax.plot(dates, result.model[column], color=SCENARIO_COLOURS[0])
         ax.axhline(0, color="grey", linewidth=0.5)
         ax.set_title(label, fontsize=10)
     fig.suptitle(f"Market indicators — {title}")

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure as MplFigure
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import (
     Formatter,
     FuncFormatter,
@@ -46,7 +47,8 @@ from matplotlib.ticker import (
 )
 
 from moatsim.calendar import month_label
-from moatsim.experiments import outcomes, sensitivity
+from moatsim.experiments import outcomes, sensitivity, sweepstats
+from moatsim.experiments.sweepstats import BAND
 from moatsim.experiments.outfolder import write_file_atomically
 from moatsim.experiments.sweep import (
     DESIGN,
@@ -60,16 +62,17 @@ from moatsim.experiments.sweep import (
 from moatsim.experiments.units import (
     axis_label,
     axis_unit,
+    format_difference,
     format_value,
     is_percent,
     significant,
+    start_at_zero,
 )
+from moatsim.palette import SCENARIO_COLOURS
 
-BAND = (0.05, 0.95)
 MAX_PAIRS = 6
-BINS = 8
 DPI = 110
-COLOURS = colormaps["tab10"]
+COLOURS = SCENARIO_COLOURS  # series that are not firms: never a firm's colour
 
 
 class ReportError(ValueError):
@@ -154,6 +157,11 @@ class Para:
 
 
 @dataclass
+class Bullets:
+    items: list[str]  # inline **bold** and `code` only
+
+
+@dataclass
 class Table:
     header: list[str]
     rows: list[list[str]]
@@ -186,6 +194,8 @@ def render_markdown(doc: Document, folder: Path) -> str:
             lines += [f"{'#' * block.level} {block.text}", ""]
         elif isinstance(block, Para):
             lines += [f"> {block.text}" if block.note else block.text, ""]
+        elif isinstance(block, Bullets):
+            lines += [f"- {item}" for item in block.items] + [""]
         elif isinstance(block, Table):
             align = block.align or "l" + "r" * (len(block.header) - 1)
             lines.append("| " + " | ".join(_md_cell(h) for h in block.header) + " |")
@@ -241,6 +251,9 @@ def render_html(doc: Document) -> str:
         elif isinstance(block, Para):
             css = ' class="note"' if block.note else ""
             parts.append(f"<p{css}>{_inline_html(block.text)}</p>")
+        elif isinstance(block, Bullets):
+            parts.append("<ul>" + "".join(f"<li>{_inline_html(item)}</li>"
+                                          for item in block.items) + "</ul>")
         elif isinstance(block, Table):
             align = block.align or "l" + "r" * (len(block.header) - 1)
             head = "".join(f"<th>{_inline_html(h)}</th>" for h in block.header)
@@ -345,25 +358,6 @@ def _panels(count: int, width: float = 4.2, height: float = 3.2,
 # ---------------------------------------------------------------- statistics
 
 
-def response(results: pd.DataFrame, parameter: str, metric: str,
-             binned: bool) -> pd.DataFrame:
-    """Mean and 90% band of ``metric`` against ``parameter``: x, mean, low, high, runs."""
-    data = results[[parameter, metric]].dropna()
-    values = data[metric].astype(float)
-    if binned and data[parameter].nunique() > BINS:
-        groups = pd.qcut(data[parameter], BINS, duplicates="drop")
-        x = data.groupby(groups, observed=True)[parameter].mean()
-        grouped = values.groupby(groups, observed=True)
-    else:
-        grouped = values.groupby(data[parameter])
-        x = pd.Series(grouped.mean().index, index=grouped.mean().index)
-    table = pd.DataFrame({"x": x.to_numpy(), "mean": grouped.mean().to_numpy(),
-                          "low": grouped.quantile(BAND[0]).to_numpy(),
-                          "high": grouped.quantile(BAND[1]).to_numpy(),
-                          "runs": grouped.size().to_numpy()})
-    return table
-
-
 def point_means(data: SweepData, metric: str) -> np.ndarray | None:
     """Each design point's mean over replicates (NaN-free), in design order, or None."""
     means = data.results.groupby("point")[metric].mean().astype(float)
@@ -442,8 +436,8 @@ def response_figure(data: SweepData, info: dict[str, Any], path: Path) -> Path:
     fig, axes = _panels(len(metrics))
     log = info.get("scale") == "log"
     for ax, metric in zip(axes, metrics):
-        stats = response(data.results, parameter, metric, binned=data.sampled)
-        colour = COLOURS(0)
+        stats = sweepstats.groups(data.results, parameter, metric, binned=data.sampled)
+        colour = COLOURS[0]
         x = stats["x"].astype(float)
         if data.sampled:
             per_point = data.results.groupby("point").agg(
@@ -459,6 +453,8 @@ def response_figure(data: SweepData, info: dict[str, Any], path: Path) -> Path:
         ax.yaxis.set_major_formatter(_formatter(unit))
         if _is_flag(metric):
             ax.set_ylim(-0.03, 1.03)
+        else:
+            start_at_zero(ax, unit, float(data.results[metric].astype(float).min()))
         if log:
             ax.set_xscale("log")
             ax.xaxis.set_minor_formatter(NullFormatter())
@@ -482,14 +478,26 @@ def response_figure(data: SweepData, info: dict[str, Any], path: Path) -> Path:
     return _save(fig, path)
 
 
+NOISE_Z = 2.0
+"""A heat-map cell is within seed noise of the baseline cell when their means differ by at
+most this many standard errors of the difference."""
+
+
 def heatmap_figure(data: SweepData, a: dict[str, Any], b: dict[str, Any],
-                   path: Path) -> Path:
+                   path: Path) -> tuple[Path, str]:
+    """The heat maps of one pair of parameters, and a sentence on the baseline cell and the
+    cells within noise of it (for the caption)."""
     metrics = data.key_metrics
     fig, axes = _panels(len(metrics), width=4.6, height=3.9)
+    noisy, compared, baseline, most_runs = 0, 0, None, 0
     for ax, metric in zip(axes, metrics):
-        table = data.results.pivot_table(index=b["path"], columns=a["path"], values=metric,
-                                         aggfunc="mean").sort_index().sort_index(axis=1)
+        cells = sweepstats.heat_cells(data.results, a["path"], b["path"], metric,
+                                      a.get("base"), b.get("base"), z=NOISE_Z)
+        table = cells.mean
         values = table.to_numpy(dtype=float)
+        baseline, most_runs = cells.baseline, max(most_runs, int(cells.runs.to_numpy().max()))
+        noisy += int(cells.within_noise.sum())
+        compared += values.size - 1 if baseline is not None else 0
         unit = outcomes.metric(metric).unit
         image = ax.imshow(values, origin="lower", aspect="auto", cmap="viridis")
         ax.set_xticks(range(len(table.columns)),
@@ -501,11 +509,20 @@ def heatmap_figure(data: SweepData, a: dict[str, Any], b: dict[str, Any],
         ax.set_title(_wrap(outcomes.metric(metric).label), fontsize=10)
         finite = values[np.isfinite(values)]
         middle = (finite.min() + finite.max()) / 2 if finite.size else 0
-        if values.size <= 64:
-            for (row, col), value in np.ndenumerate(values):
-                ax.text(col, row, _metric_value(value, metric, with_unit=False), ha="center",
-                        va="center", fontsize=7.5,
+        for (row, col), value in np.ndenumerate(values):
+            within = bool(cells.within_noise[row, col])
+            if values.size <= 64:
+                ax.text(col, row, _metric_value(value, metric, with_unit=False)
+                        + (" ≈" if within else ""), ha="center", va="center", fontsize=7.5,
                         color="black" if np.isfinite(value) and value > middle else "white")
+            elif within:
+                ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, hatch="///",
+                                       edgecolor="white", linewidth=0))
+        if baseline is not None:
+            row, col = baseline
+            for colour, width in (("black", 3.0), ("white", 1.2)):
+                ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False,
+                                       edgecolor=colour, linewidth=width))
         bar = fig.colorbar(image, ax=ax, shrink=0.85, format=_formatter(unit))
         bar.ax.tick_params(labelsize=7)
         bar.set_label(_metric_axis(metric), fontsize=8)
@@ -514,7 +531,19 @@ def heatmap_figure(data: SweepData, a: dict[str, Any], b: dict[str, Any],
                  + (" and the other parameters" if len(data.parameters) > 2 else ""),
                  fontsize=13, y=1.0)
     fig.tight_layout(rect=(0, 0, 1, 0.98))
-    return _save(fig, path)
+    if baseline is None:
+        note = ("The baseline values are not on this grid, so no cell is outlined or "
+                "compared with the baseline.")
+    elif most_runs < 2:
+        note = ("The outlined cell is the baseline; with one run per cell, seed noise "
+                "cannot be told from an effect.")
+    else:
+        mark = "≈" if values.size <= 64 else "hatching"
+        note = (f"The outlined cell is the baseline ({_param_value(a['base'], a)}, "
+                f"{_param_value(b['base'], b)}); {mark} marks a cell within seed noise of it "
+                f"(difference ≤ {NOISE_Z:g} standard errors): {noisy} of {compared} cells "
+                "over all panels.")
+    return _save(fig, path), note
 
 
 SOBOL_LABELS = {"S1": "first-order (S1)", "ST": "total (ST)"}
@@ -535,7 +564,7 @@ def sensitivity_figure(data: SweepData, table: pd.DataFrame, path: Path) -> Path
         for k, (index, label) in enumerate(names.items()):
             part = rows[rows["index"] == index].set_index("parameter").reindex(order)
             conf = part["conf"].to_numpy(dtype=float)
-            ax.barh(y + (k - 0.5) * height, part["value"], height=height, color=COLOURS(k),
+            ax.barh(y + (k - 0.5) * height, part["value"], height=height, color=COLOURS[k % len(COLOURS)],
                     label=label, xerr=None if np.isnan(conf).all() else np.nan_to_num(conf),
                     error_kw={"elinewidth": 1, "capsize": 2, "ecolor": "0.25"})
         ax.set_yticks(y, [_wrap(labels[p], 22) for p in order], fontsize=8)
@@ -584,12 +613,13 @@ def timeseries_figure(data: SweepData, metric: str, path: Path) -> Path:
         stats = series.groupby("month")["value"].agg(
             mean="mean", low=lambda v: v.quantile(BAND[0]), high=lambda v: v.quantile(BAND[1]))
         dates = pd.to_datetime([month_label(start, int(m)) for m in stats.index])
-        ax.fill_between(dates, stats["low"], stats["high"], alpha=0.2, color=COLOURS(0),
+        ax.fill_between(dates, stats["low"], stats["high"], alpha=0.2, color=COLOURS[0],
                         linewidth=0, label="90% band over runs")
-        ax.plot(dates, stats["mean"], color=COLOURS(0), label="mean")
+        ax.plot(dates, stats["mean"], color=COLOURS[0], label="mean")
         ax.legend(fontsize=8)
         subtitle = "mean and 90% band over all runs"
     ax.yaxis.set_major_formatter(_formatter(unit))
+    start_at_zero(ax, unit, float(series["value"].astype(float).min()))
     ax.set_ylabel(_metric_axis(metric))
     ax.set_title(f"{_cap(outcomes.metric(metric).label)} over time — {subtitle}",
                  fontsize=11)
@@ -608,6 +638,13 @@ def build_document(data: SweepData, figures: Path) -> tuple[Document, pd.DataFra
     doc = Document(f"Sweep report — {exp['name']}")
     doc.add(Para(f"**{exp['description']}**"))
     sens = pd.DataFrame()
+    doc.add(Heading(2, "Summary"), Bullets(summary_bullets(data)), Para(
+        "Each metric at the end of the run; a parameter's effect is the range of the "
+        "metric's mean over that parameter's values"
+        + (" (in bins of equal size)" if data.sampled else "")
+        + ", with its margin for noise: the spread of runs at each value, over seeds"
+        + (" and the other parameters" if len(params) > 1 else "")
+        + ", as a Bonferroni-corrected 95% margin over every pair of values compared."))
 
     # -- set-up
     start = manifest["scenario"]["start"]
@@ -700,11 +737,15 @@ def build_document(data: SweepData, figures: Path) -> tuple[Document, pd.DataFra
         pairs = [(a, b) for i, a in enumerate(params) for b in params[i + 1:]][:MAX_PAIRS]
         doc.add(Heading(2, "Heat maps"), Para(
             "The mean of each key metric for every combination of two parameters (cells are "
-            "labelled with the value; brighter is higher)."))
+            "labelled with the value; brighter is higher). The outlined cell holds the "
+            "baseline scenario's values; a cell marked ≈ differs from it by no more than "
+            f"{NOISE_Z:g} standard errors of seed noise (over seeds"
+            + (" and the other parameters" if len(params) > 2 else "") + "), so its "
+            "colour difference should not be read as an effect."))
         for a, b in pairs:
-            path = heatmap_figure(data, a, b, figures /
-                                  f"heatmap-{_slug(a['label'])}-{_slug(b['label'])}.png")
-            doc.add(Figure(path, f"{_cap(a['label'])} × {b['label']}."))
+            path, note = heatmap_figure(data, a, b, figures /
+                                        f"heatmap-{_slug(a['label'])}-{_slug(b['label'])}.png")
+            doc.add(Figure(path, f"{_cap(a['label'])} × {b['label']}. {note}"))
 
     # -- sensitivity
     if exp["design"] in sensitivity.SENSITIVITY_DESIGNS:
@@ -762,6 +803,68 @@ def build_document(data: SweepData, figures: Path) -> tuple[Document, pd.DataFra
         "(one Parquet file per run; `pandas.read_parquet` reads the folder as one table). "
         "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v) + "."))
     return doc, sens
+
+
+def summary_bullets(data: SweepData) -> list[str]:
+    """The sweep in words: for each key metric, the parameter that moves it most and whether
+    that is beyond seed noise; for each yes/no outcome, where it flips."""
+    if data.results.empty:
+        return ["No run has finished yet, so there is nothing to summarise."]
+    params = {p["path"]: p for p in data.parameters}
+    bullets = []
+    for metric in data.key_metrics:
+        if _is_flag(metric):
+            continue
+        label, unit = _cap(outcomes.metric(metric).label), outcomes.metric(metric).unit
+        values = data.results[metric].astype(float).dropna()
+        spread = (f"90% of runs end between {_metric_value(values.quantile(BAND[0]), metric)}"
+                  f" and {_metric_value(values.quantile(BAND[1]), metric)}")
+        effect = sweepstats.largest_effect(data.results, list(params), metric, data.sampled)
+        if effect is None or effect.change == 0:
+            bullets.append(f"**{label}** does not change with the parameters; {spread}.")
+            continue
+        p = params[effect.parameter]
+        moves = (f"{'rises' if effect.change > 0 else 'falls'} from "
+                 f"{_metric_value(effect.mean_from, metric)} at {p['label']} "
+                 f"{_param_value(effect.x_from, p)} to {_metric_value(effect.mean_to, metric)}"
+                 f" at {_param_value(effect.x_to, p)}")
+        if not math.isfinite(effect.se):
+            verdict = "one run per value, so noise cannot be told from an effect"
+        else:
+            margin = format_difference(effect.z * effect.se, unit).lstrip("+")
+            verdict = (f"{format_difference(effect.change, unit)} ± {margin}, "
+                       + ("beyond the noise" if effect.beyond_noise else
+                          "**within the noise**: no parameter moves it clearly"))
+        bullets.append(f"**{label}** changes most with **{p['label']}**: it {moves} "
+                       f"({verdict}); {spread}.")
+    steady = []
+    for metric in data.final_metrics:
+        if not _is_flag(metric):
+            continue
+        label = outcomes.metric(metric).label
+        held = float(data.results[metric].astype(float).mean())
+        found = sweepstats.thresholds(data.results, list(params), metric, data.sampled)
+        if not found:
+            steady.append(f"{label} ({_metric_value(held, metric)})")
+            continue
+        t = found[0]
+        p = params[t.parameter]
+        side = "above" if t.rising else "below"
+        bullets.append(
+            f"**{_cap(label)}** holds in most runs only with {p['label']} {side} about "
+            f"{_param_value((t.before + t.after) / 2, p)}: "
+            f"{_metric_value(t.share_before, metric)} of runs at "
+            f"{_param_value(t.before, p)}, {_metric_value(t.share_after, metric)} at "
+            f"{_param_value(t.after, p)} (± {_metric_value(2 * t.se, metric)} seed noise)"
+            + (f"; it crosses half {len(found) - 1} more time(s) elsewhere"
+               if len(found) > 1 else "") + ".")
+    if steady:
+        bullets.append("No parameter moves these across half the runs (share of runs where "
+                       "each holds): " + "; ".join(steady) + ".")
+    failed = len(data.failures)
+    if failed:
+        bullets.append(f"{failed:,} runs failed and are left out (see Failed runs).")
+    return bullets
 
 
 def _design_text(exp: dict[str, Any], points: int, dimensions: int) -> str:

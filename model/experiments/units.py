@@ -20,6 +20,11 @@ PERCENT_UNITS = {"share", "ratio", "flag", "1/month", "share/year"}
 
 _PER = {"1/month": "/month", "share/year": "/year"}
 
+LEVEL_UNITS = {"share", "ratio", "flag", "index", "users", "firms", "patterns", "USD millions",
+               "USD millions/month", "USD/user-month"}
+"""Units of levels (amounts measured from a true zero), whose axes start at zero when every
+value is ≥ 0; quality points are on an arbitrary scale and are not among them."""
+
 
 def significant(value: float, digits: int = 3, *, trim: bool = True) -> str:
     """``value`` with ``digits`` significant digits, thousands separated, no exponent;
@@ -120,3 +125,20 @@ def axis_label(label: str, unit: str) -> str:
 
 def is_percent(unit: str) -> bool:
     return unit in PERCENT_UNITS
+
+
+def format_difference(value: float, unit: str) -> str:
+    """A signed difference in the unit of what is compared; shares in percentage points."""
+    sign = "+" if value > 0 else ""
+    if unit in ("share", "ratio", "flag"):
+        return f"{sign}{value * 100:.1f} points".replace("-", "−")
+    if unit == "index":  # the decimals the index itself is written with
+        return f"{value:+.3f}".replace("-", "−")
+    return sign + format_value(value, unit)
+
+
+def start_at_zero(ax, unit: str, lowest: float) -> None:
+    """Start a matplotlib axis's y range at zero for a level whose values are all ≥ 0, so
+    heights compare as amounts (a bar or line twice as high is twice as much)."""
+    if unit in LEVEL_UNITS and math.isfinite(lowest) and lowest >= 0:
+        ax.set_ylim(bottom=0)

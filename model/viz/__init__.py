@@ -5,7 +5,7 @@
 * :mod:`moatsim.viz.vizmodel` — the model as the page builds it: bad input becomes a message;
 * :mod:`moatsim.viz.components` — the panels (Solara components);
 * :mod:`moatsim.viz.figures`, :mod:`moatsim.viz.colours`, :mod:`moatsim.viz.events` — charts,
-  colours by firm kind and the event log, as plain functions of the model;
+  each firm's colour (from :mod:`moatsim.palette`) and the event log, as plain functions of the model;
 * :mod:`moatsim.viz.server` — start and stop the page's server; :mod:`moatsim.viz.screenshot`.
 
 Mesa's and Solara's visualization APIs are used only in this package.

@@ -76,6 +76,8 @@ CSS = """
 .moatsim-kind-exit { color: #b00020; }
 .moatsim-kind-open_release, .moatsim-kind-acquisition { font-weight: 600; }
 .moatsim-title { font-size: 13px; margin-bottom: 2px; }
+/* light only (see Page): Mesa's theme toggle is the app bar's only other button */
+.v-app-bar .v-toolbar__content > .v-btn:not(.v-app-bar__nav-icon) { display: none; }
 /* one page of panels: Mesa's page tabs would only take room */
 .solara-content-main .v-tabs { display: none; }
 /* slider labels above their track, and the value always shown under the thumb */
@@ -162,6 +164,10 @@ def Page():
         label.set(new_label)
         model.set(build_model(model_params(new_label, choices, keep)))
 
+    # The page is light only: its charts are drawn on white and its captions in dark grey,
+    # so Solara's dark theme (chosen by the OS under "auto", or by Mesa's toggle) would
+    # leave white boxes with unreadable text around them. The toggle is hidden (CSS).
+    solara.lab.theme.dark = False
     solara.Style(CSS)
     solara.Title("moatsim")
     with solara.Sidebar():

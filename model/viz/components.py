@@ -19,7 +19,8 @@ from mesa.visualization import make_plot_component
 from mesa.visualization.utils import update_counter
 
 from moatsim.viz import figures
-from moatsim.viz.colours import KIND_COLOUR, model_colours
+from moatsim.palette import FIRM_COLOURS, OTHER
+from moatsim.viz.colours import model_colours
 from moatsim.viz.events import event_lines
 
 CARD_STYLE = {"height": "100%", "overflow-y": "auto", "overflow-x": "hidden"}
@@ -150,8 +151,8 @@ def EventLog(model: Any):
     rows = []
     for date, text, kind in lines:
         agent = text.split(" ", 1)[0]
-        colour = colours.get(agent, KIND_COLOUR.get("open_source") if agent == "open-source"
-                             else "#999999")
+        colour = colours.get(agent, FIRM_COLOURS["open_source"] if agent == "open-source"
+                             else OTHER)
         rows.append(f'<div class="moatsim-event moatsim-kind-{html.escape(kind)}">'
                     f'<span class="moatsim-date">{html.escape(date)}</span>'
                     f'<span class="moatsim-dot" style="background:{colour}"></span>'
@@ -172,7 +173,7 @@ def _indicator_axes(ax) -> None:
 
 
 INDICATORS = make_plot_component(
-    {"hhi": "#444444", "open_share": KIND_COLOUR["open_source"]},
+    {"hhi": "#444444", "open_share": FIRM_COLOURS["open_source"]},
     post_process=_indicator_axes, backend="matplotlib")
 """Mesa's own matplotlib plot of two model reporters, as (component, page)."""
 

@@ -3,7 +3,8 @@
 Pure functions of the model (no Solara), so they are tested without a browser; the Solara
 components in :mod:`moatsim.viz.components` only put them on the page. Figures are
 :class:`matplotlib.figure.Figure` objects (no pyplot state), safe to draw from Solara's
-threads. Colours come from :mod:`moatsim.viz.colours` (one colour per firm, by kind).
+threads. Colours come from :mod:`moatsim.palette` (one colour per firm, the same in every
+output); the marker shape says the kind of firm.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from moatsim.viz.colours import KIND_COLOUR, KIND_LABEL, model_colours
+from moatsim.palette import EXITED, KIND_LABEL, KIND_MARKER, OTHER
+from moatsim.viz.colours import model_colours
 from moatsim.viz.events import money
 
 if TYPE_CHECKING:
@@ -109,7 +111,7 @@ def share_table(model: VizModel, segment: str = ALL_SEGMENTS) -> pd.DataFrame:
 
 
 def shares_figure(model: VizModel, segment: str = ALL_SEGMENTS) -> Figure:
-    """Stacked market shares over time, one band per seller, coloured by kind."""
+    """Stacked market shares over time, one band per seller in its own colour."""
     shares = share_table(model, segment)
     colours = model_colours(model)
     fig = _figure()
@@ -186,9 +188,11 @@ def market_map_figure(model: VizModel, segment: str) -> Figure:
                         color=colours[row.firm], linewidth=0.8, alpha=0.6)
                 ax.plot([row.past_quality], [row.past_price], marker="o", markersize=2,
                         color=colours[row.firm], alpha=0.6)
-        ax.scatter(points["quality"], points["price"], s=sizes,
-                   c=[colours[f] for f in points["firm"]], alpha=0.8, edgecolors="black",
-                   linewidths=0.4, zorder=3)
+        for kind, part in points.groupby("kind", sort=False):
+            ax.scatter(part["quality"], part["price"], s=sizes[points.index.get_indexer(
+                part.index)], c=[colours[f] for f in part["firm"]],
+                marker=KIND_MARKER.get(kind, "o"), alpha=0.8, edgecolors="black",
+                linewidths=0.4, zorder=3)
         low = min(points["quality"].min(), points["past_quality"].min(skipna=True)
                   if points["past_quality"].notna().any() else np.inf)
         high = max(points["quality"].max(), points["past_quality"].max(skipna=True)
@@ -198,8 +202,8 @@ def market_map_figure(model: VizModel, segment: str) -> Figure:
     top = max([cost, *points["price"].tolist(), *points["past_price"].dropna().tolist()])
     ax.set_ylim(0, top * 1.2 if top > 0 else 1.0)
     kinds = sorted(set(points["kind"]) if not points.empty else [])
-    handles = [Line2D([], [], marker="o", linestyle="", color=KIND_COLOUR[k],
-                      label=KIND_LABEL.get(k, k)) for k in kinds]
+    handles = [Line2D([], [], marker=KIND_MARKER.get(k, "o"), linestyle="", color="white",
+                      markeredgecolor="black", label=KIND_LABEL.get(k, k)) for k in kinds]
     handles.append(Line2D([], [], color="black", linestyle="--", linewidth=0.8,
                           label=f"cost to serve ${cost:.2f}"))
     fig.legend(handles=handles, fontsize=FONT - 1, loc="outside upper center",
@@ -265,7 +269,7 @@ def money_figure(model: VizModel) -> Figure:
     for ax in (cash_ax, runway_ax):
         _style(ax)
     y = np.arange(len(table))[::-1]
-    bar_colours = [colours[f] if alive else "#d0d0d0"
+    bar_colours = [colours[f] if alive else EXITED
                    for f, alive in zip(table["firm"], table["alive"], strict=True)]
     total = (table["cash"] + table["credits"]).clip(lower=1.0)
     cash_ax.barh(y, total, color=bar_colours, height=0.7)
@@ -352,25 +356,25 @@ def network_figure(model: VizModel) -> Figure:
     for row in edges.sort_values("amount_musd").itertuples():
         y0, y1 = left[row.investor], right[row.investee]
         width = 0.6 + 9.0 * row.amount_musd / biggest
-        colour = colours.get(row.investor, "#9e9e9e")
+        colour = colours.get(row.investor, OTHER)
         ax.plot([0.22, 0.78], [y0, y1], color=colour, linewidth=width, alpha=0.55,
                 solid_capstyle="butt", linestyle="-" if row.amount_musd > 0 else ":")
     for firm, y in left.items():
         label = "venture capital" if firm == VC_NODE else firm
-        ax.scatter([0.22], [y], s=60, color=colours.get(firm, "#9e9e9e"), zorder=3,
+        ax.scatter([0.22], [y], s=60, color=colours.get(firm, OTHER), zorder=3,
                    edgecolors="black", linewidths=0.4)
         ax.text(0.19, y, f"{label} ({money(given[firm]) or '$0'})", ha="right", va="center",
                 fontsize=FONT - 1)
     for firm, y in right.items():
         alive = model.firm_by_id[firm].alive if firm in model.firm_by_id else True
-        ax.scatter([0.78], [y], s=60, color=colours.get(firm, "#9e9e9e") if alive else "#d0d0d0",
+        ax.scatter([0.78], [y], s=60, color=colours.get(firm, OTHER) if alive else EXITED,
                    zorder=3, edgecolors="black", linewidths=0.4)
         ax.text(0.81, y, f"{firm} ({money(received[firm]) or '$0'})" + ("" if alive else " ✝"),
                 ha="left", va="center", fontsize=FONT - 1)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    handles = [Patch(color=KIND_COLOUR["bigtech"], label="big tech"),
-               Patch(color="#9e9e9e", label="venture capital")]
+    handles = [Patch(color=OTHER, label="venture capital"),
+               Patch(color=EXITED, label="exited (✝)")]
     ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.08), ncol=2,
               fontsize=FONT - 1, frameon=False)
     return fig
