@@ -69,8 +69,8 @@ EXITED = "#d0d0d0"
 KIND_LABEL = {"lab": "labs", "app": "app builders", "open_source": "open-source community",
               "bigtech": "big tech"}
 KIND_MARKER = {"lab": "o", "app": "s", "open_source": "^", "bigtech": "D"}
-"""Marker shape per kind of firm (matplotlib and plotly both read these letters' shapes:
-circle, square, triangle-up, diamond)."""
+"""Marker shape per kind of firm, as matplotlib marker codes: circle, square, triangle-up,
+diamond."""
 
 
 def firm_colours(firms: Iterable[str | tuple[str, str]]) -> dict[str, str]:
