@@ -6,7 +6,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 SEED    ?= 1
 
-.PHONY: run test setup docs bench clean sweep report bench-sweep compare calibrate viz viz-screenshot
+.PHONY: run test setup docs bench clean sweep report bench-sweep bench-page compare calibrate viz viz-screenshot
 
 setup: $(STAMP)
 
@@ -57,6 +57,10 @@ calibrate: $(STAMP)
 
 bench-sweep: $(STAMP)
 	$(PY) benchmarks/sweep_throughput.py
+
+# the browser page against the last matplotlib page (a495fdd), in headless chromium
+bench-page: $(STAMP)
+	$(PY) benchmarks/page_speed.py
 
 # the browser page (Mesa SolaraViz) on http://127.0.0.1:8765/; Ctrl+C stops it
 viz: $(STAMP)

@@ -21,21 +21,37 @@ def param(
     ge: float | None = None,
     le: float | None = None,
     gt: float | None = None,
+    typical: tuple[float, float] | None = None,
+    scale: str = "linear",
 ) -> Any:
     """A scenario parameter with its unit, allowed range, one-line doc and source.
 
     ``source`` is a seed fact id (``M1``, ``F7`` …, see seeds/facts.yaml), an outside
-    reference, or ``assumption: <why>``.
+    reference, or ``assumption: <why>``. ``typical`` is the range where values worth
+    exploring lie (the browser page's sliders span it; a value outside it is still valid
+    within the bounds), and ``scale`` is ``"log"`` for quantities read in ratios
+    (half-lives, money), ``"linear"`` otherwise.
     """
     if not source.strip():
         raise ValueError("every parameter needs a source")
+    if scale not in ("linear", "log"):
+        raise ValueError(f"scale must be 'linear' or 'log', not {scale!r}")
+    extra: dict[str, Any] = {"unit": unit, "source": source, "scale": scale}
+    if typical is not None:
+        low, high = typical
+        floor = ge if ge is not None else gt
+        if not low < high or (floor is not None and low < floor) or (
+                le is not None and high > le) or (scale == "log" and low <= 0):
+            raise ValueError(f"typical range {typical} must lie within the bounds "
+                             f"(and above 0 on a log scale)")
+        extra["typical"] = [low, high]
     return Field(
         default,
         ge=ge,
         le=le,
         gt=gt,
         description=doc,
-        json_schema_extra={"unit": unit, "source": source},
+        json_schema_extra=extra,
     )
 
 
@@ -55,4 +71,7 @@ def param_meta(field_info: Any) -> dict[str, Any]:
             value = getattr(constraint, name, None)
             if value is not None:
                 bounds[name] = value
-    return {"unit": extra["unit"], "source": extra["source"], **bounds}
+    typical = extra.get("typical")
+    return {"unit": extra["unit"], "source": extra["source"],
+            "scale": extra.get("scale", "linear"),
+            **({"typical": tuple(typical)} if typical is not None else {}), **bounds}

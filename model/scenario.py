@@ -376,6 +376,7 @@ class FirstMover(Section):
 
     switching_cost_utils: float = param(
         1.0, unit="utils", ge=0, le=50,
+        typical=(0, 6),  # assumption: the library's scenarios use 0.3–4
         doc="utility bonus of the current provider when a user reconsiders",
         source="assumption: modest habit and re-learning cost; C5 says first-mover advantage fades",
     )
@@ -392,6 +393,7 @@ class FirstMover(Section):
     )
     brand_half_life_months: float = param(
         12.0, unit="months", ge=0.1, le=1200,
+        typical=(1, 240), scale="log",  # library: 6–120
         doc="months for the first entrant's brand stock to halve",
         source="C5: OpenAI was first in coding, image and video and lost all three within ~2 years; "
         "assumption: a one-year half-life",
@@ -474,6 +476,7 @@ class Commoditization(Section):
     )
     open_catch_up_share_monthly: float = param(
         0.08, unit="1/month", ge=0, le=1,
+        typical=(0, 0.5),  # assumption: library 0.08–0.25
         doc="share of the gap to the frontier the open community closes per month at full strength",
         source="C14: the gap is closing surprisingly fast; Epoch AI 2024: open models trail by "
         "5–22 months",
@@ -506,6 +509,7 @@ class Commoditization(Section):
         "parameters")
     idea_diffusion_per_run: float = param(
         0.4, unit="share", ge=0, le=1,
+        typical=(0, 1),
         doc="share of its gap to the frontier a lab closes with each training run",
         source="C29: people move to competitors, no idea is unique, all companies grow together",
     )
@@ -665,6 +669,7 @@ class Funding(Section):
                                    description="VC pools for open-weights and closed labs")
     raise_when_runway_below_months: float = param(
         9.0, unit="months", ge=0, le=120,
+        typical=(2, 24),  # start-ups raise with 6–12 months left
         doc="a lab tries to raise money when its runway falls below this",
         source="assumption: start-ups raise with 6–12 months of cash left",
     )
@@ -675,6 +680,7 @@ class Funding(Section):
     )
     round_success_probability: float = param(
         0.35, unit="1/month", ge=0, le=1,
+        typical=(0.05, 0.9),
         doc="chance a lab close enough to the frontier closes a round in a month it tries",
         source="assumption: a round takes about three months to close",
     )

@@ -77,7 +77,7 @@ class PageWatch:
     """A page at 1400×900 that records failed requests and HTTP errors."""
 
     def __init__(self, browser, url: str, **context: Any):
-        self.context = browser.new_context(viewport=VIEWPORT, **context)
+        self.context = browser.new_context(**{"viewport": VIEWPORT, **context})
         self.page = self.context.new_page()
         self.page.set_default_timeout(STEP_TIMEOUT_MS)
         self.failures: list[str] = []
@@ -85,9 +85,16 @@ class PageWatch:
         self.page.on("response", lambda r: r.status >= 400 and self.failures.append(
             f"HTTP {r.status} {r.url}"))
         self.page.goto(url)
-        # the first paint is Solara's loader: wait for the page's own text
+        # the first paint is Solara's loader: wait for the page's own text, then for
+        # plotly.js (sent over the first chart's comm) to have drawn the first month
         self.date.wait_for(timeout=LOAD_TIMEOUT_MS)
-        self.page.get_by_test_id("chart-shares").wait_for(timeout=LOAD_TIMEOUT_MS)
+        self.drawn(0, timeout=LOAD_TIMEOUT_MS)
+
+    def drawn(self, month: int, *, timeout: int = STEP_TIMEOUT_MS) -> None:
+        """Wait until every chart on screen has drawn ``month``."""
+        from moatsim.viz.plotlychart import ON_SCREEN_DRAWN_JS
+
+        self.page.wait_for_function(ON_SCREEN_DRAWN_JS, arg=[month, None], timeout=timeout)
 
     @property
     def date(self):
@@ -101,6 +108,8 @@ class PageWatch:
 
         self.button("Step").click()
         expect(self.date).to_have_text(expected_date, timeout=STEP_TIMEOUT_MS)
+        month = int(self.date.locator("..").inner_text().split("month ")[1].split(" ")[0])
+        self.drawn(month)
 
     def reset(self, expected_run: str | None = None) -> None:
         from playwright.sync_api import expect
@@ -112,8 +121,12 @@ class PageWatch:
             expect(self.page.get_by_test_id("headline-run")).to_contain_text(
                 expected_run, timeout=STEP_TIMEOUT_MS)
 
-    def slider(self, label: str):
-        return self.page.locator(".v-input__slider", has_text=label).get_by_role("slider")
+    def param(self, name: str):
+        """The inputs of one parameter (flat name): label, slider, number box."""
+        return self.page.get_by_test_id(f"param-{name}")
+
+    def number_box(self, name: str):
+        return self.param(name).locator("input[type=text]")
 
     def pick_scenario(self, name: str) -> None:
         self.page.locator(".v-select", has_text="Scenario file").click()
@@ -168,8 +181,15 @@ def test_page_loads_then_step_moves_the_date_and_the_charts(viz):
     expect(page.get_by_test_id("headline-quality-gap")).to_have_text("no open LLM")
     expect(page.get_by_test_id("headline-leaders")).to_contain_text("consumer_chat")
     for testid in ("chart-shares", "chart-market-map", "chart-money", "chart-network"):
-        expect(page.get_by_test_id(testid).locator("img")).to_be_visible()
+        expect(page.get_by_test_id(testid).locator(".moatsim-plotly .main-svg").first
+               ).to_be_visible()
     expect(page.get_by_text("Cash and runway by firm")).to_be_visible()
+    # plotly.js is the copy inside the installed plotly package, not a download
+    from moatsim.viz.plotlychart import PLOTLY_JS
+
+    bundled = re.search(r"plotly\.js v([0-9.]+)", PLOTLY_JS.read_text(encoding="utf-8")).group(1)
+    assert page.evaluate("() => window.Plotly.version") == bundled
+    expect(page.get_by_test_id("run-status")).to_have_attribute("data-state", "ready")
     before = {t: viz.chart(t) for t in ("chart-shares", "chart-market-map")}
     viz.no_sideways_scrolling()
     viz.shot("viz-start")
@@ -189,33 +209,53 @@ def test_page_loads_then_step_moves_the_date_and_the_charts(viz):
     assert viz.failures == [], viz.failures
 
 
-def test_switch_scenario_then_sliders_at_their_extremes_and_reset(viz):
+def test_switch_scenario_then_parameters_at_their_extremes_and_reset(viz):
     from playwright.sync_api import expect
+
+    from moatsim.loading import load_scenario
+    from moatsim.viz import controls
 
     page = viz.page
     viz.step("2023-02")
     viz.pick_scenario("first_mover_moat")
     expect(page.get_by_test_id("headline-run")).to_contain_text("first_mover_moat")
     expect(viz.date).to_have_text("2023-01")
-    # the sliders show the picked scenario's own values (its brand lasts ten years)
-    half_life = viz.slider("brand half-life")
-    expect(half_life).to_have_attribute("aria-valuenow", "120")
+    # the inputs show the picked scenario's own values (its brand lasts ten years)
+    expect(viz.number_box("first_mover__brand_half_life_months")).to_have_value("120")
     viz.step("2023-02")
 
-    sliders = page.locator(".v-input__slider", has_text="(").get_by_role("slider")
-    count = sliders.count()
-    assert count >= 8  # Mesa's two (play and render interval) and the model's six
-    for end, key in (("max", "End"), ("min", "Home")):
-        for index in range(2, count):  # leave Mesa's play and render intervals alone
-            sliders.nth(index).focus()
-            sliders.nth(index).press(key)
-        expect(half_life).to_have_attribute("aria-valuenow", "1200" if end == "max" else "0.1")
+    params = controls.slider_params(load_scenario(ROOT / "scenarios" / "first_mover_moat.yaml"))
+    # the sliders' ends are the typical ranges
+    for name in params:
+        slider = viz.param(name).get_by_role("slider")
+        slider.focus()
+        slider.press("End")
+    expect(viz.number_box("first_mover__brand_half_life_months")).to_have_value("240")
+    expect(viz.param("first_mover__brand_half_life_months").get_by_test_id(
+        "pending-first_mover__brand_half_life_months")).to_contain_text("press Reset")
+    # the number boxes take the validation bounds
+    for end in ("max", "min"):
+        for name, spec in params.items():
+            box = viz.number_box(name)
+            box.fill(f"{spec[end]:g}")
+            box.press("Enter")
+        expect(page.get_by_test_id("pending-first_mover__brand_half_life_months")
+               ).to_be_visible()
         viz.reset("first_mover_moat")
         expect(page.get_by_test_id("viz-problem")).to_have_count(0)
+        expect(page.get_by_test_id("headline-run")).to_contain_text(
+            f"half-life {params['first_mover__brand_half_life_months'][end]:g} (scenario 120)")
+        expect(page.locator("[data-testid^=pending-]")).to_have_count(0)
         viz.step("2023-02")
         viz.step("2023-03")
         viz.no_traceback()
         viz.shot(f"viz-sliders-{end}")
+    # beyond the bounds: a message by the box, and the value is not taken
+    box = viz.number_box("first_mover__brand_half_life_months")
+    box.fill("5000")
+    box.press("Enter")
+    expect(page.get_by_test_id("problem-first_mover__brand_half_life_months")).to_contain_text(
+        "outside the allowed 0.1–1200 months")
     viz.no_sideways_scrolling()
     assert viz.failures == [], viz.failures
 
@@ -230,9 +270,10 @@ def test_text_seed_gives_a_message_and_reset_mid_run_starts_over(viz):
     viz.reset()
     problem = page.get_by_test_id("viz-problem")
     expect(problem).to_contain_text("Seed: expected a whole number")
-    expect(viz.button("Step")).to_be_enabled()
-    viz.button("Step").click()  # refused: the run does not move, the message stays
+    # the run cannot move: Step and Play are off at once, and the status line says why
     expect(viz.button("Step")).to_be_disabled()
+    expect(viz.button("▶")).to_be_disabled()
+    expect(page.get_by_test_id("run-status")).to_have_attribute("data-state", "stopped")
     expect(viz.date).to_have_text("2023-01")
     viz.no_traceback()
     viz.shot("viz-bad-seed")
@@ -242,20 +283,20 @@ def test_text_seed_gives_a_message_and_reset_mid_run_starts_over(viz):
     viz.reset("seed 7")
     expect(problem).to_have_count(0)
     viz.button("▶").click()
+    expect(page.get_by_test_id("run-status")).to_have_attribute("data-state", "playing")
     expect(viz.date).not_to_have_text("2023-01", timeout=STEP_TIMEOUT_MS)
     expect(viz.date).not_to_have_text("2023-02", timeout=STEP_TIMEOUT_MS)
-    # Reset in the middle of a run, while it plays. Mesa stops playing, but its play thread
-    # can land one last step on the fresh run (a race inside Mesa's ModelController), so the
-    # page may show 2023-01 or 2023-02 — never the old run's date, never more than one step.
+    # Reset in the middle of a run, while it plays: the play loop steps only the run it
+    # started with (moatsim.viz.controller), so the fresh run shows 2023-01, not playing,
+    # and its first Step lands on 2023-02 (a stray step from the old run's loop would have
+    # moved it first, and this Step would show 2023-03)
     viz.button("Reset").click()
     expect(viz.button("▶")).to_be_enabled()
-    page.wait_for_timeout(600)  # any stray step has landed by now
-    expect(viz.date).to_have_text(re.compile(r"^2023-0[12]$"))
-    expect(page.get_by_test_id("headline-run")).to_contain_text("seed 7")
-    viz.reset("seed 7")  # with nothing playing, Reset starts over exactly
-    page.wait_for_timeout(600)
     expect(viz.date).to_have_text("2023-01")
+    expect(page.get_by_test_id("run-status")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("headline-run")).to_contain_text("seed 7")
     viz.step("2023-02")
+    expect(page.get_by_test_id("run-status")).to_contain_text("ready: 2023-02, month 1 of")
     viz.no_traceback()
     viz.shot("viz-reset-mid-run")
     assert viz.failures == [], viz.failures
@@ -282,3 +323,84 @@ def test_the_page_stays_light_for_a_browser_that_prefers_dark(browser, server_ur
         watch.no_traceback()
     finally:
         watch.close()
+
+
+FIT_SIZES = [(1280, 800), (1920, 1080)]
+CHARTS = ("chart-shares", "chart-market-map", "chart-money", "chart-network",
+          "chart-indicators")
+
+
+@pytest.mark.parametrize(("width", "height"), FIT_SIZES, ids=lambda v: str(v))
+def test_charts_fit_their_panels_and_text_is_readable(browser, server_url, width, height):
+    """Issue 16, point 2: at both window sizes every chart lies inside its panel (nothing
+    cut off at the bottom or the side), and no chart text — ticks, legends, labels — is
+    under 11 px. Each chart is scrolled into view (charts off screen wait to be drawn)."""
+    from playwright.sync_api import expect
+
+    watch = PageWatch(browser, server_url, viewport={"width": width, "height": height})
+    try:
+        page = watch.page
+        for date in ("2023-02", "2023-03", "2023-04"):
+            watch.step(date)
+        for testid in CHARTS:
+            chart = page.get_by_test_id(testid)
+            chart.scroll_into_view_if_needed()
+            drawn = chart.locator(".moatsim-plotly")
+            expect(drawn).to_have_attribute("data-drawn-month", "3")
+            box = page.evaluate("""(testid) => {
+                const chart = document.querySelector(`[data-testid=${testid}] .main-svg`);
+                const panel = chart.closest('.vue-grid-item');
+                const c = chart.getBoundingClientRect(), p = panel.getBoundingClientRect();
+                return {chart: [c.left, c.top, c.right, c.bottom],
+                        panel: [p.left, p.top, p.right, p.bottom]};
+            }""", testid)
+            (left, top, right, bottom), (p_left, p_top, p_right, p_bottom) = \
+                box["chart"], box["panel"]
+            assert p_left - 1 <= left and right <= p_right + 1, (testid, width, box)
+            assert p_top - 1 <= top and bottom <= p_bottom + 1, (testid, width, box)
+            assert right - left > 250, (testid, width, box)  # not squeezed to a sliver
+            sizes = page.evaluate("""(testid) => [...document.querySelectorAll(
+                `[data-testid=${testid}] .main-svg text`)].filter((t) => t.textContent.trim())
+                .map((t) => parseFloat(getComputedStyle(t).fontSize))""", testid)
+            assert sizes and min(sizes) >= 11, (testid, width, sorted(set(sizes)))
+        watch.no_sideways_scrolling()
+        watch.no_traceback()
+        page.get_by_test_id("chart-shares").scroll_into_view_if_needed()
+        watch.shot(f"viz-fit-{width}x{height}")
+        assert watch.failures == [], watch.failures
+    finally:
+        watch.close()
+
+
+def test_hovering_a_chart_names_the_firm_the_value_and_its_unit(viz):
+    """Issue 16, point 2: hover shows firm, value, unit (plotly's hover label); point 4:
+    the run shown can be downloaded."""
+    from playwright.sync_api import expect
+
+    page = viz.page
+    for date in ("2023-02", "2023-03"):
+        viz.step(date)
+    chart = page.get_by_test_id("chart-market-map")
+    chart.scroll_into_view_if_needed()
+    # plotly listens on its drag layer, over the points: move the mouse to a bubble's centre
+    box = chart.locator(".scatterlayer .trace .points path").last.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=4)
+    label = chart.locator(".hoverlayer .hovertext")
+    expect(label.first).to_be_visible()
+    text = label.first.text_content()
+    assert "quality" in text and "points" in text and "per user-month" in text, text
+    assert re.search(r"\$\d+\.\d\d", text), text
+    # the run shown, to keep: a zip with its tables and a scenario file that re-runs it
+    import io
+    import zipfile
+
+    with page.expect_download(timeout=STEP_TIMEOUT_MS) as download:
+        page.get_by_test_id("download").get_by_role("button").click()
+    assert download.value.suggested_filename == "baseline-seed1-2023-03.zip"
+    archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert "baseline-seed1-2023-03/baseline-seed1-2023-03.yaml" in archive.namelist()
+    assert "months: 2" in archive.read("baseline-seed1-2023-03/baseline-seed1-2023-03.yaml"
+                                       ).decode()
+    # offline and private: no button that would upload the chart
+    expect(page.get_by_role("button", name="Share chart...")).to_have_count(0)
+    expect(chart.get_by_role("button", name="Download plot as a PNG")).to_have_count(1)

@@ -29,18 +29,47 @@ from moatsim.viz.vizmodel import VizModel
 from tests.conftest import ROOT, moatsim
 
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
-PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _checked(fig: dict) -> dict:
+    """A page figure, checked against plotly.js's schema (plotly's own validators raise on
+    an unknown property or a bad value) and for what the page promises: every trace says
+    what hovering it shows, no text under 11 px, and the month it shows in its meta."""
+    import plotly.graph_objects as go
+
+    go.Figure(fig)  # raises ValueError on anything plotly.js would not take
+    for trace in fig["data"]:
+        assert trace.get("hoverinfo") == "skip" or trace.get("hovertemplate"), trace
+    assert fig["layout"]["meta"]["month"] >= 0
+    sizes = _font_sizes(fig)
+    assert sizes and min(sizes) >= figures.SMALL_PX, sizes
+    return fig
+
+
+def _font_sizes(node, inside_font: bool = False) -> list[float]:
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "size" and inside_font and isinstance(value, (int, float)):
+                found.append(value)
+            else:
+                found += _font_sizes(value, inside_font or key in ("font", "textfont",
+                                                                    "tickfont"))
+    elif isinstance(node, list):
+        for item in node:
+            found += _font_sizes(item, inside_font)
+    return found
 
 
 def _render(model: VizModel, *, every_segment: bool = False) -> None:
     """Draw every panel of the page for this state of the model (as the page would)."""
     segments = model.segment_ids if every_segment else model.segment_ids[:1]
     for segment in segments:
-        assert figures.render_png(figures.market_map_figure(model, segment)).startswith(PNG)
-        assert figures.render_png(figures.shares_figure(model, segment)).startswith(PNG)
+        _checked(figures.market_map_figure(model, segment))
+        _checked(figures.shares_figure(model, segment))
     for fig in (figures.shares_figure(model), figures.money_figure(model),
-                figures.network_figure(model)):
-        assert figures.render_png(fig).startswith(PNG)
+                figures.network_figure(model), figures.indicators_figure(model)):
+        _checked(fig)
     head = figures.headline(model)
     assert head.date == model.date and set(head.leaders) == set(model.segment_ids)
     event_lines(model.events, minor=True)
@@ -58,14 +87,40 @@ def test_sliders_take_their_ranges_and_units_from_the_schema(path):
     for spec in controls.SLIDERS:
         slider = params[spec.flat]
         meta = param_meta(controls.field_of(spec.path))
+        # validation bounds for the number box, the typical range for the slider
         assert slider["min"] == meta["ge"] and slider["max"] == meta["le"]
-        assert meta["unit"] in slider["label"]
-        assert slider["min"] <= slider["value"] <= slider["max"]
+        assert slider["unit"] == meta["unit"] and slider["source"] == meta["source"]
+        assert slider["scale"] == meta["scale"] and slider["label"] == spec.label
+        low, high = slider["typical"]
+        assert slider["min"] <= low <= slider["value"] <= high <= slider["max"]
+        assert (low, high) == (min(meta["typical"][0], slider["value"]),
+                               max(meta["typical"][1], slider["value"]))
         assert slider["value"] == controls.value_at(config, spec.path)
-        steps = (slider["value"] - slider["min"]) / slider["step"]
+        steps = (slider["value"] - low) / slider["step"]
         assert abs(steps - round(steps)) < 1e-6, f"{spec.path} is off its slider's grid"
-        assert (slider["max"] - slider["min"]) / slider["step"] >= 50
+        assert (high - low) / slider["step"] >= 50
         assert spec.flat == spec.path.replace(".", "__")
+
+
+def test_half_lives_slide_on_a_log_scale_over_their_typical_range():
+    """Issue 16, point 3: brand half-life spans 1–240 months on a log scale, not 0.1–1200
+    on a line (where the useful 3–48 months were the first 4 % of the track)."""
+    from moatsim.viz.inputs import check_value, from_log_position, log_position, tooltip
+
+    params = controls.slider_params(load_scenario(ROOT / "scenarios" / "baseline.yaml"))
+    half_life = params["first_mover__brand_half_life_months"]
+    assert half_life["scale"] == "log" and half_life["typical"] == (1, 240)
+    low, high = (np.log10(v) for v in half_life["typical"])
+    # 3 and 48 months now sit at 20 % and 71 % of the track
+    assert (log_position(3, 1, 240) - low) / (high - low) == pytest.approx(0.200, abs=0.001)
+    assert (log_position(48, 1, 240) - low) / (high - low) == pytest.approx(0.707, abs=0.001)
+    assert from_log_position(log_position(12, 1, 240)) == 12
+    assert log_position(1200, 1, 240) == high  # beyond the typical range: the slider's end
+    assert check_value(half_life, "1200") == (1200.0, None)  # the number box takes it
+    assert check_value(half_life, "5000")[1].endswith("outside the allowed 0.1–1200 months")
+    assert check_value(half_life, "abc")[0] is None
+    assert "source: C5" in tooltip(half_life) and "stock to halve" in tooltip(half_life)
+    assert params["first_mover__switching_cost_utils"]["scale"] == "linear"
 
 
 def test_slider_steps_are_round_and_keep_bounds_and_values_on_the_grid():
@@ -218,6 +273,161 @@ def test_charts_show_what_the_issue_asks_for():
     assert ("venture_capital", "anthropic") in deals.index
 
 
+def test_fast_chart_tables_equal_the_straightforward_ones():
+    """The page reads the recorder's arrays, not Mesa's DataCollector rebuilt every Step: the
+    shares and indicators must be those of the tables a user downloads."""
+    model = VizModel(scenario_file="baseline", seed="2")
+    for _ in range(30):
+        model.step()
+    table = model.datacollector.get_table_dataframe("segments")
+    sellers = [s.firm_id for s in model.sellers]
+    for segment in (figures.ALL_SEGMENTS, "coding"):
+        rows = table if segment == figures.ALL_SEGMENTS else table[table["segment"] == segment]
+        users = rows.pivot_table(index="month", columns="firm", values="users", aggfunc="sum",
+                                 fill_value=0.0).reindex(columns=sellers, fill_value=0.0)
+        totals = users.sum(axis=1)
+        expected = users.div(totals.where(totals > 0), axis=0).fillna(0.0)
+        assert np.array_equal(figures.share_table(model, segment).to_numpy(),
+                              expected.to_numpy())
+    collected = model.datacollector.model_vars
+    series = figures.indicator_series(model)
+    for name in ("hhi", "open_share", "quality_gap", "adopters"):
+        assert np.allclose(np.asarray(series[name], float), np.asarray(collected[name], float),
+                           equal_nan=True, rtol=0, atol=0), name
+    assert figures.headline(model).hhi == collected["hhi"][-1]
+
+
+def test_charts_are_dated_coloured_by_firm_and_say_what_hovering_shows():
+    from moatsim.viz.colours import model_colours
+
+    model = VizModel(scenario_file="baseline", seed="1")
+    for _ in range(6):
+        model.step()
+    colours = model_colours(model)
+    shares = _checked(figures.shares_figure(model))
+    bands = [t for t in shares["data"] if t.get("stackgroup")]
+    assert {t["name"] for t in bands} >= {"openai", "meta_ai", "open_source"}
+    assert all(t["fillcolor"] == colours[t["name"]] for t in bands)
+    assert all(t["name"] in t["hovertemplate"] and "%" in t["hovertemplate"] for t in bands)
+    assert bands[0]["x"][:2] == ["2023-01-01", "2023-02-01"]
+    assert shares["layout"]["xaxis"]["type"] == "date"
+    # the story on the time axis: LLaMA's weights (2023-03) and the regime changes
+    events = next(t for t in shares["data"] if t.get("name") == "events")
+    assert any("meta_ai weights released" in text for text in events["text"])
+    assert not any("raised" in text and "series" in text for text in events["text"])
+    indicators = _checked(figures.indicators_figure(model))
+    assert [t["name"] for t in indicators["data"][:2]] == ["HHI (0–1)", "users on open models"]
+    assert indicators["data"][0]["x"][-1] == "2023-07-01"
+    market = _checked(figures.market_map_figure(model, "consumer_chat"))
+    bubbles = [t for t in market["data"] if t.get("mode") == "markers+text"]
+    hover = bubbles[0]["hovertemplate"]
+    assert "quality %{x:.1f} points" in hover and "per user-month" in hover and "users" in hover
+    named = [label for t in bubbles for label in t["text"] if label]
+    assert 0 < len(named) <= figures.LABELLED_SELLERS and "openai" in named
+    money = _checked(figures.money_figure(model))
+    assert "$%{customdata[0]:,.0f}M" in money["data"][0]["hovertemplate"]
+    assert money["layout"]["xaxis"]["type"] == "log"
+    network = _checked(figures.network_figure(model))
+    assert any("microsoft → openai: $10B" in t["hovertemplate"] for t in network["data"])
+
+
+def test_the_chart_widget_sends_plotly_js_from_the_installed_package():
+    """No internet and no static route: the first chart of a page asks for plotly.js over
+    its comm and gets the file inside the plotly package."""
+    from moatsim.viz.plotlychart import PLOTLY_JS, PlotlyChart
+
+    chart = PlotlyChart()
+    sent = []
+    chart.send = sent.append
+    chart._answer(chart, {"want": "something else"}, [])
+    assert sent == []
+    chart._answer(chart, {"want": "plotly_js"}, [])
+    assert len(sent) == 1 and sent[0]["plotly_js"] == PLOTLY_JS.read_text(encoding="utf-8")
+    assert "plotly.js" in sent[0]["plotly_js"][:2000] and len(sent[0]["plotly_js"]) > 1_000_000
+
+
+def test_the_status_line_says_ready_playing_finished_or_stopped():
+    from moatsim.viz.controller import status
+
+    model = VizModel(scenario_file="baseline", seed="1")
+    assert status(model, playing=False) == ("ready", "ready: 2023-01, month 0 of 96")
+    assert status(model, playing=True)[0] == "playing"
+    for _ in range(model.config.months):
+        model.step()
+    state, sentence = status(model, playing=True)
+    assert state == "finished" and "2031-01, month 96 of 96" in sentence and "Reset" in sentence
+    assert status(VizModel(scenario_file="baseline", seed="x"), playing=False)[0] == "stopped"
+
+
+def test_the_run_label_lists_moved_sliders_and_the_story_names_its_facts():
+    from moatsim.viz.components import run_label, story_line
+
+    plain = VizModel(scenario_file="no_moat", seed="4")
+    assert plain.changed == [] and "changed" not in run_label(plain)
+    moved = VizModel(scenario_file="no_moat", seed="4",
+                     first_mover__switching_cost_utils=2.5,
+                     first_mover__brand_half_life_months=6)  # no_moat's own value
+    label = run_label(moved)
+    assert "changed: Switching cost 2.5 (scenario 0.3)" in label
+    assert "half-life" not in label
+    story = story_line(plain)
+    assert plain.config.description.split(" (")[0] in story
+    for fact in ("C14", "C17", "C18"):
+        assert f">{fact}</span>" in story
+    assert 'title="Open source is closing the quality gap surprisingly fast; weeks' in story
+
+
+def test_a_pinned_run_is_compared_at_the_same_month():
+    from moatsim.viz.components import pin_comparison
+
+    first = VizModel(scenario_file="baseline", seed="1")
+    for _ in range(6):
+        first.step()
+    pinned = figures.pin(first, "baseline · seed 1 at 2023-07")
+    for _ in range(3):
+        first.step()  # the pin is a snapshot: it does not move with the run
+    assert pinned.months == list(range(7))
+    other = VizModel(scenario_file="no_moat", seed="1")
+    for _ in range(4):
+        other.step()
+    text = pin_comparison(other, pinned)
+    series = figures.indicator_series(other)
+    then, now = pinned.hhi[4], series["hhi"][-1]
+    assert f"HHI {then:.3f} pinned, {now:.3f} here ({now - then:+.3f})" in text
+    assert "pp)" in text and "at 2023-05" in text
+    figure = _checked(figures.indicators_figure(other, pinned))
+    dashed = [t for t in figure["data"] if t.get("line", {}).get("dash") == "dash"]
+    assert [len(t["y"]) for t in dashed] == [7, 7]
+
+
+def test_a_downloaded_run_re_runs_to_the_same_tables(tmp_path):
+    """Issue 16, point 4: the zip holds the tables of the months shown and a scenario file
+    that ``moatsim run`` turns into the same tables, from another folder."""
+    import io
+    import zipfile
+
+    from moatsim.viz.download import run_zip
+
+    model = VizModel(scenario_file="no_moat", seed="5", first_mover__switching_cost_utils=2.5)
+    for _ in range(7):
+        model.step()
+    archive = zipfile.ZipFile(io.BytesIO(run_zip(model)))
+    stem = "no_moat-seed5-2023-08"
+    names = set(archive.namelist())
+    for table in ("model", "firms", "backers", "segments", "events", "ledger"):
+        assert {f"{stem}/{table}.csv", f"{stem}/{table}.parquet"} <= names
+    archive.extractall(tmp_path / "download")
+    scenario = (tmp_path / "download" / stem / f"{stem}.yaml")
+    text = scenario.read_text()
+    assert "extends: no_moat" in text and "switching_cost_utils: 2.5" in text
+    assert f"moatsim run {stem}.yaml --seed 5" in text
+    done = moatsim("run", scenario, "--seed", "5", "--out", tmp_path / "again", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for table in ("model", "firms", "segments", "events"):
+        assert (tmp_path / "again" / f"{table}.csv").read_text() == \
+            (tmp_path / "download" / stem / f"{table}.csv").read_text(), table
+
+
 @pytest.mark.parametrize(("event", "text"), [
     ({"firm": "meta_ai", "kind": "open_release", "detail": "quality 63.0"},
      "meta_ai weights released (quality 63.0)"),
@@ -294,18 +504,44 @@ def test_the_page_works_without_a_browser(monkeypatch):
     monkeypatch.delenv(controls.SCENARIO_ENV, raising=False)
     _box, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
     assert _date(rc) == "2023-01"
-    for panel in ("chart-shares", "chart-market-map", "chart-money", "chart-network"):
+    for panel in ("chart-shares", "chart-market-map", "chart-money", "chart-network",
+                  "chart-indicators"):
         assert rc.find(attributes={"data-testid": panel}).widgets
     _click(rc, "Step")
     _click(rc, "Step")
     assert _date(rc) == "2023-03"
+    # every chart was sent the month shown (a panel that missed the update would not)
+    import json
 
-    # a slider moved to its maximum applies on Reset
-    slider = _widget(rc, v.Slider, "brand half-life")
-    slider.v_model = 1200.0
+    from moatsim.viz.plotlychart import PlotlyChart
+
+    charts = rc.find(PlotlyChart).widgets
+    assert len(charts) == 5
+    assert [json.loads(c.figure_json)["layout"]["meta"]["month"] for c in charts] == [2] * 5
+
+    # pin this run, step on: the indicators chart carries the pinned lines, the headline
+    # compares the two at the month shown
+    _click(rc, "Pin this run")
+    _click(rc, "Step")
+    assert "pinned: baseline · seed 1 at 2023-03" in _html(rc)
+    assert "(its last month is 2023-03)" in _html(rc)
+    indicators = json.loads(rc.find(attributes={"data-testid": "chart-indicators"}).find(
+        PlotlyChart).widget.figure_json)
+    assert [t["name"] for t in indicators["data"]][2:4] == [
+        "HHI, pinned (baseline · seed 1 at 2023-03)", "open models, pinned"]
+    _click(rc, "Unpin")
+    assert "pinned:" not in _html(rc)
+
+    # a value typed at the validation maximum applies on Reset; until then it is marked
+    box = rc.find(attributes={"data-testid": "param-first_mover__brand_half_life_months"}
+                  ).find(v.TextField).widget
+    box.v_model = "1200"
+    box.fire_event("keyup.enter", None)
+    assert "changed from 12: press Reset" in _html(rc)
     _click(rc, "Reset")
-    assert _date(rc) == "2023-01"
+    assert _date(rc) == "2023-01" and "press Reset" not in _html(rc)
     assert built[-1]["first_mover__brand_half_life_months"] == 1200.0
+    assert "changed: First mover&#x27;s brand half-life 1200 (scenario 12)" in _html(rc)
 
     # a seed typed as text: a message, and the run refuses to move
     seed = _widget(rc, v.TextField, "Seed")
@@ -396,12 +632,16 @@ def test_a_scenario_the_model_cannot_start_from_is_a_message(monkeypatch):
 
 
 def test_the_page_leaves_mesas_solara_viz_as_mesa_wrote_it():
-    """Issue 15, point 6: the page's two changes live in its own copy of Mesa's module, so a
+    """Issue 15, point 6: the page's changes live in its own copy of Mesa's module, so a
     notebook's SolaraViz in the same process is Mesa's."""
     code = ("import mesa.visualization.solara_viz as mesa_viz\n"
-            "before = (mesa_viz.ModelCreator, mesa_viz.make_initial_grid_layout)\n"
+            "names = ('ModelCreator', 'make_initial_grid_layout', 'ModelController', "
+            "'force_update')\n"
+            "before = [getattr(mesa_viz, n) for n in names]\n"
             "import moatsim.viz.app as app\n"
-            "assert (mesa_viz.ModelCreator, mesa_viz.make_initial_grid_layout) == before\n"
+            "assert [getattr(mesa_viz, n) for n in names] == before\n"
+            "assert app._mesa_viz.force_update is app.force_update_in_one_pass\n"
+            "assert app._mesa_viz.ModelController.__name__ == 'PageController'\n"
             "assert app._mesa_viz.make_initial_grid_layout is app.grid_layout\n"
             "assert app._mesa_viz.ModelCreator is app.ModelCreator\n"
             "assert mesa_viz.make_initial_grid_layout(7) != app.grid_layout(7)\n"

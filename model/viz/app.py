@@ -2,11 +2,13 @@
 
     solara run moatsim.viz.app:page        (what ``moatsim viz`` starts)
 
-The sidebar holds the scenario picker (every file in ``scenarios/``), Mesa's Reset / Play /
-Step, the seed and sliders for the parameters that matter most (ranges from the schema);
-the main area holds the panels of :mod:`moatsim.viz.components`. Switching scenario builds
-its run at once, with the sliders at that scenario's values; slider and seed changes apply
-on Reset, as everywhere in Mesa. Bad input becomes a message on the page
+The sidebar holds the scenario picker (every file in ``scenarios/``), Reset / Play / Step
+with a status line (:mod:`moatsim.viz.controller`), the seed, and a slider and number box
+for each of the parameters that matter most (typical range, scale, unit, description and
+source from the schema; :mod:`moatsim.viz.inputs`); the main area holds the panels of
+:mod:`moatsim.viz.components`. Switching scenario builds its run at once, with the inputs
+at that scenario's values; input and seed changes apply on Reset, as everywhere in Mesa,
+and are marked until then. Bad input becomes a message on the page
 (:class:`~moatsim.viz.vizmodel.VizModel`), never a traceback.
 """
 
@@ -21,23 +23,28 @@ import solara
 
 from moatsim.viz import controls
 from moatsim.viz.components import COMPONENTS
+from moatsim.viz.controller import make_controller
+from moatsim.viz.inputs import ParameterInputs
 from moatsim.viz.vizmodel import VizModel
 
 TITLE = "moatsim · the AI market, month by month"
+PLAY_INTERVAL_MS = 100
+"""At most a month every 100 ms while playing, slow enough to follow the shares move (the
+Play Interval slider sets it, 1–500 ms); on this machine a month's computing and drawing
+takes longer than that, and 96 months play in 15–25 s."""
 
 # (x, y, w, h) of each panel in Mesa's 12-column grid (rows of 30 px): the headline across
 # the top, then two charts a row — readable at 1400×900 with no sideways scrolling.
-LAYOUT = [(0, 0, 12, 5), (0, 5, 6, 12), (6, 5, 6, 12), (0, 17, 6, 12), (6, 17, 6, 12),
-          (0, 29, 6, 12), (6, 29, 6, 12)]
-
+LAYOUT = [(0, 0, 12, 6), (0, 6, 6, 12), (6, 6, 6, 12), (0, 18, 6, 12), (6, 18, 6, 12),
+          (0, 30, 6, 12), (6, 30, 6, 12)]
 
 
 def _private_copy_of_mesas_page():
     """A second instance of ``mesa.visualization.solara_viz``, for this page alone.
 
-    The page needs two things Mesa's SolaraViz has no argument for (its panel sizes, and
-    parameter inputs rebuilt on a change of scenario); they replace two functions in this
-    copy's namespace, so Mesa's own module, and every other SolaraViz in the process (a
+    The page needs four things Mesa's SolaraViz has no argument for (its panel sizes,
+    parameter inputs rebuilt on a change of scenario, one render pass per Step, and a
+    controller whose pace holds); they replace four names in this copy's namespace, so Mesa's own module, and every other SolaraViz in the process (a
     notebook's), stay as Mesa wrote them."""
     spec = importlib.util.find_spec("mesa.visualization.solara_viz")
     module = importlib.util.module_from_spec(spec)
@@ -68,6 +75,8 @@ CSS = """
 .moatsim-value { font-size: 22px; font-weight: 600; line-height: 1.2; }
 .moatsim-caption { font-size: 11px; color: #666; }
 .moatsim-leaders { margin-top: 6px; font-size: 12px; }
+.moatsim-download { margin-top: 4px; }
+.moatsim-download .v-btn { font-size: 11px; height: 24px !important; text-transform: none; }
 .moatsim-chip { display: inline-block; margin-right: 12px; white-space: nowrap; }
 .moatsim-dot { display: inline-block; width: 9px; height: 9px; border-radius: 50%;
                margin: 0 4px 0 2px; vertical-align: middle; }
@@ -76,19 +85,37 @@ CSS = """
 .moatsim-kind-exit { color: #b00020; }
 .moatsim-kind-open_release, .moatsim-kind-acquisition { font-weight: 600; }
 .moatsim-title { font-size: 13px; margin-bottom: 2px; }
+.moatsim-changed { color: #b35900; }
+.moatsim-story { font-size: 12px; color: #444; margin-bottom: 4px; }
+.moatsim-fact { display: inline-block; margin-right: 4px; padding: 0 5px; border-radius: 8px;
+                background: #eceff1; cursor: help; font-size: 11px; }
 /* light only (see Page): Mesa's theme toggle is the app bar's only other button */
 .v-app-bar .v-toolbar__content > .v-btn:not(.v-app-bar__nav-icon) { display: none; }
 /* one page of panels: Mesa's page tabs would only take room */
 .solara-content-main .v-tabs { display: none; }
-/* slider labels above their track, and the value always shown under the thumb */
+/* Mesa's two sliders (play and render interval): labels above their track, value below */
 .v-input__slider .v-input__slot { flex-wrap: wrap; }
 .v-input__slider .v-input__slot > .v-label { flex: 1 0 100%; margin-bottom: 2px;
     white-space: normal; font-size: 13px; }
 .v-input__slider .v-slider__thumb-container::after { content: attr(aria-valuenow);
     position: absolute; top: 9px; left: 50%; transform: translateX(-50%);
     font-size: 11px; color: #333; white-space: nowrap; }
+.moatsim-param .v-input__slider .v-slider__thumb-container::after { content: none; }
 .v-input__slider { margin-bottom: 6px; }
+.moatsim-param { margin: 4px 0 10px; }
+.moatsim-param-label { font-size: 13px; cursor: help; }
+.moatsim-unit { color: #666; }
+.moatsim-help { color: #1565c0; }
+.moatsim-param .v-input { margin-top: 0; padding-top: 0; }
+.moatsim-param-problem { color: #b00020; font-size: 12px; }
+.moatsim-pending { color: #b35900; font-size: 12px; font-weight: 600; }
 .vue-grid-item { overflow: hidden; }
+/* Play runs in its own thread always (moatsim.viz.controller): Mesa's thread switch goes */
+.v-navigation-drawer .v-input--checkbox { display: none; }
+.moatsim-status { font-size: 12px; margin-top: 8px; color: #333; }
+.moatsim-status-playing { color: #1565c0; font-weight: 600; }
+.moatsim-status-finished { color: #2e7d32; font-weight: 600; }
+.moatsim-status-stopped { color: #b00020; }
 .vue-grid-item .v-card { height: 100%; }
 .v-card__title { font-size: 15px !important; padding: 8px 12px !important; }
 """
@@ -118,22 +145,48 @@ def build_model(params: dict[str, Any]) -> VizModel:
     return VizModel(seed=params["seed"]["value"], **fixed, **slider_values(params))
 
 
-_MesaModelCreator = _mesa_viz.ModelCreator
-
-
 @solara.component
 def ModelCreator(model, user_params, *, model_parameters=None):
-    """Mesa's parameter inputs, rebuilt whenever the page gives them new parameters.
+    """The page's parameter inputs (:mod:`moatsim.viz.inputs`), rebuilt whenever the page
+    gives them new parameters.
 
-    Mesa fills its parameter store once, when its inputs first show; the sidebar outlives a
-    change of scenario, so without a fresh instance Reset would keep the old scenario's
-    values while the sliders showed the new ones.
+    The inputs fill the parameter store once, when they first show (as Mesa's do); the
+    sidebar outlives a change of scenario, so without a fresh instance Reset would keep the
+    old scenario's values while the sliders showed the new ones.
     """
-    return _MesaModelCreator(model, user_params,
-                             model_parameters=model_parameters).key(f"params-{id(user_params)}")
+    return ParameterInputs(model, user_params,
+                           model_parameters=model_parameters).key(f"params-{id(user_params)}")
 
 
 _mesa_viz.ModelCreator = ModelCreator  # in the page's own copy only
+
+_mesa_force_update = _mesa_viz.force_update
+
+
+def force_update_in_one_pass() -> None:
+    """Mesa's ``force_update`` (redraw every panel after a Step), as one render pass.
+
+    Every panel listens to Mesa's update counter; each listener's change is its own render
+    pass, so a Step walked the page's whole tree once per panel (8 passes, ~60 ms on this
+    machine). Inside the session's render batch the panels are re-rendered together, once.
+    Outside a Solara server (a notebook, the test renderer) there is no session to batch in.
+    """
+    from solara.server import kernel_context
+
+    try:
+        render_context = kernel_context.get_current_context().app_object
+    except Exception:  # noqa: BLE001 — no server session: Mesa's own behaviour
+        render_context = None
+    if render_context is None or not hasattr(render_context, "_batch_counter"):
+        _mesa_force_update()
+        return
+    with render_context:
+        _mesa_force_update()
+
+
+_mesa_viz.force_update = force_update_in_one_pass  # in the page's own copy only
+# Reset, Play and Step with a pace that holds and a status line (moatsim.viz.controller)
+_mesa_viz.ModelController = make_controller(force_update_in_one_pass)  # page's copy only
 
 
 @solara.component
@@ -173,7 +226,7 @@ def Page():
     with solara.Sidebar():
         ScenarioPicker(label.value, choices, pick)
     SolaraViz(model, components=list(COMPONENTS), model_params=params, name=TITLE,
-              play_interval=150)
+              play_interval=PLAY_INTERVAL_MS)
 
 
 page = Page

@@ -75,6 +75,17 @@ def value_at(config: Scenario, path: str) -> Any:
     return value
 
 
+def changed_sliders(scenario: Scenario, shown: Scenario) -> list[tuple[SliderSpec, Any, Any]]:
+    """``(slider, value shown, the scenario's own value)`` of each slider whose value in the
+    run shown differs from its scenario's."""
+    changed = []
+    for spec in SLIDERS:
+        value, own = value_at(shown, spec.path), value_at(scenario, spec.path)
+        if value != own:
+            changed.append((spec, value, own))
+    return changed
+
+
 def nice_step(low: float, high: float, value: float, *, integer: bool) -> float:
     """A round slider step (1, 2 or 5 × 10^k, about a hundredth of the range) on whose grid
     the lower bound and the current value both lie, so neither moves when the slider shows."""
@@ -99,27 +110,38 @@ def _on_grid(value: float, step: float) -> bool:
 
 
 def slider_params(config: Scenario) -> dict[str, dict[str, Any]]:
-    """Mesa ``model_params`` entries for the sliders, at the values of ``config``."""
+    """The page's inputs for the sliders, at the values of ``config``: validation bounds
+    (``min``, ``max``), the typical range the slider spans (``typical``, widened to hold
+    the scenario's own value) and its ``scale``, unit, description and source, all from the
+    schema (:func:`moatsim.params.param_meta`)."""
     params: dict[str, dict[str, Any]] = {}
     for spec in SLIDERS:
         field = field_of(spec.path)
         meta = param_meta(field)
         low = meta.get("ge", meta.get("gt"))
         high = meta.get("le", meta.get("lt"))
-        if low is None or high is None:
-            raise ValueError(f"{spec.path}: a slider needs a bounded parameter (ge and le)")
+        if low is None or high is None or "typical" not in meta:
+            raise ValueError(f"{spec.path}: a slider needs a bounded parameter (ge and le) "
+                             "with a typical range")
         integer = field.annotation is int
         value = value_at(config, spec.path)
-        step = nice_step(float(low), float(high), float(value), integer=integer)
+        typical_low, typical_high = meta["typical"]
+        typical = (min(typical_low, value), max(typical_high, value))
+        step = nice_step(float(typical[0]), float(typical[1]), float(value), integer=integer)
         params[spec.flat] = {
             "type": "SliderInt" if integer else "SliderFloat",
-            "label": f"{spec.label} ({meta['unit']}, {low:g}–{high:g})",
+            "label": spec.label,
+            "path": spec.path,
             "value": int(value) if integer else float(value),
             "min": int(low) if integer else float(low),
             "max": int(high) if integer else float(high),
+            "typical": typical,
+            "scale": meta["scale"],
             "step": step,
+            "unit": meta["unit"],
             "family": spec.family,
             "description": field.description,
+            "source": meta["source"],
         }
     return params
 

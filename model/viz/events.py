@@ -5,8 +5,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-# events that happen every few months to most firms: shown only on request
-MINOR_KINDS = frozenset({"training_run", "price_cut", "model_swap"})
+# events that happen every few months to most firms: shown only on request (a baseline
+# run has ~25 venture rounds and ~150 training runs: the story would drown in them)
+MINOR_KINDS = frozenset({"training_run", "price_cut", "model_swap", "funding_round",
+                         "routing"})
+# the story of a run, marked on the page's time charts: releases, deals, foundings,
+# absorptions, exits and regime changes
+STORY_KINDS = frozenset({"open_release", "close_release", "model_release", "new_open_base",
+                         "stake", "acquisition", "licence_and_hire", "founding", "exit",
+                         "parameter_set", "licence_start", "licence_end", "new_champion"})
 
 
 def money(amount_musd: Any) -> str:

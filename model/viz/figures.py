@@ -1,10 +1,13 @@
-"""The page's charts as matplotlib figures, drawn from a running model.
+"""The page's charts as Plotly figures, drawn from a running model.
 
-Pure functions of the model (no Solara), so they are tested without a browser; the Solara
-components in :mod:`moatsim.viz.components` only put them on the page. Figures are
-:class:`matplotlib.figure.Figure` objects (no pyplot state), safe to draw from Solara's
-threads. Colours come from :mod:`moatsim.palette` (one colour per firm, the same in every
-output); the marker shape says the kind of firm.
+Pure functions of the model (no Solara), so they are tested without a browser. A figure is a
+plain dict, ``{"data": [traces], "layout": {...}}``, in plotly.js's own schema (the tests
+check every figure against plotly's validators): building dicts costs a few milliseconds a
+chart, where plotly's validated objects cost ~0.1 s. :mod:`moatsim.viz.plotlychart` sends them
+to plotly.js in the browser, which updates the drawing in place on every Step. Colours come
+from :mod:`moatsim.palette` (one colour per firm, the same in every output); the marker shape
+says the kind of firm; hovering names the firm, the value and its unit. Each figure carries
+the month it shows in ``layout.meta``.
 """
 
 from __future__ import annotations
@@ -15,50 +18,95 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
-from moatsim.palette import EXITED, KIND_LABEL, KIND_MARKER, OTHER
+from moatsim import metrics
+from moatsim.calendar import month_label
+from moatsim.palette import EXITED, FIRM_COLOURS, KIND_LABEL, OTHER
 from moatsim.viz.colours import model_colours
-from moatsim.viz.events import money
+from moatsim.viz.events import STORY_KINDS, describe, money
 
 if TYPE_CHECKING:
     from moatsim.viz.vizmodel import VizModel
 
+Figure = dict[str, Any]
+"""A plotly.js figure: ``{"data": [...], "layout": {...}}``."""
+
 ALL_SEGMENTS = "all segments"
-FONT = 8
-WIDTH, HEIGHT, DPI = 5.0, 3.8, 110
+FONT_PX = 12
+SMALL_PX = 11  # legends, ticks and labels: never smaller (issue 16)
+HEIGHT_PX = 330  # a chart under a segment picker in a 12-row panel (470 px)
+TALL_PX = 390  # a chart alone in a 12-row panel
 RUNWAY_CAP_MONTHS = 60
 TRAIL_MONTHS = 12
-FUNDING_FROM_OTHERS = ("stake", "tranche", "compute_credits", "acquisition", "owner_funding", "vc")
+LABELLED_SELLERS = 6  # on the market map; the others are named on hover
+FUNDING_FROM_OTHERS = ("stake", "tranche", "compute_credits", "acquisition", "owner_funding", "vc",
+                       "licence_and_hire")
 VC_NODE = "venture_capital"
+KIND_SYMBOL = {"lab": "circle", "app": "square", "open_source": "triangle-up",
+               "bigtech": "diamond"}
+"""Plotly's names for :data:`moatsim.palette.KIND_MARKER`'s shapes."""
+GREY_TEXT = {"color": "grey", "size": FONT_PX + 1}
 
 
-def _figure(width: float = WIDTH, height: float = HEIGHT) -> Figure:
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-    return fig
+def _axis(**props: Any) -> dict[str, Any]:
+    return {"tickfont": {"size": SMALL_PX}, "title": {"font": {"size": FONT_PX}},
+            **props}
 
 
-def _style(ax) -> None:
-    ax.tick_params(labelsize=FONT)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+def _titled(text: str, **props: Any) -> dict[str, Any]:
+    axis = _axis(**props)
+    axis["title"] = {"text": text, "font": {"size": FONT_PX}}
+    return axis
 
 
-def _years(model: VizModel, months: np.ndarray) -> np.ndarray:
-    """Model months → decimal calendar years (2023-01 → 2023.0)."""
-    year, month = (int(part) for part in model.config.start.split("-"))
-    return year + (month - 1 + np.asarray(months, dtype=float)) / 12.0
+def _figure(model: VizModel, *, height: int = HEIGHT_PX, legend: bool = True,
+            **layout: Any) -> Figure:
+    """An empty figure with the page's layout: white, 11–12 px type, sized for its panel."""
+    return {"data": [], "layout": {
+        "template": "plotly_white", "height": height, "autosize": True,
+        "margin": {"l": 56, "r": 12, "t": 28, "b": 40},
+        "font": {"size": FONT_PX, "family": "Roboto, Helvetica, Arial, sans-serif"},
+        "legend": {"font": {"size": SMALL_PX}, "itemsizing": "constant"},
+        "showlegend": legend, "hoverlabel": {"font": {"size": FONT_PX}},
+        # keep the reader's zoom and hidden legend entries across Steps
+        "uirevision": f"{getattr(model, 'serial', 0)}",
+        "meta": {"month": int(model.month), "run": int(getattr(model, "serial", 0))},
+        "xaxis": _axis(), "yaxis": _axis(), **layout}}
 
 
-def _year_axis(ax, model: VizModel) -> None:
-    first, last = _years(model, np.array([0, model.config.months]))
-    ax.set_xlim(first, last)
-    ticks = np.arange(math.ceil(first), math.floor(last) + 1)
-    step = max(1, math.ceil(len(ticks) / 9))
-    ax.set_xticks(ticks[::step])
-    ax.set_xticklabels([str(int(t)) for t in ticks[::step]])
+def _note(fig: Figure, text: str, y: float = 0.5) -> None:
+    fig["layout"].setdefault("annotations", []).append(
+        {"text": text, "showarrow": False, "x": 0.5, "y": y, "xref": "paper", "yref": "paper",
+         "font": GREY_TEXT})
+
+
+def _dates(model: VizModel, months: Any) -> list[str]:
+    """Model months → ISO first days of the month (plotly's date axis)."""
+    return [f"{month_label(model.config.start, int(m))}-01" for m in months]
+
+
+def _date_axis(model: VizModel) -> dict[str, Any]:
+    first, last = _dates(model, (0, model.config.months))
+    return _axis(type="date", range=[first, last], tickformat="%Y", dtick="M12",
+                 hoverformat="%Y-%m")
+
+
+def _story_events(fig: Figure, model: VizModel, *, y: float) -> None:
+    """The story's events (releases, deals, foundings, exits, regime changes) as marks along
+    the top of a time chart, each saying what happened when hovered."""
+    story = [e for e in model.events if e.get("kind") in STORY_KINDS and e.get("month", 0) > 0]
+    if not story:
+        return
+    colours = model_colours(model)
+    fig["data"].append({
+        "type": "scatter", "x": _dates(model, [e["month"] for e in story]),
+        "y": [y] * len(story), "mode": "markers", "name": "events", "showlegend": False,
+        "cliponaxis": False,
+        "marker": {"symbol": "triangle-down", "size": 9,
+                   "line": {"width": 0.5, "color": "black"},
+                   "color": [colours.get(str(e.get("firm")), OTHER) for e in story]},
+        "text": [f"{e['date']}  {describe(e)}" for e in story],
+        "hovertemplate": "%{text}<extra></extra>"})
 
 
 # ---------------------------------------------------------------- headline figures
@@ -76,10 +124,23 @@ class Headline:
     leaders: dict[str, str]
 
 
+def indicator_series(model: VizModel) -> dict[str, Any]:
+    """Every model indicator (:func:`moatsim.metrics.indicators`) for each month so far,
+    computed from the model's records once per month shown and kept on the model (the
+    headline and the indicators chart read it; rebuilding Mesa's DataCollector after every
+    Step cost more than the charts)."""
+    months = len(model.recorder.months)
+    cached = getattr(model, "_viz_indicators", None)
+    if cached is None or cached[0] != months:
+        cached = (months, metrics.indicators(model.recorder.records()))
+        model._viz_indicators = cached
+    return cached[1]
+
+
 def headline(model: VizModel) -> Headline:
-    """The figures at the top of the page, from the last collected month."""
-    last = {name: values[-1] for name, values in model.datacollector.model_vars.items()
-            if values}
+    """The figures at the top of the page, from the last recorded month."""
+    last = {name: values[-1] for name, values in indicator_series(model).items()
+            if len(values)}
     leaders = {segment: str(last.get(f"leader.{segment}", "") or "")
                for segment in model.segment_ids}
     return Headline(date=model.date, month=model.month, months=model.config.months,
@@ -97,45 +158,92 @@ def fmt(value: float, pattern: str, missing: str = "–") -> str:
 
 
 def share_table(model: VizModel, segment: str = ALL_SEGMENTS) -> pd.DataFrame:
-    """month × seller: share of the segment's adopters (of all adopters for ``ALL_SEGMENTS``)."""
-    table = model.datacollector.get_table_dataframe("segments")
+    """month × seller: share of the segment's adopters (of all adopters for ``ALL_SEGMENTS``),
+    from the users the model recorded each month (the segments table's ``users``)."""
     sellers = [s.firm_id for s in model.sellers]
-    if table.empty:
+    recorded = model.recorder.users
+    if not recorded:
         return pd.DataFrame(columns=sellers, dtype=float)
-    if segment != ALL_SEGMENTS:
-        table = table[table["segment"] == segment]
-    users = table.pivot_table(index="month", columns="firm", values="users", aggfunc="sum",
-                              fill_value=0.0).reindex(columns=sellers, fill_value=0.0)
-    totals = users.sum(axis=1)
-    return users.div(totals.where(totals > 0), axis=0).fillna(0.0)
+    users = np.stack(recorded).astype(np.int64)  # [T, S, P], as the segments table holds them
+    users = (users.sum(axis=1) if segment == ALL_SEGMENTS
+             else users[:, model.segment_ids.index(segment), :]).astype(float)
+    totals = users.sum(axis=1, keepdims=True)
+    shares = np.divide(users, totals, out=np.zeros_like(users), where=totals > 0)
+    return pd.DataFrame(shares, index=pd.Index(model.recorder.months, name="month"),
+                        columns=sellers)
 
 
 def shares_figure(model: VizModel, segment: str = ALL_SEGMENTS) -> Figure:
-    """Stacked market shares over time, one band per seller in its own colour."""
+    """Stacked market shares over time, one band per seller in its own colour; the story's
+    events marked along the top."""
     shares = share_table(model, segment)
     colours = model_colours(model)
-    fig = _figure()
-    ax = fig.subplots()
-    _style(ax)
-    serving = [firm for firm in shares.columns if shares[firm].max() > 0]
-    if serving and len(shares.index) > 0:
-        x = _years(model, shares.index.to_numpy())
-        if len(x) == 1:  # one month: draw it as a thin column so it shows
-            x = np.array([x[0], x[0] + 1 / 12])
-            shares = pd.concat([shares, shares])
-        ax.stackplot(x, [shares[f].to_numpy() for f in serving], labels=serving,
-                     colors=[colours[f] for f in serving], edgecolor="white", linewidth=0.3)
-        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=FONT - 1,
-                  frameon=False, handlelength=1.0, labelspacing=0.3)
-    else:
-        ax.text(0.5, 0.5, "no adopters yet", transform=ax.transAxes, ha="center",
-                fontsize=FONT + 1, color="grey")
-    _year_axis(ax, model)
-    ax.set_ylim(0, 1)
-    ax.axvline(_years(model, np.array([model.month]))[0], color="black", linewidth=0.6,
-               linestyle=":")
     what = "all adopters" if segment == ALL_SEGMENTS else segment
-    ax.set_ylabel(f"share of {what}", fontsize=FONT)
+    fig = _figure(model, hovermode="x unified", xaxis=_date_axis(model),
+                  yaxis=_titled(f"share of {what}", range=[0, 1.08], tickformat=".0%",
+                                tickvals=[0, 0.25, 0.5, 0.75, 1.0]))
+    fig["layout"]["legend"]["traceorder"] = "reversed"
+    x = _dates(model, shares.index)
+    serving = [firm for firm in shares.columns if shares[firm].max() > 0]
+    for firm in serving:
+        fig["data"].append({
+            "type": "scatter", "x": x, "y": shares[firm].to_numpy(), "name": firm,
+            "stackgroup": "shares", "mode": "lines", "fillcolor": colours[firm],
+            "line": {"width": 0.4, "color": "white"},
+            "hovertemplate": f"{firm}: %{{y:.1%}} of {what}<extra></extra>"})
+    if not serving:
+        _note(fig, "no adopters yet")
+    _story_events(fig, model, y=1.04)
+    return fig
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """A run kept to compare against: its label and its indicators up to the month pinned."""
+
+    label: str
+    months: list[int]
+    hhi: list[float]
+    open_share: list[float]
+
+
+def pin(model: VizModel, label: str) -> Pinned:
+    """A snapshot of the run shown (it may go on playing; the pin does not move)."""
+    series = indicator_series(model)
+    return Pinned(label=label, months=[int(m) for m in series["month"]],
+                  hhi=[float(v) for v in series["hhi"]],
+                  open_share=[float(v) for v in series["open_share"]])
+
+
+def indicators_figure(model: VizModel, pinned: Pinned | None = None) -> Figure:
+    """Concentration (HHI, 0–1) and open models' share of users, by month, with the story's
+    events along the top; a pinned run's two lines dashed beside them."""
+    values = indicator_series(model)
+    x = _dates(model, values["month"])
+    fig = _figure(model, height=TALL_PX, hovermode="x unified", xaxis=_date_axis(model),
+                  yaxis=_titled("0–1 (share or index)", range=[0, 1.08],
+                                tickvals=[0, 0.25, 0.5, 0.75, 1.0]))
+    fig["layout"]["legend"].update(orientation="h", x=0, y=-0.12, yanchor="top")
+    fig["data"] += [
+        {"type": "scatter", "x": x, "y": values["hhi"], "name": "HHI (0–1)",
+         "mode": "lines", "line": {"color": "#444444", "width": 2},
+         "hovertemplate": "HHI %{y:.3f}<extra></extra>"},
+        {"type": "scatter", "x": x, "y": values["open_share"],
+         "name": "users on open models", "mode": "lines",
+         "line": {"color": FIRM_COLOURS["open_source"], "width": 2},
+         "hovertemplate": "open models: %{y:.1%} of users<extra></extra>"}]
+    if pinned is not None:
+        x_pinned = _dates(model, pinned.months)
+        fig["data"] += [
+            {"type": "scatter", "x": x_pinned, "y": pinned.hhi, "mode": "lines",
+             "name": f"HHI, pinned ({pinned.label})",
+             "line": {"color": "#444444", "width": 1.5, "dash": "dash"},
+             "hovertemplate": "pinned HHI %{y:.3f}<extra></extra>"},
+            {"type": "scatter", "x": x_pinned, "y": pinned.open_share, "mode": "lines",
+             "name": "open models, pinned",
+             "line": {"color": FIRM_COLOURS["open_source"], "width": 1.5, "dash": "dash"},
+             "hovertemplate": "pinned: open models %{y:.1%} of users<extra></extra>"}]
+    _story_events(fig, model, y=1.04)
     return fig
 
 
@@ -165,84 +273,66 @@ def market_points(model: VizModel, segment: str) -> pd.DataFrame:
 
 
 def market_map_figure(model: VizModel, segment: str) -> Figure:
-    """Each seller as a bubble at (quality, price), area ∝ users; the dashed line is the cost
-    of serving a user, so commoditization shows as bubbles sliding down toward it."""
+    """Each seller as a bubble at (quality, price), area ∝ users, with a line to where it was
+    a year ago; the dashed line is the cost of serving a user, so commoditization shows as
+    bubbles sliding down toward it."""
     s = model.segment_ids.index(segment)
     points = market_points(model, segment)
     points = points[np.isfinite(points["quality"]) & np.isfinite(points["price"])]
     colours = model_colours(model)
     cost = float(model.cost_to_serve_usd[s])
     potential = float(model.config.segments[s].potential_users) or 1.0
-    fig = _figure()
-    ax = fig.subplots()
-    _style(ax)
-    ax.axhline(cost, color="black", linestyle="--", linewidth=0.8)
-    sizes = 25 + 1800 * np.sqrt(np.clip(points["users"].to_numpy() / potential, 0, 1))
+    fig = _figure(model)
     if points.empty:
-        ax.text(0.5, 0.6, "nobody serves this segment yet", transform=ax.transAxes,
-                ha="center", fontsize=FONT + 1, color="grey")
+        _note(fig, "nobody serves this segment yet", y=0.6)
+        low, high = 0.0, 100.0
     else:
-        for row in points.itertuples():
-            if math.isfinite(row.past_quality) and math.isfinite(row.past_price):
-                ax.plot([row.past_quality, row.quality], [row.past_price, row.price],
-                        color=colours[row.firm], linewidth=0.8, alpha=0.6)
-                ax.plot([row.past_quality], [row.past_price], marker="o", markersize=2,
-                        color=colours[row.firm], alpha=0.6)
+        trails = points[points["past_quality"].notna() & points["past_price"].notna()]
+        for row in trails.itertuples():
+            fig["data"].append({
+                "type": "scatter", "x": [row.past_quality, row.quality],
+                "y": [row.past_price, row.price], "mode": "lines+markers",
+                "showlegend": False, "hoverinfo": "skip", "opacity": 0.6,
+                "line": {"color": colours[row.firm], "width": 1},
+                "marker": {"size": [4, 0], "color": colours[row.firm]}})
+        diameter = 8 + 46 * np.sqrt(np.clip(points["users"].to_numpy() / potential, 0, 1))
+        # plotly does not move labels apart: name the largest sellers, the rest on hover
+        named = set(points.nlargest(LABELLED_SELLERS, "users", keep="first").index)
+        points = points.assign(diameter=diameter, label=[
+            firm if i in named else "" for i, firm in zip(points.index, points["firm"],
+                                                          strict=True)])
         for kind, part in points.groupby("kind", sort=False):
-            ax.scatter(part["quality"], part["price"], s=sizes[points.index.get_indexer(
-                part.index)], c=[colours[f] for f in part["firm"]],
-                marker=KIND_MARKER.get(kind, "o"), alpha=0.8, edgecolors="black",
-                linewidths=0.4, zorder=3)
-        low = min(points["quality"].min(), points["past_quality"].min(skipna=True)
-                  if points["past_quality"].notna().any() else np.inf)
-        high = max(points["quality"].max(), points["past_quality"].max(skipna=True)
-                   if points["past_quality"].notna().any() else -np.inf)
-        pad = max((high - low) * 0.12, 2.0)
-        ax.set_xlim(low - pad, high + pad)
+            fig["data"].append({
+                "type": "scatter", "x": part["quality"].to_numpy(),
+                "y": part["price"].to_numpy(), "mode": "markers+text",
+                "name": KIND_LABEL.get(kind, kind), "text": part["label"].tolist(),
+                "hovertext": part["firm"].tolist(),
+                "textposition": "middle right", "textfont": {"size": SMALL_PX},
+                "customdata": part[["users"]].to_numpy(),
+                "marker": {"symbol": KIND_SYMBOL.get(kind, "circle"),
+                           "size": part["diameter"].to_numpy(), "opacity": 0.85,
+                           "color": [colours[f] for f in part["firm"]],
+                           "line": {"width": 0.6, "color": "black"}},
+                "hovertemplate": "<b>%{hovertext}</b><br>quality %{x:.1f} points<br>"
+                                 "price $%{y:.2f} per user-month<br>"
+                                 "users %{customdata[0]:,.0f}<extra></extra>"})
+        seen = pd.concat([points["quality"], points["past_quality"].dropna()])
+        low, high = float(seen.min()), float(seen.max())
+    pad = max((high - low) * 0.12, 2.0)
+    span = [low - pad, high + pad * 2.5]  # room on the right for the names
+    fig["data"].append({
+        "type": "scatter", "x": span, "y": [cost, cost], "mode": "lines",
+        "name": f"cost to serve ${cost:.2f}", "line": {"color": "black", "dash": "dash",
+                                                        "width": 1},
+        "hovertemplate": f"cost to serve a user: ${cost:.2f} per month<extra></extra>"})
     top = max([cost, *points["price"].tolist(), *points["past_price"].dropna().tolist()])
-    ax.set_ylim(0, top * 1.2 if top > 0 else 1.0)
-    kinds = sorted(set(points["kind"]) if not points.empty else [])
-    handles = [Line2D([], [], marker=KIND_MARKER.get(k, "o"), linestyle="", color="white",
-                      markeredgecolor="black", label=KIND_LABEL.get(k, k)) for k in kinds]
-    handles.append(Line2D([], [], color="black", linestyle="--", linewidth=0.8,
-                          label=f"cost to serve ${cost:.2f}"))
-    fig.legend(handles=handles, fontsize=FONT - 1, loc="outside upper center",
-               ncol=len(handles), frameon=False, handletextpad=0.3, columnspacing=1.2)
-    ax.set_xlabel("quality (points)", fontsize=FONT)
-    ax.set_ylabel("price (USD per user-month)", fontsize=FONT)
-    _label_points(fig, ax, points, sizes)
+    layout = fig["layout"]
+    layout["xaxis"] = _titled("quality (points)", range=span)
+    layout["yaxis"] = _titled("price (USD per user-month)", tickprefix="$",
+                              range=[0, top * 1.2 if top > 0 else 1.0])
+    layout["legend"].update(orientation="h", x=0, y=1.0, yanchor="bottom")
+    layout["margin"]["t"] = 34
     return fig
-
-
-def _label_points(fig: Figure, ax, points: pd.DataFrame, sizes: np.ndarray, *,
-                  line_px: float = 11.0) -> None:
-    """Name each bubble just right of it, moving a label up or down (with a leader line)
-    when it would overlap another label."""
-    if points.empty:
-        return
-    fig.draw_without_rendering()  # settle the layout, so pixel distances are final
-    transform = ax.transData
-    scale = fig.dpi / 72.0
-    placed: list[tuple[float, float, float]] = []  # x, y (centre), width in pixels
-    for index in np.argsort(-points["users"].to_numpy(), kind="stable"):
-        row = points.iloc[index]
-        x0, y0 = transform.transform((row["quality"], row["price"]))
-        x = x0 + math.sqrt(sizes[index] / math.pi) * scale + 3
-        width = 6.0 * len(row["firm"]) * scale * 0.8
-        y_label = y0
-        for offset in (i * sign * line_px for i in range(14) for sign in (1, -1)):
-            candidate = y0 + offset
-            if all(abs(candidate - py) >= line_px or x + width < px or px + pw < x
-                   for px, py, pw in placed):
-                y_label = candidate
-                break
-        placed.append((x, y_label, width))
-        qx, qy = transform.inverted().transform((x, y_label))
-        ax.text(qx, qy, row["firm"], fontsize=FONT - 1, va="center", ha="left", zorder=4)
-        if abs(y_label - y0) > line_px / 2:
-            tx, ty = transform.inverted().transform((x - 1, y_label))
-            ax.plot([row["quality"], tx], [row["price"], ty], color="#777777", linewidth=0.4,
-                    zorder=4)
 
 
 # ---------------------------------------------------------------- money
@@ -261,45 +351,46 @@ def money_table(model: VizModel) -> pd.DataFrame:
 
 
 def money_figure(model: VizModel) -> Figure:
-    """Cash (log scale) and runway by firm, now; exited firms greyed."""
+    """Cash and credits (log scale) and runway by firm, now; exited firms greyed, the red
+    band the runway below which a firm raises."""
     table = money_table(model)
     colours = model_colours(model)
-    fig = _figure(WIDTH, HEIGHT + 0.6)
-    cash_ax, runway_ax = fig.subplots(1, 2, sharey=True, width_ratios=(1.15, 1))
-    for ax in (cash_ax, runway_ax):
-        _style(ax)
-    y = np.arange(len(table))[::-1]
+    threshold = model.config.funding.raise_when_runway_below_months
     bar_colours = [colours[f] if alive else EXITED
                    for f, alive in zip(table["firm"], table["alive"], strict=True)]
     total = (table["cash"] + table["credits"]).clip(lower=1.0)
-    cash_ax.barh(y, total, color=bar_colours, height=0.7)
-    cash_ax.set_xscale("log")
-    cash_ax.set_xlim(1, max(float(total.max()) * 3, 10.0))
-    cash_ax.set_yticks(y)
-    cash_ax.set_yticklabels(table["firm"], fontsize=FONT - 1)
-    cash_ax.set_xlabel("cash + credits (USD M, log)", fontsize=FONT)
+    firms = table["firm"].tolist()
     runway = table["runway"].where(np.isfinite(table["runway"]), RUNWAY_CAP_MONTHS)
     runway = runway.clip(upper=RUNWAY_CAP_MONTHS).where(table["alive"], 0.0)
-    runway_ax.barh(y, runway, color=bar_colours, height=0.7)
-    threshold = model.config.funding.raise_when_runway_below_months
-    runway_ax.axvspan(0, min(threshold, RUNWAY_CAP_MONTHS), color="#f8d7da", zorder=0)
-    for yi, row in zip(y, table.itertuples(), strict=True):
-        if not row.alive:
-            label = f"exited {_exit_date(model, row.firm)}"
-        elif not math.isfinite(row.runway):
-            label = "∞ (not burning)"
-        elif row.runway > RUNWAY_CAP_MONTHS:
-            label = f"{row.runway:.0f}"
-        else:
-            label = ""
-        if label:
-            runway_ax.text(1 if not row.alive else RUNWAY_CAP_MONTHS * 0.98, yi, label,
-                           va="center", ha="left" if not row.alive else "right",
-                           fontsize=FONT - 2, color="#333333",
-                           bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
-                                 "edgecolor": "none", "alpha": 0.85})
-    runway_ax.set_xlim(0, RUNWAY_CAP_MONTHS)
-    runway_ax.set_xlabel(f"runway, months (red: < {threshold:g}, raising)", fontsize=FONT)
+    labels = [f"exited {_exit_date(model, row.firm)}" if not row.alive
+              else "∞ (not burning)" if not math.isfinite(row.runway)
+              else f"{row.runway:.0f} months" for row in table.itertuples()]
+    fig = _figure(
+        model, height=TALL_PX, legend=False, bargap=0.25,
+        margin={"l": 112, "r": 12, "t": 12, "b": 44},
+        xaxis=_titled("cash + credits (USD M, log)", type="log", domain=[0, 0.52],
+                      range=[0, math.log10(max(float(total.max()) * 3, 10.0))]),
+        xaxis2=_titled(f"runway, months (red: < {threshold:g}, raising)", domain=[0.56, 1],
+                       range=[0, RUNWAY_CAP_MONTHS], anchor="y2"),
+        # every firm named (plotly skips category labels it finds crowded)
+        yaxis=_axis(autorange="reversed", tickmode="array", tickvals=firms, ticktext=firms),
+        yaxis2=_axis(matches="y", anchor="x2", showticklabels=False),
+        shapes=[{"type": "rect", "xref": "x2", "yref": "y2 domain", "x0": 0,
+                 "x1": min(threshold, RUNWAY_CAP_MONTHS), "y0": 0, "y1": 1,
+                 "fillcolor": "#f8d7da", "line": {"width": 0}, "layer": "below"}])
+    fig["data"] += [
+        {"type": "bar", "orientation": "h", "x": total.to_numpy(), "y": firms,
+         "marker": {"color": bar_colours}, "customdata": table[["cash", "credits"]].to_numpy(),
+         "hovertemplate": "<b>%{y}</b><br>cash $%{customdata[0]:,.0f}M<br>"
+                          "compute credits $%{customdata[1]:,.0f}M<extra></extra>"},
+        {"type": "bar", "orientation": "h", "x": runway.to_numpy(), "y": firms,
+         "xaxis": "x2", "yaxis": "y2", "marker": {"color": bar_colours},
+         "text": [label if not alive or value >= RUNWAY_CAP_MONTHS else ""
+                  for label, alive, value in zip(labels, table["alive"], runway,
+                                                 strict=True)],
+         "textposition": "inside", "insidetextanchor": "end",
+         "textfont": {"size": SMALL_PX}, "customdata": labels,
+         "hovertemplate": "<b>%{y}</b><br>runway %{customdata}<extra></extra>"}]
     return fig
 
 
@@ -307,8 +398,6 @@ def _exit_date(model: VizModel, firm_id: str) -> str:
     firm = model.firm_by_id[firm_id]
     if firm.exit_month is None:
         return ""
-    from moatsim.calendar import month_label
-
     return month_label(model.config.start, firm.exit_month)
 
 
@@ -337,15 +426,13 @@ def network_figure(model: VizModel) -> Figure:
     width ∝ dollars committed so far."""
     edges = investments(model)
     colours = model_colours(model)
-    fig = _figure(WIDTH, HEIGHT + 0.6)
-    ax = fig.subplots()
-    ax.set_axis_off()
+    hidden = _axis(visible=False, range=[0, 1], fixedrange=True)
+    fig = _figure(model, height=TALL_PX, legend=False, xaxis=hidden, yaxis=dict(hidden),
+                  margin={"l": 4, "r": 4, "t": 8, "b": 8})
     if edges.empty:
-        ax.text(0.5, 0.5, "no investments yet", ha="center", va="center", fontsize=FONT + 1,
-                color="grey", transform=ax.transAxes)
+        _note(fig, "no investments yet")
         return fig
-    order = [f.firm_id for f in model.firms]
-    rank = {firm: i for i, firm in enumerate(order)}
+    rank = {firm.firm_id: i for i, firm in enumerate(model.firms)}
     investors = sorted(set(edges["investor"]), key=lambda f: (f == VC_NODE, rank.get(f, 99), f))
     received = edges.groupby("investee")["amount_musd"].sum()
     given = edges.groupby("investor")["amount_musd"].sum()
@@ -355,28 +442,34 @@ def network_figure(model: VizModel) -> Figure:
     biggest = max(float(edges["amount_musd"].max()), 1.0)
     for row in edges.sort_values("amount_musd").itertuples():
         y0, y1 = left[row.investor], right[row.investee]
-        width = 0.6 + 9.0 * row.amount_musd / biggest
-        colour = colours.get(row.investor, OTHER)
-        ax.plot([0.22, 0.78], [y0, y1], color=colour, linewidth=width, alpha=0.55,
-                solid_capstyle="butt", linestyle="-" if row.amount_musd > 0 else ":")
-    for firm, y in left.items():
-        label = "venture capital" if firm == VC_NODE else firm
-        ax.scatter([0.22], [y], s=60, color=colours.get(firm, OTHER), zorder=3,
-                   edgecolors="black", linewidths=0.4)
-        ax.text(0.19, y, f"{label} ({money(given[firm]) or '$0'})", ha="right", va="center",
-                fontsize=FONT - 1)
-    for firm, y in right.items():
-        alive = model.firm_by_id[firm].alive if firm in model.firm_by_id else True
-        ax.scatter([0.78], [y], s=60, color=colours.get(firm, OTHER) if alive else EXITED,
-                   zorder=3, edgecolors="black", linewidths=0.4)
-        ax.text(0.81, y, f"{firm} ({money(received[firm]) or '$0'})" + ("" if alive else " ✝"),
-                ha="left", va="center", fontsize=FONT - 1)
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    handles = [Patch(color=OTHER, label="venture capital"),
-               Patch(color=EXITED, label="exited (✝)")]
-    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.08), ncol=2,
-              fontsize=FONT - 1, frameon=False)
+        fig["data"].append({
+            # three points, so hovering the middle of an edge names it
+            "type": "scatter", "x": [0.3, 0.5, 0.7], "y": [y0, (y0 + y1) / 2, y1],
+            "mode": "lines", "opacity": 0.55, "showlegend": False,
+            "line": {"color": colours.get(row.investor, OTHER),
+                     "width": 0.8 + 11.0 * row.amount_musd / biggest,
+                     "dash": "solid" if row.amount_musd > 0 else "dot"},
+            "hovertemplate": f"{row.investor} → {row.investee}: "
+                             f"{money(row.amount_musd) or '$0 so far (owner)'}<extra></extra>"})
+    alive = [model.firm_by_id[f].alive if f in model.firm_by_id else True for f in right]
+    names = ["venture capital" if f == VC_NODE else f for f in left]
+    fig["data"] += [
+        {"type": "scatter", "x": [0.3] * len(left), "y": list(left.values()),
+         "mode": "markers+text", "showlegend": False, "textposition": "middle left",
+         "text": [f"{n} ({money(given[f]) or '$0'})" for n, f in zip(names, left, strict=True)],
+         "textfont": {"size": SMALL_PX},
+         "marker": {"size": 11, "color": [colours.get(f, OTHER) for f in left],
+                    "line": {"width": 0.6, "color": "black"}},
+         "hovertemplate": "%{text} committed<extra></extra>"},
+        {"type": "scatter", "x": [0.7] * len(right), "y": list(right.values()),
+         "mode": "markers+text", "showlegend": False, "textposition": "middle right",
+         "text": [f"{f} ({money(received[f]) or '$0'})" + ("" if a else " ✝")
+                  for f, a in zip(right, alive, strict=True)],
+         "textfont": {"size": SMALL_PX},
+         "marker": {"size": 11, "color": [colours.get(f, OTHER) if a else EXITED
+                                          for f, a in zip(right, alive, strict=True)],
+                    "line": {"width": 0.6, "color": "black"}},
+         "hovertemplate": "%{text} received<extra></extra>"}]
     return fig
 
 
@@ -385,12 +478,4 @@ def all_figures(model: VizModel, segment: str | None = None) -> dict[str, Figure
     segment = segment or model.segment_ids[0]
     return {"shares": shares_figure(model), "shares_segment": shares_figure(model, segment),
             "market_map": market_map_figure(model, segment), "money": money_figure(model),
-            "network": network_figure(model)}
-
-
-def render_png(fig: Figure, **kwargs: Any) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", **kwargs)
-    return buffer.getvalue()
+            "network": network_figure(model), "indicators": indicators_figure(model)}

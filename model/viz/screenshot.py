@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from moatsim.viz import server
+from moatsim.viz.plotlychart import ON_SCREEN_DRAWN_JS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -50,7 +51,7 @@ def take(out: Path, *, months: int = 36, scenario: Path | None = None, width: in
             page.goto(url)
             date = page.get_by_test_id("headline-date")
             date.wait_for()
-            page.get_by_test_id("chart-shares").locator("img").wait_for()
+            page.locator("[data-testid=chart-shares] [data-drawn-month='0']").wait_for()
             # Mesa's render interval: each Step advances that many months (1, 3, 5 … 99)
             per_click = 1
             if months >= 12:
@@ -75,7 +76,7 @@ def take(out: Path, *, months: int = 36, scenario: Path | None = None, width: in
                              has_text=segment).click()
                 expect(page.locator(".v-card", has_text="Market map").locator(
                     ".v-select__selection")).to_have_text(segment)
-            page.wait_for_timeout(1500)  # let the last charts arrive
+            page.wait_for_function(ON_SCREEN_DRAWN_JS, arg=[months, None])
             out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(out))
         finally:

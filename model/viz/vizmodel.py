@@ -45,6 +45,8 @@ class VizModel(AIMarketModel):
         elif scenario_file is not None:
             source = self._resolve(scenario_file, problems)
         source = DEFAULT_SCENARIO if source is None else source
+        self.scenario_path: Path | None = source if isinstance(source, Path) else None
+        """The scenario file the run was asked for (what a download extends)."""
         self.scenario_label = (scenario_file if scenario_file is not None
                                else getattr(source, "stem", getattr(source, "name", "")))
 
@@ -56,6 +58,8 @@ class VizModel(AIMarketModel):
             problems.append(seed_problem)
             value = controls.DEFAULT_SEED
         self.seed = value
+        self.seed_as_typed = str(seed if rng is None else rng).strip()
+        """The seed as the page's box held it when this run was built."""
 
         overrides = {key.replace("__", "."): v for key, v in params.items()}
         config = None
@@ -74,6 +78,14 @@ class VizModel(AIMarketModel):
             config = load_scenario(DEFAULT_SCENARIO)
             if source != DEFAULT_SCENARIO:
                 problems.append(f"showing {DEFAULT_SCENARIO.stem} instead")
+
+        self.changed: list[tuple[controls.SliderSpec, Any, Any]] = []
+        """Sliders set away from the scenario's own values: (slider, value, scenario's)."""
+        if overrides:
+            try:
+                self.changed = controls.changed_sliders(load_scenario(source), config)
+            except Exception:  # noqa: BLE001 — the run was built; only the label is lost
+                self.changed = []
 
         self.problem: str | None = None
         try:
@@ -119,6 +131,10 @@ class VizModel(AIMarketModel):
         self.offer_history.append((self.quality.copy(), self.price_usd.copy(),
                                    self.population.users().astype(float),
                                    self.available.copy()))
+
+    def shown_value(self, path: str) -> Any:
+        """The value of a parameter (dotted path) in the scenario this run was built from."""
+        return controls.value_at(self.source_scenario, path)
 
     @property
     def end_date(self) -> str:
