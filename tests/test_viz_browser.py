@@ -76,7 +76,7 @@ def server_url(browser):
 class PageWatch:
     """A page at 1400×900 that records failed requests and HTTP errors."""
 
-    def __init__(self, browser, url: str, **context: Any):
+    def __init__(self, browser, url: str, *, month: int = 0, **context: Any):
         self.context = browser.new_context(**{"viewport": VIEWPORT, **context})
         self.page = self.context.new_page()
         self.page.set_default_timeout(STEP_TIMEOUT_MS)
@@ -88,7 +88,7 @@ class PageWatch:
         # the first paint is Solara's loader: wait for the page's own text, then for
         # plotly.js (sent over the first chart's comm) to have drawn the first month
         self.date.wait_for(timeout=LOAD_TIMEOUT_MS)
-        self.drawn(0, timeout=LOAD_TIMEOUT_MS)
+        self.drawn(month, timeout=LOAD_TIMEOUT_MS)
 
     def drawn(self, month: int, *, timeout: int = STEP_TIMEOUT_MS) -> None:
         """Wait until every chart on screen has drawn ``month``."""
@@ -404,3 +404,31 @@ def test_hovering_a_chart_names_the_firm_the_value_and_its_unit(viz):
     # offline and private: no button that would upload the chart
     expect(page.get_by_role("button", name="Share chart...")).to_have_count(0)
     expect(chart.get_by_role("button", name="Download plot as a PNG")).to_have_count(1)
+
+
+def test_a_shared_address_opens_the_same_run_and_month(browser, server_url):
+    """Issue 16, point 4: the page's state is in its address, and opening that address
+    shows the same scenario, seed, moved value and month; a Step moves the address on."""
+    from playwright.sync_api import expect
+
+    address = (server_url + "?scenario=no_moat&seed=3&month=4"
+               "&first_mover__switching_cost_utils=2.5")
+    watch = PageWatch(browser, address, month=4)
+    try:
+        page = watch.page
+        expect(watch.date).to_have_text("2023-05", timeout=LOAD_TIMEOUT_MS)
+        run = page.get_by_test_id("headline-run")
+        expect(run).to_contain_text("no_moat")
+        expect(run).to_contain_text("seed 3")
+        expect(run).to_contain_text("changed: Switching cost 2.5 (scenario 0.3)")
+        expect(watch.number_box("first_mover__switching_cost_utils")).to_have_value("2.5")
+        expect(page.locator("[data-testid^=pending-]")).to_have_count(0)
+        watch.step("2023-06")
+        page.wait_for_function("() => location.search.includes('month=5')",
+                               timeout=STEP_TIMEOUT_MS)
+        assert "scenario=no_moat" in page.url and "seed=3" in page.url
+        assert "first_mover__switching_cost_utils=2.5" in page.url
+        watch.no_traceback()
+        assert watch.failures == [], watch.failures
+    finally:
+        watch.close()

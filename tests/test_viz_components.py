@@ -331,6 +331,25 @@ def test_charts_are_dated_coloured_by_firm_and_say_what_hovering_shows():
     assert any("microsoft → openai: $10B" in t["hovertemplate"] for t in network["data"])
 
 
+def test_a_figure_is_sent_apart_from_the_month_it_shows():
+    """A month that leaves a chart's figure as it was sends the chart nothing to draw:
+    traitlets sync only changed values, so the month travels in its own trait."""
+    import json
+
+    from moatsim.viz.plotlychart import figure_json
+
+    model = VizModel(scenario_file="baseline", seed="1")
+    model.step()
+    first = figures.market_map_figure(model, "video")
+    later = json.loads(json.dumps(first, default=list))
+    later["layout"]["meta"]["month"] = 7
+    (body, stamps), (body_later, stamps_later) = figure_json(first), figure_json(later)
+    assert body == body_later and json.loads(body)["layout"]["meta"] == {"segment": "video"}
+    assert json.loads(stamps) == {"month": 1, "run": model.serial}
+    assert json.loads(stamps_later)["month"] == 7
+    assert first["layout"]["meta"]["month"] == 1  # the figure itself is left as it was
+
+
 def test_the_chart_widget_sends_plotly_js_from_the_installed_package():
     """No internet and no static route: the first chart of a page asks for plotly.js over
     its comm and gets the file inside the plotly package."""
@@ -375,6 +394,34 @@ def test_the_run_label_lists_moved_sliders_and_the_story_names_its_facts():
     for fact in ("C14", "C17", "C18"):
         assert f">{fact}</span>" in story
     assert 'title="Open source is closing the quality gap surprisingly fast; weeks' in story
+
+
+def test_the_address_round_trips_the_run_and_its_month():
+    """Issue 16, point 4: a link reproduces the view — scenario, seed, moved values, month."""
+    from moatsim.viz import urlstate
+
+    choices = controls.scenario_choices()
+    model = VizModel(scenario_file="no_moat", seed="3", first_mover__switching_cost_utils=2.5)
+    for _ in range(4):
+        model.step()
+    address = urlstate.query(model)
+    assert address == ("scenario=no_moat&seed=3&month=4"
+                       "&first_mover__switching_cost_utils=2.5")
+    asked = urlstate.parse("?" + address, choices)
+    assert (asked.scenario, asked.seed, asked.month) == ("no_moat", "3", 4)
+    assert asked.overrides == {"first_mover__switching_cost_utils": 2.5}
+    params = app.model_params(asked.scenario, choices, asked.seed, asked.overrides)
+    assert params["first_mover__switching_cost_utils"]["value"] == 2.5
+    again = app.build_model(params, asked.overrides, asked.month)
+    assert again.date == model.date and again.changed == model.changed
+    assert np.array_equal(again.population.users(), model.population.users())
+    # what cannot be used is left out, and a bad value becomes the page's message
+    junk = urlstate.parse("scenario=nope&month=x&evil=1&first_mover__switching_cost_utils=abc",
+                          choices)
+    assert junk.scenario is None and junk.month == 0
+    assert junk.overrides == {"first_mover__switching_cost_utils": "abc"}
+    bad = app.build_model(app.model_params("baseline", choices, "1"), junk.overrides)
+    assert "first_mover.switching_cost_utils" in bad.problem and bad.month == 0
 
 
 def test_a_pinned_run_is_compared_at_the_same_month():
@@ -517,18 +564,22 @@ def test_the_page_works_without_a_browser(monkeypatch):
 
     charts = rc.find(PlotlyChart).widgets
     assert len(charts) == 5
-    assert [json.loads(c.figure_json)["layout"]["meta"]["month"] for c in charts] == [2] * 5
+    assert [json.loads(c.meta_json)["month"] for c in charts] == [2] * 5
+    # the month is sent apart from the figure (a figure that did not change is not sent)
+    assert all("month" not in json.loads(c.figure_json)["layout"]["meta"] for c in charts)
+    _click(rc, "Step")
+    _click(rc, "Step")
 
     # pin this run, step on: the indicators chart carries the pinned lines, the headline
     # compares the two at the month shown
     _click(rc, "Pin this run")
     _click(rc, "Step")
-    assert "pinned: baseline · seed 1 at 2023-03" in _html(rc)
-    assert "(its last month is 2023-03)" in _html(rc)
+    assert "pinned: baseline · seed 1 at 2023-05" in _html(rc)
+    assert "(its last month is 2023-05)" in _html(rc)
     indicators = json.loads(rc.find(attributes={"data-testid": "chart-indicators"}).find(
         PlotlyChart).widget.figure_json)
     assert [t["name"] for t in indicators["data"]][2:4] == [
-        "HHI, pinned (baseline · seed 1 at 2023-03)", "open models, pinned"]
+        "HHI, pinned (baseline · seed 1 at 2023-05)", "open models, pinned"]
     _click(rc, "Unpin")
     assert "pinned:" not in _html(rc)
 

@@ -20,8 +20,10 @@ from typing import Any
 import importlib.util
 
 import solara
+from mesa.visualization.utils import update_counter
 
-from moatsim.viz import controls
+from moatsim.loading import load_scenario
+from moatsim.viz import controls, urlstate
 from moatsim.viz.components import COMPONENTS
 from moatsim.viz.controller import make_controller
 from moatsim.viz.inputs import ParameterInputs
@@ -121,12 +123,20 @@ CSS = """
 """
 
 
-def model_params(label: str, choices: dict[str, Path], seed: Any) -> dict[str, Any]:
+def model_params(label: str, choices: dict[str, Path], seed: Any,
+                 overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Mesa ``model_params`` for a scenario: the scenario label (fixed), the seed as text, and
-    the sliders at the scenario's values (the baseline's if the file cannot be read)."""
-    config, _problem = controls.load_for_page(choices.get(label, Path(label)))
+    the sliders at the scenario's values (the baseline's if the file cannot be read), or at
+    ``overrides`` (flat names, from the page's address) where those are valid."""
+    path = choices.get(label, Path(label))
+    config, _problem = controls.load_for_page(path)
     if config is None:
         config, _ = controls.load_for_page(controls.DEFAULT_SCENARIO)
+    elif overrides:
+        try:
+            config = load_scenario(path, {k.replace("__", "."): v for k, v in overrides.items()})
+        except Exception:  # noqa: BLE001 — the run built from them says what is wrong
+            pass
     return {
         "scenario_file": label,
         "seed": {"type": "InputText", "value": str(seed), "label": "Seed (whole number ≥ 0)"},
@@ -139,10 +149,18 @@ def slider_values(params: dict[str, Any]) -> dict[str, Any]:
             if isinstance(spec, dict) and spec.get("type", "").startswith("Slider")}
 
 
-def build_model(params: dict[str, Any]) -> VizModel:
-    """The run Mesa's Reset builds from ``params`` as they are."""
+def build_model(params: dict[str, Any], overrides: dict[str, Any] | None = None,
+                month: int = 0) -> VizModel:
+    """The run Mesa's Reset builds from ``params`` as they are (with ``overrides`` on top),
+    stepped to ``month``."""
     fixed = {k: v for k, v in params.items() if not isinstance(v, dict)}
-    return VizModel(seed=params["seed"]["value"], **fixed, **slider_values(params))
+    model = VizModel(seed=params["seed"]["value"],
+                     **{**fixed, **slider_values(params), **(overrides or {})})
+    for _ in range(min(max(month, 0), model.config.months)):
+        if not model.running:
+            break
+        model.step()
+    return model
 
 
 @solara.component
@@ -194,18 +212,30 @@ def ScenarioPicker(label: str, choices: dict[str, Path], on_pick: Any):
     with solara.Card("Scenario", margin=0):
         solara.Select("Scenario file (scenarios/)", values=list(choices), value=label,
                       on_value=on_pick)
-        solara.Text("Picking a scenario starts its run; sliders and seed apply on Reset.",
+        solara.Text("Picking a scenario starts its run; sliders and seed apply on Reset. "
+                    "The address holds the run and month shown: copy it to share the view.",
                     style={"font-size": "12px"})
 
 
 @solara.component
+def Address(model: VizModel):
+    """The browser's address follows the run shown and its month (moatsim.viz.urlstate)."""
+    update_counter.get()
+    urlstate.AddressBar.element(query=urlstate.query(model))
+
+
+@solara.component
 def Page():
+    router = solara.use_router()
     first_label, choices = solara.use_memo(controls.initial_scenario, [])
-    label = solara.use_reactive(first_label)
-    seed = solara.use_reactive(str(controls.DEFAULT_SEED))
-    params = solara.use_memo(lambda: model_params(label.value, choices, seed.value),
-                             [label.value])
-    initial = solara.use_memo(lambda: build_model(params), [])
+    # a shared link: ?scenario=…&seed=…&month=…&<parameter>=… (moatsim.viz.urlstate)
+    asked = solara.use_memo(lambda: urlstate.parse(router.search, choices), [])
+    label = solara.use_reactive(asked.scenario or first_label)
+    seed = solara.use_reactive(asked.seed or str(controls.DEFAULT_SEED))
+    overrides = solara.use_reactive(asked.overrides)  # the address's, until another pick
+    params = solara.use_memo(
+        lambda: model_params(label.value, choices, seed.value, overrides.value), [label.value])
+    initial = solara.use_memo(lambda: build_model(params, overrides.value, asked.month), [])
     model = solara.use_reactive(initial)
 
     def pick(new_label: str) -> None:
@@ -214,6 +244,7 @@ def Page():
         current = model.value
         keep = current.seed if current.problem is None else controls.DEFAULT_SEED
         seed.set(str(keep))
+        overrides.set({})
         label.set(new_label)
         model.set(build_model(model_params(new_label, choices, keep)))
 
@@ -225,6 +256,7 @@ def Page():
     solara.Title("moatsim")
     with solara.Sidebar():
         ScenarioPicker(label.value, choices, pick)
+        Address(model.value)
     SolaraViz(model, components=list(COMPONENTS), model_params=params, name=TITLE,
               play_interval=PLAY_INTERVAL_MS)
 

@@ -39,7 +39,8 @@ def _state_key(model: Any) -> tuple:
     return (getattr(model, "serial", id(model)), model.month, getattr(model, "problem", None))
 
 
-def _figure_json(make: Callable[[], figures.Figure]) -> tuple[str | None, str | None]:
+def _figure_json(make: Callable[[], figures.Figure]) -> tuple[tuple[str, str] | None,
+                                                             str | None]:
     try:
         return figure_json(make()), None
     except Exception as exc:  # noqa: BLE001 — shown in the panel, never as a traceback
@@ -55,8 +56,9 @@ def Chart(make: Callable[[], figures.Figure], key: tuple, testid: str):
     encoded, problem = solara.use_memo(lambda: _figure_json(make), dependencies=list(key))
     if problem:
         solara.Error(problem)
+    figure, stamps = encoded or ("{}", "{}")
     with solara.Div(attributes={"data-testid": testid}, style={"width": "100%"}):
-        PlotlyChart.element(figure_json=encoded or "{}")
+        PlotlyChart.element(figure_json=figure, meta_json=stamps)
 
 
 def _segment_picker(model: Any, value: solara.Reactive[str], *, with_all: bool) -> None:

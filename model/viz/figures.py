@@ -332,6 +332,7 @@ def market_map_figure(model: VizModel, segment: str) -> Figure:
                               range=[0, top * 1.2 if top > 0 else 1.0])
     layout["legend"].update(orientation="h", x=0, y=1.0, yanchor="bottom")
     layout["margin"]["t"] = 34
+    layout["meta"]["segment"] = segment
     return fig
 
 
@@ -370,7 +371,8 @@ def money_figure(model: VizModel) -> Figure:
         margin={"l": 112, "r": 12, "t": 12, "b": 44},
         xaxis=_titled("cash + credits (USD M, log)", type="log", domain=[0, 0.52],
                       range=[0, math.log10(max(float(total.max()) * 3, 10.0))]),
-        xaxis2=_titled(f"runway, months (red: < {threshold:g}, raising)", domain=[0.56, 1],
+        xaxis2=_titled(f"runway, months (red < {threshold:g}: raising; full: ≥ "
+                       f"{RUNWAY_CAP_MONTHS} or ∞)", domain=[0.56, 1],
                        range=[0, RUNWAY_CAP_MONTHS], anchor="y2"),
         # every firm named (plotly skips category labels it finds crowded)
         yaxis=_axis(autorange="reversed", tickmode="array", tickvals=firms, ticktext=firms),
@@ -385,10 +387,11 @@ def money_figure(model: VizModel) -> Figure:
                           "compute credits $%{customdata[1]:,.0f}M<extra></extra>"},
         {"type": "bar", "orientation": "h", "x": runway.to_numpy(), "y": firms,
          "xaxis": "x2", "yaxis": "y2", "marker": {"color": bar_colours},
-         "text": [label if not alive or value >= RUNWAY_CAP_MONTHS else ""
-                  for label, alive, value in zip(labels, table["alive"], runway,
-                                                 strict=True)],
-         "textposition": "inside", "insidetextanchor": "end",
+         # only exits are written on the bars (text is most of a bar chart's drawing
+         # time); a full bar is "not burning or ≥ 60 months", said in the axis title
+         "text": [label if not alive else "" for label, alive in zip(labels, table["alive"],
+                                                                      strict=True)],
+         "textposition": "outside", "cliponaxis": False,
          "textfont": {"size": SMALL_PX}, "customdata": labels,
          "hovertemplate": "<b>%{y}</b><br>runway %{customdata}<extra></extra>"}]
     return fig

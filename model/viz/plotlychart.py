@@ -11,9 +11,10 @@ for it; the others wait for it), so the page needs no internet and no static-fil
 
 A chart draws only the newest figure it was sent, and only while it is on screen (a chart
 scrolled out of view draws the month shown when it comes back): during Play the browser
-never falls behind the model. Once a figure is drawn, the chart's element carries ``data-drawn-month`` and
-``data-drawn-run`` (from the figure's ``layout.meta``), and ``data-draw-ms``, the time
-plotly.js took: the browser tests and ``benchmarks/page_speed.py`` wait on and read them.
+never falls behind the model. Once a figure is drawn (or found unchanged), the chart's element carries
+``data-drawn-month`` and ``data-drawn-run`` (the figure's ``layout.meta``, sent apart from
+the figure), and ``data-draw-ms``, the time plotly.js took: the browser tests and
+``benchmarks/page_speed.py`` wait on and read them.
 """
 
 from __future__ import annotations
@@ -64,28 +65,34 @@ export default {
     el.classList.add("moatsim-plotly");
     // Draw the newest figure only, and only while the chart is on screen: during Play the
     // figures of months already passed are skipped, and a chart scrolled out of view costs
-    // nothing until it is scrolled back (then it draws the figure of the month shown).
+    // nothing until it is scrolled back (then it draws the figure of the month shown). A
+    // month whose figure is the same as the last one drawn (the funding network, most
+    // months) is only stamped, not drawn again.
     let visible = true, busy = false, drawnJson = null, closed = false;
+    const stamp = () => {
+      if (busy || drawnJson !== (model.get("figure_json") || "{}")) return;
+      const meta = JSON.parse(model.get("meta_json") || "{}");
+      el.dataset.drawnMonth = String(meta.month ?? "");
+      el.dataset.drawnRun = String(meta.run ?? "");
+      el.dataset.drawnAt = performance.now().toFixed(1);
+    };
     const draw = () => {
       const json = model.get("figure_json") || "{}";
-      if (closed || busy || !visible || json === drawnJson) return;
+      if (closed || busy || !visible || json === drawnJson) return stamp();
       busy = true;
       loadPlotly(model).then((Plotly) => {
         const started = performance.now();
         const figure = JSON.parse(json);
-        const meta = (figure.layout && figure.layout.meta) || {};
         return Plotly.react(el, figure.data || [], figure.layout || {},
                             JSON.parse(model.get("config_json") || "{}")).then(() => {
           drawnJson = json;
           el.dataset.drawMs = (performance.now() - started).toFixed(1);
-          el.dataset.drawnAt = performance.now().toFixed(1);
-          el.dataset.drawnMonth = String(meta.month ?? "");
-          el.dataset.drawnRun = String(meta.run ?? "");
         });
       }).catch((error) => { el.dataset.drawError = String(error); })
         .finally(() => { busy = false; draw(); });
     };
     model.on("change:figure_json", draw);
+    model.on("change:meta_json", stamp);
     const seen = new IntersectionObserver((entries) => {
       visible = entries[entries.length - 1].isIntersecting;
       el.dataset.onScreen = visible ? "1" : "0";
@@ -102,6 +109,7 @@ export default {
       seen.disconnect();
       resized.disconnect();
       model.off("change:figure_json", draw);
+      model.off("change:meta_json", stamp);
       if (window.Plotly) window.Plotly.purge(el);
     };
   },
@@ -119,11 +127,14 @@ def plotly_js() -> str:
 
 
 class PlotlyChart(anywidget.AnyWidget):
-    """One chart: ``figure_json`` is the figure (``{"data": [...], "layout": {...}}``)."""
+    """One chart: ``figure_json`` is the figure (``{"data": [...], "layout": {...}}``) and
+    ``meta_json`` the month and run it shows, apart, so a month that leaves the figure as
+    it was sends no figure (traitlets sync only changed values) and draws nothing."""
 
     _esm = traitlets.Unicode(_ESM).tag(sync=True)
     _css = traitlets.Unicode(_CSS).tag(sync=True)
     figure_json = traitlets.Unicode("{}").tag(sync=True)
+    meta_json = traitlets.Unicode("{}").tag(sync=True)
     config_json = traitlets.Unicode(to_json_plotly(CONFIG)).tag(sync=True)
 
     def __init__(self, **kwargs: Any):
@@ -145,6 +156,15 @@ ON_SCREEN_DRAWN_JS = """([month, run]) => {
 it, clipping included) has drawn that month."""
 
 
-def figure_json(figure: dict[str, Any]) -> str:
-    """A figure dict as the JSON plotly.js reads (numpy arrays as lists, NaN as null)."""
-    return to_json_plotly(figure)
+STAMPS = ("month", "run")
+"""What ``layout.meta`` says about the state shown rather than the figure drawn."""
+
+
+def figure_json(figure: dict[str, Any]) -> tuple[str, str]:
+    """A figure dict as the JSON plotly.js reads (numpy arrays as lists, NaN as null), and
+    its month and run (taken out of ``layout.meta``) as a second JSON string."""
+    layout = dict(figure.get("layout", {}))
+    meta = dict(layout.get("meta", {}))
+    stamps = {key: meta.pop(key) for key in STAMPS if key in meta}
+    layout["meta"] = meta
+    return to_json_plotly({**figure, "layout": layout}), to_json_plotly(stamps)

@@ -76,6 +76,10 @@ def take(out: Path, *, months: int = 36, scenario: Path | None = None, width: in
                              has_text=segment).click()
                 expect(page.locator(".v-card", has_text="Market map").locator(
                     ".v-select__selection")).to_have_text(segment)
+                page.wait_for_function(
+                    "(segment) => { const el = document.querySelector("
+                    "'[data-testid=chart-market-map] .moatsim-plotly'); return el && el.layout"
+                    " && el.layout.meta && el.layout.meta.segment === segment; }", arg=segment)
             page.wait_for_function(ON_SCREEN_DRAWN_JS, arg=[months, None])
             out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(out))
