@@ -363,6 +363,22 @@ def test_charts_fit_their_panels_and_text_is_readable(browser, server_url, width
                 `[data-testid=${testid}] .main-svg text`)].filter((t) => t.textContent.trim())
                 .map((t) => parseFloat(getComputedStyle(t).fontSize))""", testid)
             assert sizes and min(sizes) >= 11, (testid, width, sorted(set(sizes)))
+            titles = page.evaluate("""(testid) => [...document.querySelectorAll(
+                `[data-testid=${testid}] .main-svg .infolayer text[class$=title]`)]
+                .filter((t) => t.textContent.trim()).map((t) => {
+                    const r = t.getBoundingClientRect();
+                    return [t.textContent, r.left, r.top, r.right, r.bottom]; })""", testid)
+            for i, (name_a, *a) in enumerate(titles):  # axis titles side by side, apart
+                for name_b, *b in titles[i + 1:]:
+                    apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+                    assert apart, (testid, width, name_a, name_b)
+        # the sidebar's cards one under another, none pushed off by an empty block
+        cards = page.evaluate("""() => [...document.querySelectorAll(
+            '.v-navigation-drawer .v-card')].map((c) => {
+                const r = c.getBoundingClientRect(); return [r.top, r.bottom]; })""")
+        assert len(cards) >= 3, cards
+        gaps = [below[0] - above[1] for above, below in zip(cards, cards[1:])]
+        assert max(gaps) < 40, (width, cards)
         watch.no_sideways_scrolling()
         watch.no_traceback()
         page.get_by_test_id("chart-shares").scroll_into_view_if_needed()

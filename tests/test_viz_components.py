@@ -297,6 +297,25 @@ def test_fast_chart_tables_equal_the_straightforward_ones():
     assert figures.headline(model).hhi == collected["hhi"][-1]
 
 
+def test_funding_read_step_by_step_equals_the_whole_ledgers_read_at_once():
+    """The network chart reads only the ledger entries posted since the last Step; its
+    totals must be those of every ledger read from the start."""
+    model = VizModel(scenario_file="baseline", seed="3")
+    for _ in range(40):
+        model.step()
+        stepwise = figures.investments(model)
+    expected: dict[tuple[str, str], float] = {}
+    for firm in model.firms:
+        for entry in firm.ledger.entries:
+            if entry.category in figures.FUNDING_FROM_OTHERS and entry.counterparty and \
+                    entry.amount_musd > 0:
+                key = (entry.counterparty, firm.firm_id)
+                expected[key] = expected.get(key, 0.0) + float(entry.amount_musd)
+    got = {(row.investor, row.investee): row.amount_musd for row in stepwise.itertuples()
+           if row.amount_musd > 0}
+    assert len(expected) > 10 and got == expected
+
+
 def test_charts_are_dated_coloured_by_firm_and_say_what_hovering_shows():
     from moatsim.viz.colours import model_colours
 

@@ -33,7 +33,7 @@ TITLE = "moatsim · the AI market, month by month"
 PLAY_INTERVAL_MS = 100
 """At most a month every 100 ms while playing, slow enough to follow the shares move (the
 Play Interval slider sets it, 1–500 ms); on this machine a month's computing and drawing
-takes longer than that, and 96 months play in 15–25 s."""
+takes longer than that, and 96 months play in 10–25 s (by the machine's hour)."""
 
 # (x, y, w, h) of each panel in Mesa's 12-column grid (rows of 30 px): the headline across
 # the top, then two charts a row — readable at 1400×900 with no sideways scrolling.
@@ -221,7 +221,9 @@ def ScenarioPicker(label: str, choices: dict[str, Path], on_pick: Any):
 def Address(model: VizModel):
     """The browser's address follows the run shown and its month (moatsim.viz.urlstate)."""
     update_counter.get()
-    urlstate.AddressBar.element(query=urlstate.query(model))
+    # the widget draws nothing, but its wrapper is as tall as the sidebar: no height here
+    with solara.Div(style={"height": "0", "overflow": "hidden"}):
+        urlstate.AddressBar.element(query=urlstate.query(model))
 
 
 @solara.component

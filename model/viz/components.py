@@ -213,7 +213,8 @@ def ChartCard(model: Any, title: str, make: Callable[[Any], figures.Figure], tes
 
 @solara.component
 def Money(model: Any):
-    ChartCard(model, "Cash and runway by firm", figures.money_figure, "chart-money")
+    ChartCard(model, "Cash and runway by firm (red band: raising)", figures.money_figure,
+              "chart-money")
 
 
 @solara.component

@@ -184,14 +184,16 @@ def shares_figure(model: VizModel, segment: str = ALL_SEGMENTS) -> Figure:
                                 tickvals=[0, 0.25, 0.5, 0.75, 1.0]))
     fig["layout"]["legend"]["traceorder"] = "reversed"
     x = _dates(model, shares.index)
-    serving = [firm for firm in shares.columns if shares[firm].max() > 0]
-    for firm in serving:
+    values = shares.to_numpy()  # column by column through pandas was most of this chart
+    serving = np.flatnonzero(values.max(axis=0) > 0) if len(values) else []
+    for k in serving:
+        firm = shares.columns[k]
         fig["data"].append({
-            "type": "scatter", "x": x, "y": shares[firm].to_numpy(), "name": firm,
+            "type": "scatter", "x": x, "y": values[:, k], "name": firm,
             "stackgroup": "shares", "mode": "lines", "fillcolor": colours[firm],
             "line": {"width": 0.4, "color": "white"},
             "hovertemplate": f"{firm}: %{{y:.1%}} of {what}<extra></extra>"})
-    if not serving:
+    if not len(serving):
         _note(fig, "no adopters yet")
     _story_events(fig, model, y=1.04)
     return fig
@@ -250,26 +252,36 @@ def indicators_figure(model: VizModel, pinned: Pinned | None = None) -> Figure:
 # ---------------------------------------------------------------- market map
 
 
-def market_points(model: VizModel, segment: str) -> pd.DataFrame:
-    """The sellers offering in ``segment`` now: quality, price, users, and where they were
-    ``TRAIL_MONTHS`` ago."""
+MARKET_COLUMNS = ("firm", "kind", "quality", "price", "users", "past_quality", "past_price")
+
+
+def _offers(model: VizModel, segment: str) -> dict[str, np.ndarray]:
+    """:func:`market_points` as arrays, one per column (the market map reads them directly:
+    pandas' per-call cost was most of the chart's time)."""
     s = model.segment_ids.index(segment)
     history = getattr(model, "offer_history", [])
     past = history[-1 - TRAIL_MONTHS] if len(history) > TRAIL_MONTHS else (
         history[0] if history else None)
-    users = model.population.users()[s]
-    rows = []
-    for k, seller in enumerate(model.sellers):
-        if not model.available[s, k]:
-            continue
-        row = {"firm": seller.firm_id, "kind": seller.kind,
-               "quality": float(model.quality[s, k]), "price": float(model.price_usd[s, k]),
-               "users": float(users[k]), "past_quality": math.nan, "past_price": math.nan}
-        if past is not None and past[0].shape == model.quality.shape and past[3][s, k]:
-            row["past_quality"], row["past_price"] = float(past[0][s, k]), float(past[1][s, k])
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["firm", "kind", "quality", "price", "users",
-                                       "past_quality", "past_price"])
+    offered = np.flatnonzero(model.available[s])
+    nan = np.full(len(offered), math.nan)
+    columns = {
+        "firm": np.array([model.sellers[k].firm_id for k in offered], dtype=object),
+        "kind": np.array([model.sellers[k].kind for k in offered], dtype=object),
+        "quality": np.asarray(model.quality[s, offered], dtype=float),
+        "price": np.asarray(model.price_usd[s, offered], dtype=float),
+        "users": np.asarray(model.population.users()[s][offered], dtype=float),
+        "past_quality": nan, "past_price": nan.copy()}
+    if past is not None and past[0].shape == model.quality.shape:
+        was_offered = past[3][s, offered].astype(bool)
+        columns["past_quality"] = np.where(was_offered, past[0][s, offered], math.nan)
+        columns["past_price"] = np.where(was_offered, past[1][s, offered], math.nan)
+    return columns
+
+
+def market_points(model: VizModel, segment: str) -> pd.DataFrame:
+    """The sellers offering in ``segment`` now: quality, price, users, and where they were
+    ``TRAIL_MONTHS`` ago."""
+    return pd.DataFrame(_offers(model, segment), columns=list(MARKET_COLUMNS))
 
 
 def market_map_figure(model: VizModel, segment: str) -> Figure:
@@ -277,46 +289,49 @@ def market_map_figure(model: VizModel, segment: str) -> Figure:
     a year ago; the dashed line is the cost of serving a user, so commoditization shows as
     bubbles sliding down toward it."""
     s = model.segment_ids.index(segment)
-    points = market_points(model, segment)
-    points = points[np.isfinite(points["quality"]) & np.isfinite(points["price"])]
+    offers = _offers(model, segment)
+    shown = np.isfinite(offers["quality"]) & np.isfinite(offers["price"])
+    firm, kind, quality, price, users, past_quality, past_price = (
+        offers[c][shown] for c in MARKET_COLUMNS)
     colours = model_colours(model)
     cost = float(model.cost_to_serve_usd[s])
     potential = float(model.config.segments[s].potential_users) or 1.0
     fig = _figure(model)
-    if points.empty:
+    if not len(firm):
         _note(fig, "nobody serves this segment yet", y=0.6)
         low, high = 0.0, 100.0
     else:
-        trails = points[points["past_quality"].notna() & points["past_price"].notna()]
-        for row in trails.itertuples():
+        trailed = np.isfinite(past_quality) & np.isfinite(past_price)
+        for k in np.flatnonzero(trailed):
             fig["data"].append({
-                "type": "scatter", "x": [row.past_quality, row.quality],
-                "y": [row.past_price, row.price], "mode": "lines+markers",
+                "type": "scatter", "x": [past_quality[k], quality[k]],
+                "y": [past_price[k], price[k]], "mode": "lines+markers",
                 "showlegend": False, "hoverinfo": "skip", "opacity": 0.6,
-                "line": {"color": colours[row.firm], "width": 1},
-                "marker": {"size": [4, 0], "color": colours[row.firm]}})
-        diameter = 8 + 46 * np.sqrt(np.clip(points["users"].to_numpy() / potential, 0, 1))
+                "line": {"color": colours[firm[k]], "width": 1},
+                "marker": {"size": [4, 0], "color": colours[firm[k]]}})
+        diameter = 8 + 46 * np.sqrt(np.clip(users / potential, 0, 1))
         # plotly does not move labels apart: name the largest sellers, the rest on hover
-        named = set(points.nlargest(LABELLED_SELLERS, "users", keep="first").index)
-        points = points.assign(diameter=diameter, label=[
-            firm if i in named else "" for i, firm in zip(points.index, points["firm"],
-                                                          strict=True)])
-        for kind, part in points.groupby("kind", sort=False):
+        # (a stable sort, so ties go to the seller listed first)
+        named = np.zeros(len(firm), dtype=bool)
+        named[np.argsort(-users, kind="stable")[:LABELLED_SELLERS]] = True
+        for group in dict.fromkeys(kind):  # kinds in order of first appearance
+            part = kind == group
             fig["data"].append({
-                "type": "scatter", "x": part["quality"].to_numpy(),
-                "y": part["price"].to_numpy(), "mode": "markers+text",
-                "name": KIND_LABEL.get(kind, kind), "text": part["label"].tolist(),
-                "hovertext": part["firm"].tolist(),
+                "type": "scatter", "x": quality[part], "y": price[part],
+                "mode": "markers+text", "name": KIND_LABEL.get(group, group),
+                "text": [f if label else "" for f, label in
+                         zip(firm[part], named[part], strict=True)],
+                "hovertext": firm[part].tolist(),
                 "textposition": "middle right", "textfont": {"size": SMALL_PX},
-                "customdata": part[["users"]].to_numpy(),
-                "marker": {"symbol": KIND_SYMBOL.get(kind, "circle"),
-                           "size": part["diameter"].to_numpy(), "opacity": 0.85,
-                           "color": [colours[f] for f in part["firm"]],
+                "customdata": users[part, None],
+                "marker": {"symbol": KIND_SYMBOL.get(group, "circle"),
+                           "size": diameter[part], "opacity": 0.85,
+                           "color": [colours[f] for f in firm[part]],
                            "line": {"width": 0.6, "color": "black"}},
                 "hovertemplate": "<b>%{hovertext}</b><br>quality %{x:.1f} points<br>"
                                  "price $%{y:.2f} per user-month<br>"
                                  "users %{customdata[0]:,.0f}<extra></extra>"})
-        seen = pd.concat([points["quality"], points["past_quality"].dropna()])
+        seen = np.concatenate([quality, past_quality[np.isfinite(past_quality)]])
         low, high = float(seen.min()), float(seen.max())
     pad = max((high - low) * 0.12, 2.0)
     span = [low - pad, high + pad * 2.5]  # room on the right for the names
@@ -325,7 +340,7 @@ def market_map_figure(model: VizModel, segment: str) -> Figure:
         "name": f"cost to serve ${cost:.2f}", "line": {"color": "black", "dash": "dash",
                                                         "width": 1},
         "hovertemplate": f"cost to serve a user: ${cost:.2f} per month<extra></extra>"})
-    top = max([cost, *points["price"].tolist(), *points["past_price"].dropna().tolist()])
+    top = max([cost, *price.tolist(), *past_price[np.isfinite(past_price)].tolist()])
     layout = fig["layout"]
     layout["xaxis"] = _titled("quality (points)", range=span)
     layout["yaxis"] = _titled("price (USD per user-month)", tickprefix="$",
@@ -369,10 +384,9 @@ def money_figure(model: VizModel) -> Figure:
     fig = _figure(
         model, height=TALL_PX, legend=False, bargap=0.25,
         margin={"l": 112, "r": 12, "t": 12, "b": 44},
-        xaxis=_titled("cash + credits (USD M, log)", type="log", domain=[0, 0.52],
+        xaxis=_titled("cash + credits, $M", type="log", domain=[0, 0.52],
                       range=[0, math.log10(max(float(total.max()) * 3, 10.0))]),
-        xaxis2=_titled(f"runway, months (red < {threshold:g}: raising; full: ≥ "
-                       f"{RUNWAY_CAP_MONTHS} or ∞)", domain=[0.56, 1],
+        xaxis2=_titled("runway, months", domain=[0.56, 1],
                        range=[0, RUNWAY_CAP_MONTHS], anchor="y2"),
         # every firm named (plotly skips category labels it finds crowded)
         yaxis=_axis(autorange="reversed", tickmode="array", tickvals=firms, ticktext=firms),
@@ -388,10 +402,10 @@ def money_figure(model: VizModel) -> Figure:
         {"type": "bar", "orientation": "h", "x": runway.to_numpy(), "y": firms,
          "xaxis": "x2", "yaxis": "y2", "marker": {"color": bar_colours},
          # only exits are written on the bars (text is most of a bar chart's drawing
-         # time); a full bar is "not burning or ≥ 60 months", said in the axis title
+         # time); a full bar is "not burning or ≥ 60 months", said in the hover
          "text": [label if not alive else "" for label, alive in zip(labels, table["alive"],
                                                                       strict=True)],
-         "textposition": "outside", "cliponaxis": False,
+         "textposition": "outside", "cliponaxis": False, "constraintext": "none",
          "textfont": {"size": SMALL_PX}, "customdata": labels,
          "hovertemplate": "<b>%{y}</b><br>runway %{customdata}<extra></extra>"}]
     return fig
@@ -410,13 +424,19 @@ def _exit_date(model: VizModel, firm_id: str) -> str:
 def investments(model: VizModel) -> pd.DataFrame:
     """Money committed so far, investor → investee (USD M): stakes, tranches, compute
     credits, acquisitions and owners' funding from big tech, and venture capital."""
-    totals: dict[tuple[str, str], float] = {}
+    # ledgers only grow: each Step reads the entries posted since the last one (the whole
+    # history was most of this chart's time by the third year)
+    read, totals = getattr(model, "_viz_investments", ({}, {}))
     for firm in model.firms:
-        for entry in firm.ledger.entries:
+        entries = firm.ledger.entries
+        for entry in entries[read.get(firm.firm_id, 0):]:
             if entry.category in FUNDING_FROM_OTHERS and entry.counterparty and \
                     entry.amount_musd > 0:
                 key = (entry.counterparty, firm.firm_id)
                 totals[key] = totals.get(key, 0.0) + float(entry.amount_musd)
+        read[firm.firm_id] = len(entries)
+    model._viz_investments = (read, totals)
+    totals = dict(totals)
     for lab in model.labs:  # in-house labs are linked to their owner from the start
         if lab.owner is not None:
             totals.setdefault((lab.owner.firm_id, lab.firm_id), 0.0)
