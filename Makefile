@@ -69,6 +69,8 @@ viz: $(STAMP)
 # the README's screenshot of the page (needs chromium: apt-get install chromium)
 viz-screenshot: $(STAMP)
 	$(PY) -m moatsim.viz.screenshot docs/viz.png
+	$(PY) -m moatsim.viz.screenshot docs/viz-1280x800.png --size 1280x800 --full-page
+	$(PY) -m moatsim.viz.screenshot docs/viz-1920x1080.png --size 1920x1080 --full-page
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

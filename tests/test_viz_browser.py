@@ -363,6 +363,15 @@ def test_charts_fit_their_panels_and_text_is_readable(browser, server_url, width
                 `[data-testid=${testid}] .main-svg text`)].filter((t) => t.textContent.trim())
                 .map((t) => parseFloat(getComputedStyle(t).fontSize))""", testid)
             assert sizes and min(sizes) >= 11, (testid, width, sorted(set(sizes)))
+            cut = page.evaluate("""(testid) => {
+                const svg = document.querySelector(`[data-testid=${testid}] .main-svg`)
+                    .getBoundingClientRect();
+                return [...document.querySelectorAll(`[data-testid=${testid}] .main-svg text`)]
+                    .filter((t) => t.textContent.trim()).filter((t) => {
+                        const r = t.getBoundingClientRect();
+                        return r.left < svg.left - 1 || r.right > svg.right + 1; })
+                    .map((t) => t.textContent); }""", testid)
+            assert cut == [], (testid, width, cut)  # no text runs off the chart's sides
             titles = page.evaluate("""(testid) => [...document.querySelectorAll(
                 `[data-testid=${testid}] .main-svg .infolayer text[class$=title]`)]
                 .filter((t) => t.textContent.trim()).map((t) => {

@@ -64,7 +64,7 @@ def _figure(model: VizModel, *, height: int = HEIGHT_PX, legend: bool = True,
     """An empty figure with the page's layout: white, 11–12 px type, sized for its panel."""
     return {"data": [], "layout": {
         "template": "plotly_white", "height": height, "autosize": True,
-        "margin": {"l": 56, "r": 12, "t": 28, "b": 40},
+        "margin": {"l": 56, "r": 20, "t": 28, "b": 40},  # r: room for the last year
         "font": {"size": FONT_PX, "family": "Roboto, Helvetica, Arial, sans-serif"},
         "legend": {"font": {"size": SMALL_PX}, "itemsizing": "constant"},
         "showlegend": legend, "hoverlabel": {"font": {"size": FONT_PX}},
@@ -444,6 +444,12 @@ def investments(model: VizModel) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["investor", "investee", "amount_musd"])
 
 
+# investors' names below their nodes at the left edge (the big edges run up, to the
+# investees that received most), investees' to the right of theirs: a panel 300 px wide
+# (1280×800) has room for the longest investee's name and amount
+LEFT_X, RIGHT_X = 0.02, 0.5
+
+
 def network_figure(model: VizModel) -> Figure:
     """Big tech (and venture capital) on the left, the firms they fund on the right; edge
     width ∝ dollars committed so far."""
@@ -467,7 +473,8 @@ def network_figure(model: VizModel) -> Figure:
         y0, y1 = left[row.investor], right[row.investee]
         fig["data"].append({
             # three points, so hovering the middle of an edge names it
-            "type": "scatter", "x": [0.3, 0.5, 0.7], "y": [y0, (y0 + y1) / 2, y1],
+            "type": "scatter", "x": [LEFT_X, (LEFT_X + RIGHT_X) / 2, RIGHT_X],
+            "y": [y0, (y0 + y1) / 2, y1],
             "mode": "lines", "opacity": 0.55, "showlegend": False,
             "line": {"color": colours.get(row.investor, OTHER),
                      "width": 0.8 + 11.0 * row.amount_musd / biggest,
@@ -477,14 +484,14 @@ def network_figure(model: VizModel) -> Figure:
     alive = [model.firm_by_id[f].alive if f in model.firm_by_id else True for f in right]
     names = ["venture capital" if f == VC_NODE else f for f in left]
     fig["data"] += [
-        {"type": "scatter", "x": [0.3] * len(left), "y": list(left.values()),
-         "mode": "markers+text", "showlegend": False, "textposition": "middle left",
+        {"type": "scatter", "x": [LEFT_X] * len(left), "y": list(left.values()),
+         "mode": "markers+text", "showlegend": False, "textposition": "bottom right",
          "text": [f"{n} ({money(given[f]) or '$0'})" for n, f in zip(names, left, strict=True)],
          "textfont": {"size": SMALL_PX},
          "marker": {"size": 11, "color": [colours.get(f, OTHER) for f in left],
                     "line": {"width": 0.6, "color": "black"}},
          "hovertemplate": "%{text} committed<extra></extra>"},
-        {"type": "scatter", "x": [0.7] * len(right), "y": list(right.values()),
+        {"type": "scatter", "x": [RIGHT_X] * len(right), "y": list(right.values()),
          "mode": "markers+text", "showlegend": False, "textposition": "middle right",
          "text": [f"{f} ({money(received[f]) or '$0'})" + ("" if a else " ✝")
                   for f, a in zip(right, alive, strict=True)],

@@ -1,11 +1,14 @@
 """A screenshot of the browser page after a few years of a run (the README's docs/viz.png).
 
     python -m moatsim.viz.screenshot docs/viz.png [--months 36] [--scenario FILE]
-    make viz-screenshot
+        [--size 1400x1450] [--full-page]
+    make viz-screenshot     (docs/viz.png, and the whole page at 1280×800 and 1920×1080)
 
 Starts the page's server on a free 127.0.0.1 port, opens it in Debian's chromium (headless,
 through Playwright), waits for the page's own content (the first paint is only a spinner),
-steps the run by ``--months`` with Mesa's Step button and saves the window as a PNG.
+steps the run by ``--months`` with Mesa's Step button and saves the window as a PNG. With
+``--full-page`` the window is then made as tall as the page's panels, at the same width (so
+the same layout as the size asked for), and saved once every chart has drawn the month.
 """
 
 from __future__ import annotations
@@ -30,8 +33,23 @@ def _month_label(start: str, month: int) -> str:
     return month_label(start, month)
 
 
+PANELS_HEIGHT_JS = """() => {
+  const panels = [...document.querySelectorAll('.vue-grid-item')];
+  let scroller = panels[0].parentElement;
+  while (scroller && scroller !== document.body && scroller.scrollHeight <= scroller.clientHeight)
+    scroller = scroller.parentElement;
+  const scrolled = scroller ? scroller.scrollTop : 0;
+  return Math.ceil(Math.max(...panels.map((p) => p.getBoundingClientRect().bottom)) + scrolled
+                   + 16);
+}"""
+"""The window height that shows every panel whole (to the bottom of the lowest, scrolled to
+the top)."""
+CHARTS = ("chart-shares", "chart-market-map", "chart-money", "chart-network",
+          "chart-indicators")
+
+
 def take(out: Path, *, months: int = 36, scenario: Path | None = None, width: int = 1400,
-         height: int = 1450, segment: str | None = "coding") -> Path:
+         height: int = 1450, segment: str | None = "coding", full_page: bool = False) -> Path:
     """Save a screenshot of the page after ``months`` steps to ``out``."""
     from playwright.sync_api import expect, sync_playwright
 
@@ -81,11 +99,32 @@ def take(out: Path, *, months: int = 36, scenario: Path | None = None, width: in
                     "'[data-testid=chart-market-map] .moatsim-plotly'); return el && el.layout"
                     " && el.layout.meta && el.layout.meta.segment === segment; }", arg=segment)
             page.wait_for_function(ON_SCREEN_DRAWN_JS, arg=[months, None])
+            if full_page:
+                # the page scrolls inside Solara's main panel, not the document: the window
+                # is made as tall as the panels (same width, so the same layout) and every
+                # chart is then on screen, drawn at the month shown
+                page.set_viewport_size({"width": width,
+                                        "height": max(height, page.evaluate(PANELS_HEIGHT_JS))})
+                for testid in CHARTS:
+                    expect(page.get_by_test_id(testid).locator(".moatsim-plotly")
+                           ).to_have_attribute("data-drawn-month", str(months),
+                                               timeout=TIMEOUT_MS)
             out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(out))
         finally:
             browser.close()
     return out
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 1280x800"
+                                         ) from None
+    if not (320 <= width <= 4000 and 320 <= height <= 4000):
+        raise argparse.ArgumentTypeError(f"{text!r}: each side must be 320–4000 pixels")
+    return width, height
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,9 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="PNG file to write (e.g. docs/viz.png)")
     parser.add_argument("--months", type=int, default=36, help="months to step (default 36)")
     parser.add_argument("--scenario", type=Path, help="scenario file (default: the baseline)")
-    parser.add_argument("--height", type=int, default=1450, help="window height in pixels")
+    parser.add_argument("--size", type=_size, default=(1400, 1450), metavar="WxH",
+                        help="window size in pixels (default 1400x1450)")
+    parser.add_argument("--full-page", action="store_true",
+                        help="every chart drawn, the whole page saved")
     args = parser.parse_args(argv)
-    path = take(args.out, months=args.months, scenario=args.scenario, height=args.height)
+    width, height = args.size
+    path = take(args.out, months=args.months, scenario=args.scenario, width=width,
+                height=height, full_page=args.full_page)
     print(f"wrote {path}")
     return 0
 
