@@ -9,8 +9,9 @@ load):
 * ``python -c "import moatsim"``
 
 The reference commit (default 91125b2, before issue 11) is checked out into a temporary git
-worktree and run with ``PYTHONPATH=<worktree>`` and ``cwd=<worktree>``; this checkout the same
-way with its own root. Prints a Markdown table with both medians and their ratio, for the
+worktree and run with ``cwd=<worktree>`` and its own package on ``PYTHONPATH`` (``model``
+before issue 15, so ``python -m model``; ``moatsim``, whose source folder is ``model/``,
+through a link); this checkout the same way with its own root. Prints a Markdown table with both medians and their ratio, for the
 wall time and for the CPU time (user + system, less sensitive to other load on the machine).
 
     .venv/bin/python benchmarks/startup.py [--reference 91125b2] [--repeats 7]
@@ -39,9 +40,37 @@ COMMANDS = {
 }
 
 
-def wall_time(source: Path, args: list[str]) -> tuple[float, float]:
-    """Wall time and CPU time (user + system) of one command."""
-    env = {**os.environ, "PYTHONPATH": str(source)}
+def package_path(tree: Path, links: Path) -> Path:
+    """A folder from which ``tree``'s package imports: the tree itself for ``model``; for
+    ``moatsim`` (whose source folder is ``model/``) a folder holding a ``moatsim`` link."""
+    if package_name(tree) == "model":
+        return tree
+    folder = links / f"path-{tree.name}"
+    if not folder.exists():
+        folder.mkdir()
+        (folder / "moatsim").symlink_to(tree / "model")
+    return folder
+
+
+def package_name(tree: Path) -> str:
+    """What ``tree``'s package imports as: ``moatsim`` since issue 15, ``model`` before."""
+    main = (tree / "model" / "__main__.py").read_text(encoding="utf-8")
+    return "moatsim" if "moatsim" in main.replace("moatsim` command", "") else "model"
+
+
+def for_tree(tree: Path, args: list[str]) -> list[str]:
+    """The command's arguments with the tree's package name (before issue 15 the package was
+    ``model``; with ``-m moatsim`` the reference would have run this checkout's installed
+    package, as it did in the runs after the rename)."""
+    name = package_name(tree)
+    return [arg.replace("moatsim", name) if arg in ("moatsim", "import moatsim") else arg
+            for arg in args]
+
+
+def wall_time(source: Path, args: list[str], links: Path) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one command, run by ``source``'s package."""
+    args = for_tree(source, args)
+    env = {**os.environ, "PYTHONPATH": str(package_path(source, links))}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, *args], cwd=source, env=env, check=True,
@@ -65,11 +94,12 @@ def main() -> int:
         try:
             for source in (tree, ROOT):  # warm the file cache and the bytecode
                 for argv in COMMANDS.values():
-                    wall_time(source, argv)
+                    wall_time(source, argv, Path(temp))
             for _ in range(args.repeats):
                 for name, argv in COMMANDS.items():
                     for label, source in (("reference", tree), ("now", ROOT)):
-                        times.setdefault((name, label), []).append(wall_time(source, argv))
+                        times.setdefault((name, label), []).append(
+                            wall_time(source, argv, Path(temp)))
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT,
                            check=True, capture_output=True)
