@@ -11,8 +11,9 @@ load):
 The reference commit (default 91125b2, before issue 11) is checked out into a temporary git
 worktree and run with ``cwd=<worktree>`` and its own package on ``PYTHONPATH`` (``model``
 before issue 15, so ``python -m model``; ``moatsim``, whose source folder is ``model/``,
-through a link); this checkout the same way with its own root. Prints a Markdown table with both medians and their ratio, for the
-wall time and for the CPU time (user + system, less sensitive to other load on the machine).
+through a link); this checkout the same way with its own root. Prints a Markdown table
+with both medians and their ratio, for the wall time and for the CPU time (user + system,
+less sensitive to other load on the machine).
 
     .venv/bin/python benchmarks/startup.py [--reference 91125b2] [--repeats 7]
 """

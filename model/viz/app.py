@@ -46,8 +46,9 @@ def _private_copy_of_mesas_page():
 
     The page needs four things Mesa's SolaraViz has no argument for (its panel sizes,
     parameter inputs rebuilt on a change of scenario, one render pass per Step, and a
-    controller whose pace holds); they replace four names in this copy's namespace, so Mesa's own module, and every other SolaraViz in the process (a
-    notebook's), stay as Mesa wrote them."""
+    controller whose pace holds); they replace four names in this copy's namespace, so
+    Mesa's own module, and every other SolaraViz in the process (a notebook's), stay as Mesa
+    wrote them."""
     spec = importlib.util.find_spec("mesa.visualization.solara_viz")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
