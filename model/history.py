@@ -267,12 +267,29 @@ def leads_throughout(run: Any, *, firm: str, segment: str, period: list[str]) ->
     return float((leaders == firm).all())
 
 
+def lead_margin(run: Any, *, firm: str, segment: str, period: list[str]) -> float | None:
+    """Smallest lead over the period of ``firm``'s share of the segment's adopters over the
+    next seller's (negative in a month it does not lead): a graded :func:`leads_throughout`,
+    which a calibration can fit by distance."""
+    window = _window(run.model, period)
+    seg = run.segments
+    rows = seg[(seg["segment"] == segment) & seg["month"].between(*window)] if window else seg[:0]
+    if rows.empty or not (rows["firm"] == firm).any():
+        return None
+    shares = rows.pivot_table(index="month", columns="firm", values="share", aggfunc="sum",
+                              fill_value=0.0)
+    shares = shares.reindex(range(window[0], window[1] + 1), fill_value=0.0)
+    rivals = shares.drop(columns=firm)
+    best_rival = rivals.max(axis=1) if rivals.shape[1] else 0.0
+    return float((shares[firm] - best_rival).min())
+
+
 QUANTITIES: dict[str, Callable[..., float | None]] = {
     f.__name__: f for f in (users, segment_share, annualized_revenue, revenue, operating_loss,
                             vc_raised, bigtech_invested, unbacked_labs_absorbed, recapitalised,
                             endogenous_lab_entrants, open_lag_months,
                             constant_capability_price_fall, frontier_training_cost_growth,
-                            leads_throughout)
+                            leads_throughout, lead_margin)
 }
 NEEDS_SCENARIO = {"endogenous_lab_entrants"}
 

@@ -185,6 +185,25 @@ def test_leads_throughout_fails_on_one_lost_month():
                                period=["2023-01", "2024-12"]) == 0.0
 
 
+def test_lead_margin_is_the_smallest_lead_and_negative_where_the_lead_is_lost():
+    run = tables()
+    rival = run.segments.assign(firm="meta_ai", share=0.1)
+    run.segments = pd.concat([run.segments, rival], ignore_index=True)
+    period = ["2023-01", "2024-12"]
+    assert hi.lead_margin(run, firm="openai", segment="consumer_chat",
+                          period=period) == pytest.approx(0.7)
+    run.segments.loc[(run.segments["firm"] == "meta_ai") & (run.segments["month"] == 9),
+                     "share"] = 0.85
+    assert hi.lead_margin(run, firm="openai", segment="consumer_chat",
+                          period=period) == pytest.approx(-0.05)
+    # a month with no row for the firm counts as a share of 0
+    run.segments = run.segments[~((run.segments["firm"] == "openai")
+                                  & (run.segments["month"] == 3))]
+    assert hi.lead_margin(run, firm="openai", segment="consumer_chat",
+                          period=period) == pytest.approx(-0.1)
+    assert hi.lead_margin(run, firm="openai", segment="coding", period=period) is None
+
+
 def test_recapitalised_needs_money_in_and_survival():
     run = tables()
     assert hi.recapitalised(run, firm="stability", period=["2024-01", "2024-12"]) == 0.0
