@@ -7,6 +7,7 @@ back as a message on the page. tests/test_viz_browser.py drives the same page in
 
 from __future__ import annotations
 
+import io
 import re
 import select
 import subprocess
@@ -643,6 +644,46 @@ def test_viz_with_a_bad_scenario_is_one_line_and_exit_2(tmp_path):
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "file not found" in done.stderr
     assert moatsim("viz", "--port", "70000").returncode == 2
+
+
+def _screenshot(*args: object) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "moatsim.viz.screenshot", *map(str, args)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+
+def test_the_screenshot_command_replaces_only_pictures_it_wrote(tmp_path):
+    """A file at the output path that the command did not write (text, or a PNG without its
+    marker) is left as it is, with a one-line error and exit 2, before any browser starts;
+    a picture it wrote (the marker) may be replaced, and is written with the marker."""
+    from PIL import Image
+
+    from moatsim.viz import screenshot
+
+    mine = tmp_path / "notes.png"
+    mine.write_text("my notes")
+    plain = tmp_path / "plain.png"
+    Image.new("RGB", (4, 4)).save(plain)
+    for path in (mine, plain, tmp_path):
+        done = _screenshot(path)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert str(path) in done.stderr
+    assert mine.read_text() == "my notes" and not screenshot.written_here(plain)
+    assert _screenshot(tmp_path / "x.png", "--months", "-1").returncode == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- a list\n")
+    done = _screenshot(tmp_path / "x.png", "--scenario", bad)
+    assert done.returncode == 2 and "bad.yaml:1" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml", "notes.png", "plain.png"]
+
+    ours = tmp_path / "ours.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buffer, format="PNG")
+    screenshot.save(ours, buffer.getvalue())
+    assert screenshot.written_here(ours)
+    screenshot.check_out(ours)  # ours: may be replaced
+    screenshot.save(ours, buffer.getvalue())
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bad.yaml", "notes.png", "ours.png", "plain.png"]  # no temporary file left
 
 
 def test_viz_serves_the_page_offline_and_prints_its_url():

@@ -109,11 +109,53 @@ def take(out: Path, *, months: int = 36, scenario: Path | None = None, width: in
                     expect(page.get_by_test_id(testid).locator(".moatsim-plotly")
                            ).to_have_attribute("data-drawn-month", str(months),
                                                timeout=TIMEOUT_MS)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(out))
+            save(out, page.screenshot())
         finally:
             browser.close()
     return out
+
+
+MARKER = "moatsim.viz.screenshot"
+"""The PNG's ``Software`` text chunk: a file that carries it was written here and may be
+replaced; any other file at the output path is left alone."""
+
+
+def written_here(path: Path) -> bool:
+    """Whether ``path`` is a PNG this module wrote (its ``Software`` chunk is :data:`MARKER`)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return image.format == "PNG" and image.info.get("Software") == MARKER
+    except (OSError, UnidentifiedImageError):
+        return False
+
+
+def check_out(out: Path) -> None:
+    """Refuse an output path whose file this module did not write (before any work)."""
+    if out.is_dir():
+        raise ValueError(f"{out}: is a folder; give a PNG file name")
+    if out.exists() and not written_here(out):
+        raise ValueError(f"{out}: exists and was not written by {MARKER}; it is left as it "
+                         f"is (choose another name, or move it away)")
+
+
+def save(out: Path, png: bytes) -> None:
+    """Write ``png`` to ``out`` with the marker, atomically (a reader sees the old picture
+    or the new one)."""
+    import io
+
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    from moatsim.experiments.outfolder import write_file_atomically
+
+    check_out(out)  # again: the file may have appeared while the page was stepping
+    info = PngInfo()
+    info.add_text("Software", MARKER)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with Image.open(io.BytesIO(png)) as image:
+        write_file_atomically(out, lambda temp: image.save(temp, format="PNG", pnginfo=info))
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -127,11 +169,29 @@ def _size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def _months(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {value}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """One-line errors and exit code 2, as the ``moatsim`` command's."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m moatsim.viz.screenshot",
-                                     description=__doc__.split("\n\n")[0])
+    parser = _Parser(prog="python -m moatsim.viz.screenshot",
+                     description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="PNG file to write (e.g. docs/viz.png)")
-    parser.add_argument("--months", type=int, default=36, help="months to step (default 36)")
+    parser.add_argument("--months", type=_months, default=36,
+                        help="months to step (default 36; past the run's end: its last)")
     parser.add_argument("--scenario", type=Path, help="scenario file (default: the baseline)")
     parser.add_argument("--size", type=_size, default=(1400, 1450), metavar="WxH",
                         help="window size in pixels (default 1400x1450)")
@@ -139,6 +199,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="every chart drawn, the whole page saved")
     args = parser.parse_args(argv)
     width, height = args.size
+    from moatsim.loading import ScenarioError, load_scenario
+
+    try:
+        check_out(args.out)
+        if args.scenario is not None:
+            load_scenario(args.scenario)
+    except (ValueError, ScenarioError) as problem:
+        parser.error(str(problem))
     path = take(args.out, months=args.months, scenario=args.scenario, width=width,
                 height=height, full_page=args.full_page)
     print(f"wrote {path}")
