@@ -273,7 +273,9 @@ def lead_margin(run: Any, *, firm: str, segment: str, period: list[str]) -> floa
     which a calibration can fit by distance."""
     window = _window(run.model, period)
     seg = run.segments
-    rows = seg[(seg["segment"] == segment) & seg["month"].between(*window)] if window else seg[:0]
+    if window is None:
+        return None
+    rows = seg[(seg["segment"] == segment) & seg["month"].between(*window)]
     if rows.empty or not (rows["firm"] == firm).any():
         return None
     shares = rows.pivot_table(index="month", columns="firm", values="share", aggfunc="sum",

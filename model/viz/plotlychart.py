@@ -11,10 +11,10 @@ for it; the others wait for it), so the page needs no internet and no static-fil
 
 A chart draws only the newest figure it was sent, and only while it is on screen (a chart
 scrolled out of view draws the month shown when it comes back): during Play the browser
-never falls behind the model. Once a figure is drawn (or found unchanged), the chart's element carries
-``data-drawn-month`` and ``data-drawn-run`` (the figure's ``layout.meta``, sent apart from
-the figure), and ``data-draw-ms``, the time plotly.js took: the browser tests and
-``benchmarks/page_speed.py`` wait on and read them.
+never falls behind the model. Once a figure is drawn (or found unchanged), the chart's
+element carries ``data-drawn-month`` and ``data-drawn-run`` (the figure's ``layout.meta``,
+sent apart from the figure), and ``data-draw-ms``, the time plotly.js took: the browser
+tests and ``benchmarks/page_speed.py`` wait on and read them.
 """
 
 from __future__ import annotations
